@@ -1,0 +1,54 @@
+/**
+ * The embedded engine behind @clickhouse/client's `connection` hook: chDB's connection, with
+ * per-query settings turned into SETTINGS clauses (see query-settings.ts) and a default database
+ * selected once for the process-wide session, since chDB ignores the client's `database` option.
+ */
+import type { ClickHouseClientConfigOptions } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { withSettingsClause } from './query-settings.ts';
+
+export type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
+type Params<K extends keyof ClientConnection> = ClientConnection[K] extends (p: infer P) => unknown
+  ? P
+  : never;
+
+export function createEmbeddedConnection(path: string, database: string): ClientConnection {
+  const inner = createChdbConnection({ path }) as unknown as ClientConnection;
+  let ready: Promise<unknown> | undefined;
+  const init = (): Promise<unknown> => {
+    ready ??= inner
+      .command({
+        query: `CREATE DATABASE IF NOT EXISTS ${database}`,
+        query_id: 'init-db',
+      } as Params<'command'>)
+      .then(() => inner.command({ query: `USE ${database}`, query_id: 'init-use' } as Params<'command'>));
+    return ready;
+  };
+  const scoped = <P extends { query: string; clickhouse_settings?: unknown }>(params: P): P => ({
+    ...params,
+    query: withSettingsClause(params.query, params.clickhouse_settings as never),
+    clickhouse_settings: undefined,
+  });
+  const connection: ClientConnection = {
+    ...inner,
+    query: async (params) => {
+      await init();
+      return inner.query(scoped(params));
+    },
+    exec: async (params) => {
+      await init();
+      return inner.exec(scoped(params));
+    },
+    command: async (params) => {
+      await init();
+      return inner.command(scoped(params));
+    },
+    insert: async (params) => {
+      await init();
+      return inner.insert(scoped(params));
+    },
+    ping: (params) => inner.ping(params),
+    close: () => inner.close(),
+  } as ClientConnection;
+  return connection;
+}

@@ -1,0 +1,12 @@
+export type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+export { type Clickhouse, type ClickhouseMode, createClickhouse, safeUrl } from './client-factory.ts';
+export { ClickhouseAdapterError, type ClickhouseErrorCode } from './errors.ts';
+export { defaultMigrationsDir, migrate } from './migrate.ts';
+export {
+  loadMigrations,
+  type Migration,
+  type MigrationResult,
+  runMigrations,
+  splitStatements,
+} from './migrations.ts';
+export { settingsClause, withSettingsClause } from './query-settings.ts';

@@ -1,0 +1,91 @@
+/**
+ * Loads a config once at start-up: an optional JSON file, then environment variables on top, then
+ * one zod parse. Every problem is reported at once, named by the variable (or file key) to fix.
+ */
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { ConfigError, type ConfigProblem } from './errors.ts';
+
+export type EnvMap = Readonly<Record<string, string>>;
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** JSON config file; defaults to $FLOODGATE_CONFIG when set. */
+  file?: string;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i] as string;
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  envMap: EnvMap,
+  options: LoadOptions = {},
+): z.infer<S> {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env['FLOODGATE_CONFIG'];
+  const raw: Record<string, unknown> = {};
+  if (file) {
+    try {
+      Object.assign(raw, JSON.parse(readFileSync(file, 'utf8')));
+    } catch (cause) {
+      throw new ConfigError(
+        [{ source: file, path: '', message: `cannot read config file: ${(cause as Error).message}` }],
+        {
+          cause,
+        },
+      );
+    }
+  }
+  const sourceOfPath = new Map<string, string>();
+  for (const [variable, path] of Object.entries(envMap)) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    setPath(raw, path, value);
+    sourceOfPath.set(path, variable);
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const variableOfPath = new Map(Object.entries(envMap).map(([variable, path]) => [path, variable]));
+  const problems: ConfigProblem[] = result.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    // Name the variable that was set, else the one a person would set, else the file key.
+    let source = sourceOfPath.get(path) ?? variableOfPath.get(path);
+    if (!source) {
+      for (const [candidatePath, variable] of variableOfPath) {
+        if (path.startsWith(`${candidatePath}.`) || candidatePath.startsWith(`${path}.`)) {
+          source = variable;
+          break;
+        }
+      }
+    }
+    return { source: source ?? (file ? `${file}: ${path}` : path), path, message: issue.message };
+  });
+  throw new ConfigError(problems);
+}
+
+/** Copy of a config with every secret replaced, for `check-config` and start-up logs. */
+export function redactConfig<T>(config: T, secretPaths: readonly string[]): T {
+  const copy = structuredClone(config) as Record<string, unknown>;
+  for (const path of secretPaths) {
+    const keys = path.split('.');
+    let node: unknown = copy;
+    for (let i = 0; i < keys.length - 1 && typeof node === 'object' && node !== null; i++) {
+      node = (node as Record<string, unknown>)[keys[i] as string];
+    }
+    const last = keys[keys.length - 1] as string;
+    if (typeof node === 'object' && node !== null && (node as Record<string, unknown>)[last] !== undefined) {
+      (node as Record<string, unknown>)[last] = '***';
+    }
+  }
+  return copy as T;
+}

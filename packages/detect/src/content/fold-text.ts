@@ -1,0 +1,70 @@
+/**
+ * Character-level folding shared by templating and reply classification: strips invisible
+ * characters that senders insert to break keyword and URL matching, and maps common look-alike
+ * letters onto Latin. Both functions are total (never throw) and allocate only when they change text.
+ */
+
+// Zero-width spaces/joiners, bidi controls, soft hyphen, word joiner and the Hangul fillers that
+// render as blanks: none carries meaning in an SMS, all are used to split "ST\u200bOP" or "bit\u200b.ly".
+const INVISIBLE_CHARS =
+  /[\u00AD\u034F\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0]/gu;
+
+// Lower-case sources only: callers lower-case first, so upper-case look-alikes (Cyrillic 'В', 'Н',
+// Greek 'Κ') arrive as their lower-case forms and are folded to the Latin letter they resemble.
+const HOMOGLYPHS: Readonly<Record<string, string>> = {
+  // Cyrillic
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  ѕ: 's',
+  һ: 'h',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  ӏ: 'l',
+  // Greek
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ϲ: 'c',
+  ϳ: 'j',
+  // Latin variants that NFKC leaves alone
+  ı: 'i',
+  ɡ: 'g',
+};
+
+const HOMOGLYPH_CHARS = new RegExp(`[${Object.keys(HOMOGLYPHS).join('')}]`, 'gu');
+
+function latinFor(char: string): string {
+  return HOMOGLYPHS[char] ?? char;
+}
+
+export function removeInvisibleChars(text: string): string {
+  return text.replace(INVISIBLE_CHARS, '');
+}
+
+/** Folds look-alike letters of already lower-cased text onto Latin; other characters pass through. */
+export function foldHomoglyphs(lowerCaseText: string): string {
+  return lowerCaseText.replace(HOMOGLYPH_CHARS, latinFor);
+}

@@ -1,0 +1,10 @@
+export type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+export { createKafka, type KafkaLogSink } from './client-factory.ts';
+export { type KafkaErrorCode, KafkaSetupError } from './errors.ts';
+export {
+  ensureKafkaJars,
+  freePort,
+  type LocalBroker,
+  type LocalBrokerOptions,
+  startLocalBroker,
+} from './local-broker.ts';

@@ -1,0 +1,3 @@
+export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts';
+export { maskPhone } from './mask.ts';
+export { Counter, createRegistry, Gauge, Histogram, Registry } from './metrics.ts';

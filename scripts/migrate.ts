@@ -1,0 +1,26 @@
+/** `pnpm migrate` — applies infra/clickhouse/migrations to the configured ClickHouse (server or embedded). */
+import { createClickhouse, migrate, safeUrl } from '@floodgate/clickhouse';
+import { ConfigError, clickhouseConnectionSchema, connectionEnv, loadConfig } from '@floodgate/config';
+import { z } from 'zod';
+
+async function main(): Promise<void> {
+  const config = loadConfig(z.object({ clickhouse: clickhouseConnectionSchema }), connectionEnv);
+  const clickhouse = await createClickhouse(config.clickhouse);
+  try {
+    const result = await migrate(clickhouse, config.clickhouse);
+    const where = config.clickhouse.url
+      ? safeUrl(config.clickhouse.url)
+      : `embedded engine at ${config.clickhouse.dataPath}`;
+    console.log(
+      `migrations on ${where}: applied ${result.applied.length}, already applied ${result.skipped.length}`,
+    );
+    for (const name of result.applied) console.log(`  applied ${name}`);
+  } finally {
+    await clickhouse.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});
