@@ -6,8 +6,9 @@
 
 // Zero-width spaces/joiners, bidi controls, soft hyphen, word joiner and the Hangul fillers that
 // render as blanks: none carries meaning in an SMS, all are used to split "ST\u200bOP" or "bit\u200b.ly".
+// U+034F (combining grapheme joiner) sits outside the class because it is a combining mark.
 const INVISIBLE_CHARS =
-  /[\u00AD\u034F\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0]/gu;
+  /\u034F|[\u00AD\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0]/gu;
 
 // Lower-case sources only: callers lower-case first, so upper-case look-alikes (Cyrillic 'В', 'Н',
 // Greek 'Κ') arrive as their lower-case forms and are folded to the Latin letter they resemble.

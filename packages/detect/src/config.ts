@@ -1,0 +1,243 @@
+/**
+ * Every threshold of the detection engine in one zod schema, with documented defaults. Overrides by
+ * destination country and by account replace individual fields; allow-lists exempt or re-threshold
+ * known-good recipients, prefixes, accounts, API keys and templates so a known blast never pages.
+ * Defaults aim at what generalises: Poisson/z-score statistics plus volume floors, not magic counts.
+ */
+import { z } from 'zod';
+import { sampleErrorCodeCategories, samplePricePerSegmentUsd } from './sample-tables.ts';
+
+export const detectionKinds = [
+  'volume_spike',
+  'destination_anomaly',
+  'content_burst',
+  'new_link_domain',
+  'opt_out_spike',
+  'credential_anomaly',
+  'delivery_failure_spike',
+  'cross_account_campaign',
+] as const;
+export type DetectionKind = (typeof detectionKinds)[number];
+
+export const severities = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof severities)[number];
+
+const positive = z.number().positive();
+const count = z.number().int().min(0);
+
+export const volumeThresholdsSchema = z.object({
+  /** Minimum events in the window before anything fires: 3 messages never page anyone. */
+  minCount1m: count.default(30),
+  minCount5m: count.default(60),
+  minCount1h: count.default(300),
+  /** Observed must be at least this multiple of the expected count. */
+  minRatio: positive.default(4),
+  /** Robust z-score (observed − expected) / sd above which the window is anomalous. */
+  zScore: positive.default(6),
+  /** Poisson upper-tail probability used instead of z for small expected counts. */
+  poissonTail: z.number().gt(0).lt(1).default(1e-7),
+  /** A spike within this multiple of the key's decayed historical peak is 'known capacity'. */
+  knownPeakFactor: positive.default(1.3),
+});
+
+export const destinationThresholdsSchema = z.object({
+  /** A country below this share of the account's traffic counts as rare. */
+  rareCountryShare: z.number().min(0).max(1).default(0.005),
+  /** Messages to a rare/new country within 5 minutes before it fires. */
+  minRareCountryCount5m: count.default(25),
+  /** Recipients within this numeric distance of each other count as sequential. */
+  sequentialSpan: count.default(200),
+  /** How many of the last 32 recipients in a country must be sequential neighbours. */
+  sequentialMinRun: count.default(10),
+  /** Premium-rate recipients within 5 minutes before it fires. */
+  minPremiumCount5m: count.default(5),
+  /** Conversion collapse: current rate below this fraction of the baseline... */
+  conversionCollapseRatio: z.number().min(0).max(1).default(0.4),
+  /** ...over at least this many feedback events in 5 minutes. */
+  minConversionFeedback5m: count.default(25),
+});
+
+export const contentThresholdsSchema = z.object({
+  /** SimHash Hamming distance within which two templates are the same cluster. */
+  maxHammingDistance: z.number().int().min(0).max(8).default(3),
+  /** A cluster new to the account must reach this many distinct recipients... */
+  minDistinctRecipients: count.default(40),
+  /** ...within this long after it first appeared. */
+  newClusterMaxAgeMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60_000),
+  /** Messages carrying a link domain never seen for the account, within 5 minutes. */
+  minNewDomainCount5m: count.default(15),
+});
+
+export const optOutThresholdsSchema = z.object({
+  /** Opt-outs within the medium window (5 minutes) before it fires. */
+  minOptOuts: count.default(10),
+  /** Opt-out rate (opt-outs / messages sent in the last hour) that is always anomalous. */
+  minRate: z.number().min(0).max(1).default(0.02),
+  /** And at least this multiple of the account's baseline opt-out rate. */
+  minRatio: positive.default(4),
+});
+
+export const credentialThresholdsSchema = z.object({
+  /** Messages from a new network or user agent within 5 minutes, with the key's volume rising. */
+  minNovelCount5m: count.default(10),
+  /** Volume rise that must accompany novel usage: 5-minute count over expected. */
+  minVolumeRatio: positive.default(2),
+  /** Out-of-scope messages (inventory networks/countries) within 5 minutes. */
+  minOutOfScopeCount5m: count.default(3),
+  /** How long after a risky audit chain a burst is linked to it. */
+  takeoverChainWindowMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60_000),
+  /** A key needs this much history before novelty means anything. */
+  keyWarmupMessages: count.default(20),
+});
+
+export const deliveryThresholdsSchema = z.object({
+  minStatuses5m: count.default(40),
+  /** Failed + undelivered + filtered share that is always anomalous... */
+  minFailureShare: z.number().min(0).max(1).default(0.25),
+  /** ...and carrier filtering alone. */
+  minFilteredShare: z.number().min(0).max(1).default(0.1),
+  minRatio: positive.default(3),
+});
+
+export const crossAccountThresholdsSchema = z.object({
+  /** Distinct accounts that started sending the same cluster within the window. */
+  minAccounts: z.number().int().min(2).default(4),
+  minMessagesPerAccount: count.default(5),
+  windowMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60_000),
+  /** Clusters first seen during this long after start-up are established, not campaigns. */
+  warmupMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(60 * 60_000),
+});
+
+const thresholdOverridesSchema = z.object({
+  volume: volumeThresholdsSchema.partial().optional(),
+  destination: destinationThresholdsSchema.partial().optional(),
+  content: contentThresholdsSchema.partial().optional(),
+  optOut: optOutThresholdsSchema.partial().optional(),
+  credential: credentialThresholdsSchema.partial().optional(),
+  delivery: deliveryThresholdsSchema.partial().optional(),
+});
+export type ThresholdOverrides = z.infer<typeof thresholdOverridesSchema>;
+
+const allowEntrySchema = z.object({
+  /** 'exempt' drops detections; 'thresholds' applies `overrides` instead. */
+  mode: z.enum(['exempt', 'thresholds']).default('exempt'),
+  overrides: thresholdOverridesSchema.optional(),
+  reason: z.string().optional(),
+});
+
+export const detectConfigSchema = z.object({
+  /** Events older than (max event time seen − lateness) are dropped and counted. */
+  allowedLatenessMs: z.number().int().min(0).default(30_000),
+  /** Sub-bucket of the short windows; the 1 h window uses 1-minute buckets. */
+  windowsMs: z
+    .object({
+      short: z.number().int().positive().default(60_000),
+      medium: z
+        .number()
+        .int()
+        .positive()
+        .default(5 * 60_000),
+      long: z
+        .number()
+        .int()
+        .positive()
+        .default(60 * 60_000),
+    })
+    .prefault({}),
+  /** A key idle this long is evicted (account-level baselines are kept longer). */
+  keyIdleTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 60 * 60_000),
+  accountIdleTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(14 * 24 * 60 * 60_000),
+  maxAccounts: z.number().int().positive().default(500_000),
+  /** Per account: API keys, countries, clusters, domains kept (least recently seen evicted). */
+  maxSubKeysPerAccount: z.number().int().positive().default(256),
+  /** An account needs this much event-time history before novelty signals fire. */
+  accountWarmupMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(2 * 60 * 60_000),
+  /** Baseline EWMA half-life, in minutes of the key's own history. */
+  baselineHalfLifeMinutes: z
+    .number()
+    .positive()
+    .default(6 * 60),
+  /** 24 = hour-of-day, 168 = hour-of-week seasonality; 0 disables it. */
+  seasonalitySlots: z.union([z.literal(0), z.literal(24), z.literal(168)]).default(24),
+  /** Same (kind, key) is re-emitted at most this often while the anomaly lasts. */
+  repeatAfterMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
+  volume: volumeThresholdsSchema.prefault({}),
+  destination: destinationThresholdsSchema.prefault({}),
+  content: contentThresholdsSchema.prefault({}),
+  optOut: optOutThresholdsSchema.prefault({}),
+  credential: credentialThresholdsSchema.prefault({}),
+  delivery: deliveryThresholdsSchema.prefault({}),
+  crossAccount: crossAccountThresholdsSchema.prefault({}),
+  /** Score at or above which a detection is `critical` / `warning` (below: info), per kind. */
+  severity: z
+    .object({
+      warningScore: z.number().default(1),
+      criticalScore: z.number().default(2),
+    })
+    .prefault({}),
+  /** Per destination country (ISO alpha-2) overrides: low-traffic countries need lower floors. */
+  countryOverrides: z.record(z.string().regex(/^[A-Z]{2}$/), thresholdOverridesSchema).default({}),
+  /** Per account overrides. */
+  accountOverrides: z.record(z.string(), thresholdOverridesSchema).default({}),
+  allowList: z
+    .object({
+      accounts: z.record(z.string(), allowEntrySchema).default({}),
+      apiKeys: z.record(z.string(), allowEntrySchema).default({}),
+      /** Template fingerprints (16 hex chars). */
+      templates: z.record(z.string(), allowEntrySchema).default({}),
+      /** Recipient prefixes such as '+4474001'. */
+      prefixes: z.record(z.string(), allowEntrySchema).default({}),
+      /** Recipient keys (HMAC) of trusted recipients, e.g. the sender's own test phones. */
+      recipients: z.record(z.string(), allowEntrySchema).default({}),
+    })
+    .prefault({}),
+  /** USD per segment by destination country; `default` for the rest. */
+  pricePerSegmentUsd: z.record(z.string(), z.number().min(0)).default(samplePricePerSegmentUsd),
+  /** Provider error code → category; codes not listed are 'unknown'. */
+  errorCodeCategories: z
+    .record(
+      z.string(),
+      z.enum(['unreachable', 'invalid_number', 'carrier_filtered', 'rate_limited', 'unknown']),
+    )
+    .default(sampleErrorCodeCategories),
+});
+
+export type DetectConfig = z.infer<typeof detectConfigSchema>;
+export type DetectConfigInput = z.input<typeof detectConfigSchema>;
+export type VolumeThresholds = z.infer<typeof volumeThresholdsSchema>;
+
+export function parseDetectConfig(input: unknown = {}): DetectConfig {
+  return detectConfigSchema.parse(input);
+}

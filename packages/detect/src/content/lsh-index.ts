@@ -1,0 +1,196 @@
+/**
+ * Near-duplicate lookup over 64-bit fingerprints by LSH banding. The 64 bits are cut into
+ * maxDistance + 1 disjoint bands, so by pigeonhole two fingerprints within maxDistance bits agree
+ * on at least one whole band: lookup probes one bucket per band, then verifies exact Hamming
+ * distance. No false negatives within maxDistance; memory is bounded by evicting the least
+ * recently added-or-assigned entry once `capacity` is exceeded.
+ */
+import { type Fingerprint64, hammingDistance } from './simhash.ts';
+
+export interface NearDuplicateIndexOptions {
+  /** Largest Hamming distance that counts as a near duplicate, 0..31; default 3. */
+  maxDistance?: number;
+  /** Most entries kept; adding beyond it evicts the least recently added-or-assigned one. */
+  capacity: number;
+}
+
+export interface NearestMatch<T> {
+  id: T;
+  fp: Fingerprint64;
+  distance: number;
+}
+
+export interface ClusterAssignment<T> {
+  clusterId: T;
+  /** The representative: the first fingerprint of the cluster, never moved by later members. */
+  clusterFp: Fingerprint64;
+  isNew: boolean;
+}
+
+interface Band {
+  /** Lowest bit of the band, 0..63 (bits 0..31 live in `lo`). */
+  start: number;
+  width: number;
+}
+
+interface Entry<T> {
+  id: T;
+  fp: Fingerprint64;
+  /** Insertion order, so equally near candidates resolve to the oldest one deterministically. */
+  sequence: number;
+}
+
+const MAX_SUPPORTED_DISTANCE = 31;
+const DEFAULT_MAX_DISTANCE = 3;
+const TWO_TO_32 = 4294967296;
+
+export class NearDuplicateIndex<T> {
+  readonly maxDistance: number;
+  readonly capacity: number;
+  readonly #bands: readonly Band[];
+  readonly #buckets: Map<number, Entry<T>[]>[];
+  /** Map iteration order is recency order: the first entry is the next to evict. */
+  readonly #entries = new Map<T, Entry<T>>();
+  #nextSequence = 0;
+
+  constructor(options: NearDuplicateIndexOptions) {
+    const maxDistance = options.maxDistance ?? DEFAULT_MAX_DISTANCE;
+    if (!Number.isInteger(maxDistance) || maxDistance < 0 || maxDistance > MAX_SUPPORTED_DISTANCE) {
+      throw new RangeError(`maxDistance must be an integer 0..${MAX_SUPPORTED_DISTANCE}, got ${maxDistance}`);
+    }
+    if (!Number.isInteger(options.capacity) || options.capacity < 1) {
+      throw new RangeError(`capacity must be a positive integer, got ${options.capacity}`);
+    }
+    this.maxDistance = maxDistance;
+    this.capacity = options.capacity;
+    this.#bands = bandsFor(maxDistance + 1);
+    this.#buckets = this.#bands.map(() => new Map<number, Entry<T>[]>());
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The nearest stored fingerprint within maxDistance (ties: the oldest), or undefined. */
+  findNearest(fp: Fingerprint64): NearestMatch<T> | undefined {
+    const best = this.#nearestEntry(fp);
+    return best === undefined
+      ? undefined
+      : { id: best.id, fp: best.fp, distance: hammingDistance(fp, best.fp) };
+  }
+
+  /** Stores `fp` under `id`, replacing any fingerprint `id` had; evicts beyond capacity. */
+  add(fp: Fingerprint64, id: T): void {
+    this.delete(id);
+    const entry: Entry<T> = { id, fp: { hi: fp.hi >>> 0, lo: fp.lo >>> 0 }, sequence: this.#nextSequence++ };
+    this.#entries.set(id, entry);
+    for (let b = 0; b < this.#bands.length; b++) {
+      const key = bandKey(entry.fp, this.#bands[b]!);
+      const bucketsOfBand = this.#buckets[b]!;
+      const bucket = bucketsOfBand.get(key);
+      if (bucket === undefined) bucketsOfBand.set(key, [entry]);
+      else bucket.push(entry);
+    }
+    while (this.#entries.size > this.capacity) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done === true) break;
+      this.delete(oldest.value);
+    }
+  }
+
+  /** Removes `id`; returns whether it was present. */
+  delete(id: T): boolean {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return false;
+    this.#entries.delete(id);
+    for (let b = 0; b < this.#bands.length; b++) {
+      const key = bandKey(entry.fp, this.#bands[b]!);
+      const bucketsOfBand = this.#buckets[b]!;
+      const bucket = bucketsOfBand.get(key);
+      if (bucket === undefined) continue;
+      const at = bucket.indexOf(entry);
+      if (at >= 0) {
+        bucket[at] = bucket[bucket.length - 1]!;
+        bucket.pop();
+      }
+      if (bucket.length === 0) bucketsOfBand.delete(key);
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    for (const bucketsOfBand of this.#buckets) bucketsOfBand.clear();
+  }
+
+  /**
+   * The cluster `fp` belongs to: the nearest representative within maxDistance (which then counts
+   * as recently used, so a long-running campaign keeps its cluster), else `fp` itself registered
+   * as a new cluster under `newClusterId`.
+   */
+  assignCluster(fp: Fingerprint64, newClusterId: T): ClusterAssignment<T> {
+    const existing = this.#nearestEntry(fp);
+    if (existing !== undefined) {
+      this.#entries.delete(existing.id);
+      this.#entries.set(existing.id, existing);
+      return { clusterId: existing.id, clusterFp: existing.fp, isNew: false };
+    }
+    this.add(fp, newClusterId);
+    const registered = this.#entries.get(newClusterId)!;
+    return { clusterId: newClusterId, clusterFp: registered.fp, isNew: true };
+  }
+
+  #nearestEntry(fp: Fingerprint64): Entry<T> | undefined {
+    let best: Entry<T> | undefined;
+    let bestDistance = this.maxDistance + 1;
+    for (let b = 0; b < this.#bands.length; b++) {
+      const bucket = this.#buckets[b]!.get(bandKey(fp, this.#bands[b]!));
+      if (bucket === undefined) continue;
+      for (const candidate of bucket) {
+        const distance = hammingDistance(fp, candidate.fp);
+        if (
+          distance < bestDistance ||
+          (distance === bestDistance && best !== undefined && candidate.sequence < best.sequence)
+        ) {
+          best = candidate;
+          bestDistance = distance;
+        }
+      }
+    }
+    return best;
+  }
+}
+
+/** `count` contiguous bands covering bits 0..63, widths differing by at most one. */
+function bandsFor(count: number): Band[] {
+  const bands: Band[] = [];
+  const baseWidth = Math.floor(64 / count);
+  const widerBands = 64 % count;
+  let start = 0;
+  for (let b = 0; b < count; b++) {
+    const width = baseWidth + (b < widerBands ? 1 : 0);
+    bands.push({ start, width });
+    start += width;
+  }
+  return bands;
+}
+
+/** The band's bits as a non-negative number (exact for widths ≤ 32). */
+function bandKey(fp: Fingerprint64, band: Band): number {
+  const { start, width } = band;
+  if (width > 32) {
+    // Only the single 64-bit band of maxDistance 0: the key may round above 2^53, which can only
+    // merge buckets, and candidates are verified by exact distance anyway.
+    return fp.hi * TWO_TO_32 + fp.lo;
+  }
+  const end = start + width;
+  if (end <= 32) return takeBits(fp.lo, start, width);
+  if (start >= 32) return takeBits(fp.hi, start - 32, width);
+  const lowWidth = 32 - start;
+  return takeBits(fp.lo, start, lowWidth) + takeBits(fp.hi, 0, width - lowWidth) * 2 ** lowWidth;
+}
+
+function takeBits(value: number, shift: number, width: number): number {
+  const shifted = value >>> shift;
+  return width >= 32 ? shifted : shifted & ((1 << width) - 1);
+}

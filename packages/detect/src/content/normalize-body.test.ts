@@ -1,0 +1,201 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { templateOf } from './normalize-body.ts';
+
+describe('templateOf: links', () => {
+  it('masks a URL to its registrable domain in the template and hides its path in the masked body', () => {
+    const result = templateOf('Pay now: https://secure-login.usps-track.co.uk/a/b?x=1 thanks');
+    expect(result.template).toBe('pay now: <url:usps-track.co.uk> thanks');
+    expect(result.maskedBody).toBe('Pay now: https://usps-track.co.uk/<path> thanks');
+    expect(result.linkDomains).toEqual(['usps-track.co.uk']);
+  });
+
+  it('treats bare domains with a listed suffix as links', () => {
+    const result = templateOf('See bit.ly/abc or example.com/path, or WWW.Example.COM.');
+    expect(result.template).toBe('see <url:bit.ly> or <url:example.com>, or <url:example.com>.');
+    expect(result.maskedBody).toBe('See bit.ly/<path> or example.com/<path>, or example.com.');
+    expect(result.linkDomains, 'domains are distinct and in order of appearance').toEqual([
+      'bit.ly',
+      'example.com',
+    ]);
+  });
+
+  it('keeps a separate registrant on a shared-hosting suffix distinct', () => {
+    expect(templateOf('https://evil.github.io/login').linkDomains).toEqual(['evil.github.io']);
+  });
+
+  it('does not take file names, versions or abbreviations for links', () => {
+    const result = templateOf('Open file.txt, update to v1.2.3, e.g. now');
+    expect(result.linkDomains).toEqual([]);
+    expect(result.template).not.toContain('<url');
+  });
+
+  it('leaves sentence punctuation after a link outside it', () => {
+    const result = templateOf('Go to (https://x.example.com/a/b).');
+    expect(result.maskedBody).toBe('Go to (https://example.com/<path>).');
+  });
+
+  it('finds a link glued to the previous word and one behind a rejected dotted word', () => {
+    expect(templateOf('CLICKhttps://evil.com/x').linkDomains).toEqual(['evil.com']);
+    expect(templateOf('Visit.https://evil.com/x').linkDomains).toEqual(['evil.com']);
+  });
+
+  it('shows no path marker for a link without a path', () => {
+    expect(templateOf('https://bank.com/ or https://bank.com').maskedBody).toBe(
+      'https://bank.com or https://bank.com',
+    );
+  });
+
+  it('falls back to the host for IP links and to a bare placeholder when there is no host', () => {
+    const result = templateOf('http://192.168.0.1:8080/login and http://)');
+    expect(result.template).toBe('<url:192.168.0.1> and <url>)');
+    expect(result.maskedBody).toBe('http://192.168.0.1/<path> and <url>)');
+  });
+
+  it('keeps a look-alike domain as registered so the spoof stays visible', () => {
+    expect(templateOf('https://pаypal.com/x').linkDomains, 'Cyrillic а in the host').toEqual(['pаypal.com']);
+  });
+});
+
+describe('templateOf: variable fields', () => {
+  it('masks OTP codes and alphanumeric codes as numbers', () => {
+    const result = templateOf('Your code is G-123456. PIN 4821');
+    expect(result.template).toBe('your code is <num>. pin <num>');
+    expect(result.maskedBody).toBe('Your code is <num>. PIN <num>');
+  });
+
+  it.each([
+    ['$12.50', 'pay <amount> now'],
+    ['12,50 €', 'pay <amount> now'],
+    ['USD 300', 'pay <amount> now'],
+    ['£5', 'pay <amount> now'],
+    ['300 dollars', 'pay <amount> now'],
+    ['US$1,200.00', 'pay <amount> now'],
+  ])('masks the amount %s', (amount, expected) => {
+    expect(templateOf(`Pay ${amount} now`).template).toBe(expected);
+  });
+
+  it('masks emails whole', () => {
+    const result = templateOf('Write to John.Doe+x@mail.example.org today');
+    expect(result.template).toBe('write to <email> today');
+    expect(result.linkDomains, 'an email address is not a link').toEqual([]);
+  });
+
+  it('masks long letter-and-digit tokens but not long words', () => {
+    expect(templateOf('id aGVsbG8gd29ybGQgMTIz= ref 4f3a9b2c8d7e6f1a0b9c').template).toBe(
+      'id <tok> ref <tok>',
+    );
+    expect(templateOf('Supercalifragilistic').template).toBe('supercalifragilistic');
+  });
+
+  it('masks grouped numbers, times and dates as one field', () => {
+    expect(templateOf('at 10:30 on 12/05, total 1.234,56').template).toBe('at <num> on <num>, total <num>');
+  });
+
+  it('masks names after a greeting, with or without a title, but not common salutations', () => {
+    expect(templateOf('Hi John, ready?').template).toBe('hi <name>, ready?');
+    expect(templateOf('Dear Mr. John Smith, pay').maskedBody).toBe('Dear Mr. <name> <name>, pay');
+    expect(templateOf('Hi there, Dear Valued Customer').template).toBe('hi there, dear valued customer');
+    expect(templateOf('Hi. Your parcel').template, 'a sentence break ends the greeting').toBe(
+      'hi. your parcel',
+    );
+  });
+});
+
+describe('templateOf: normalisation', () => {
+  it('folds case, full-width forms, look-alike letters and invisible characters in the template only', () => {
+    const result = templateOf('Ｙоur\u200b  ассоunt\n\tis LOCKED');
+    expect(result.template).toBe('your account is locked');
+    expect(result.maskedBody, 'masked body keeps the original letters').toBe('Yоur ассоunt is LOCKED');
+  });
+
+  it('makes look-alike variants of one message share a template', () => {
+    const plain = templateOf('Your PayPal account is suspended, verify at bit.ly/x1').template;
+    const spoofed = templateOf('Yоur PаyPаl ассount is susреnded,\u200b verify at bit.ly/zz9').template;
+    expect(spoofed).toBe(plain);
+  });
+
+  it('returns empty outputs for empty and whitespace-only bodies', () => {
+    expect(templateOf(' \n\u200b ')).toEqual({ template: '', maskedBody: '', linkDomains: [] });
+  });
+});
+
+describe('templateOf: robustness', () => {
+  // Built at collection: fast-check's first 'binary' unit costs about a second to set up.
+  const anyBody = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 300 }),
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.string({ maxLength: 300 }),
+  );
+
+  it('never throws, and the template is lower-case with single spaces', () => {
+    fc.assert(
+      fc.property(anyBody, (body) => {
+        const { template, maskedBody, linkDomains } = templateOf(body);
+        expect(template).toBe(template.toLowerCase());
+        expect(template).not.toMatch(/\s\s|^\s|\s$/);
+        expect(maskedBody).not.toMatch(/\s\s|^\s|\s$/);
+        expect(new Set(linkDomains).size).toBe(linkDomains.length);
+        for (const domain of linkDomains) expect(domain).toBe(domain.toLowerCase());
+      }),
+    );
+  });
+
+  it('never lets a digit of a code, amount or phone number survive in link-free text', () => {
+    const piece = fc.oneof(
+      fc.stringMatching(/^[A-Za-z]{1,8}$/),
+      fc.stringMatching(/^[0-9]{1,10}$/),
+      fc.stringMatching(/^[A-Z]-[0-9]{4,8}$/),
+      fc.stringMatching(/^[$£€]?[0-9]{1,4}([.,][0-9]{2})? ?(€|USD)?$/),
+      // No '.', ':', '/' or '@': glued pieces could then form a link or email, where digits may show.
+      fc.constantFrom(',', '!', '(', ')', '+', '-', '#', '?'),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 20 }), fc.constantFrom(' ', ''), (pieces, separator) => {
+        const { template, maskedBody } = templateOf(pieces.join(separator));
+        expect(template).not.toMatch(/[0-9]/);
+        expect(maskedBody).not.toMatch(/[0-9]/);
+      }),
+    );
+  });
+
+  it('never shows a link path in the masked body', () => {
+    const pathSegment = fc.stringMatching(/^[a-z0-9]{3,12}$/);
+    fc.assert(
+      fc.property(
+        fc.constantFrom('https://', 'http://', ''),
+        fc.constantFrom('bit.ly', 'evil.co.uk', 'sub.example.com'),
+        pathSegment,
+        (scheme, host, segment) => {
+          const { maskedBody } = templateOf(`Click ${scheme}${host}/QQ${segment} now`);
+          expect(maskedBody).not.toContain(`QQ${segment}`);
+          expect(maskedBody).toContain('/<path>');
+        },
+      ),
+    );
+  });
+
+  it.each([
+    'a',
+    '.',
+    'a.',
+    '1.',
+    'a@',
+    'a-',
+    '$1',
+    '1 ',
+    'a.http',
+    'https:/',
+    '<a',
+    '1.a',
+    'Hi ',
+    'www.',
+    'A/',
+    '€',
+    'ﷺ',
+  ])('handles a 64 KiB body of repeated %j without pathological slowdown', (unit) => {
+    const body = unit.repeat(Math.ceil(65_536 / unit.length)).slice(0, 65_536);
+    const { template } = templateOf(body);
+    expect(template.length, 'a non-blank body yields a non-empty template').toBeGreaterThan(0);
+  });
+});

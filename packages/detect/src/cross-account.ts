@@ -1,0 +1,163 @@
+/**
+ * cross_account_campaign: the second stage, keyed by template fingerprint. It sees one record per
+ * (account, cluster, minute) from every partition's engine — through a repartition topic in the
+ * pipeline, directly in replay — and fires when several accounts start sending the same new
+ * cluster within the window. Clusters already in use during warm-up (shared OTP wording) are
+ * established and never fire.
+ */
+import { type DetectConfig, type DetectConfigInput, detectConfigSchema } from './config.ts';
+import { DETECTOR_VERSION, type Detection, detectionId } from './detection.ts';
+import type { FingerprintObservation } from './engine/engine.ts';
+
+interface AccountUse {
+  firstMs: number;
+  messages: number;
+}
+
+interface ClusterUse {
+  firstSeenMs: number;
+  established: boolean;
+  accounts: Map<string, AccountUse>;
+  linkDomains: string[];
+  sample: string;
+  lastEmittedMs: number;
+}
+
+const MAX_ACCOUNTS_PER_CLUSTER = 256;
+const MAX_CLUSTERS = 200_000;
+
+export interface CrossAccountSnapshot {
+  version: 1;
+  startMs: number;
+  maxTimeMs: number;
+  clusters: Array<[string, Omit<ClusterUse, 'accounts'> & { accounts: Array<[string, AccountUse]> }]>;
+}
+
+export class CrossAccountStage {
+  readonly config: DetectConfig;
+  readonly #clusters = new Map<string, ClusterUse>();
+  #startMs = Number.NaN;
+  #maxTimeMs = Number.NEGATIVE_INFINITY;
+
+  constructor(config: DetectConfigInput | DetectConfig = {}) {
+    this.config = detectConfigSchema.parse(config);
+  }
+
+  process(observation: FingerprintObservation): Detection[] {
+    const t = this.config.crossAccount;
+    const time = observation.minuteStartMs;
+    if (Number.isNaN(this.#startMs)) this.#startMs = time;
+    if (time > this.#maxTimeMs) this.#maxTimeMs = time;
+    let cluster = this.#clusters.get(observation.fingerprint);
+    if (!cluster) {
+      if (this.#clusters.size >= MAX_CLUSTERS) this.#evict();
+      cluster = {
+        firstSeenMs: time,
+        established: time - this.#startMs < t.warmupMs,
+        accounts: new Map(),
+        linkDomains: observation.linkDomains,
+        sample: observation.sample,
+        lastEmittedMs: Number.NEGATIVE_INFINITY,
+      };
+      this.#clusters.set(observation.fingerprint, cluster);
+    }
+    let use = cluster.accounts.get(observation.accountId);
+    if (!use) {
+      if (cluster.accounts.size >= MAX_ACCOUNTS_PER_CLUSTER) return [];
+      use = { firstMs: time, messages: 0 };
+      cluster.accounts.set(observation.accountId, use);
+    }
+    use.messages += observation.messages;
+    if (cluster.established) return [];
+    if (time - cluster.lastEmittedMs < this.config.repeatAfterMs) return [];
+    const active: string[] = [];
+    let messages = 0;
+    for (const [accountId, a] of cluster.accounts) {
+      if (time - a.firstMs <= t.windowMs && a.messages >= t.minMessagesPerAccount) {
+        active.push(accountId);
+        messages += a.messages;
+      }
+    }
+    if (active.length < t.minAccounts) return [];
+    cluster.lastEmittedMs = time;
+    active.sort();
+    const windowStartMs = Math.floor((time - t.windowMs) / 60_000) * 60_000;
+    const key = `fingerprint:${observation.fingerprint}`;
+    return [
+      {
+        id: detectionId(
+          'cross_account_campaign',
+          '*',
+          key,
+          Math.floor(cluster.firstSeenMs / t.windowMs) * t.windowMs,
+        ),
+        kind: 'cross_account_campaign',
+        accountId: active[0] as string,
+        key,
+        windowStartMs,
+        windowEndMs: time + 60_000,
+        detectedAtMs: time + 60_000,
+        observed: active.length,
+        expected: 0,
+        score: 2 + active.length / t.minAccounts,
+        severity: 'critical',
+        labels: { fingerprint: observation.fingerprint, accounts: String(active.length) },
+        evidence: {
+          reason: `${active.length} accounts started sending the same new template within ${Math.round(t.windowMs / 60_000)} min (${messages} messages)`,
+          topTemplates: [
+            { fingerprint: observation.fingerprint, sample: cluster.sample, count: messages, isNew: true },
+          ],
+          topCountries: [],
+          topPrefixes: [],
+          distinctRecipients: 0,
+          apiKeys: [],
+          sourceIps: [],
+          userAgents: [],
+          linkDomains: cluster.linkDomains.map((value) => ({ value, count: messages })),
+          auditEvents: [],
+          estimatedCostUsd: 0,
+          messagesBeforeDetection: messages,
+          anomalyStartMs: cluster.firstSeenMs,
+          metrics: { accounts: active.length, messages },
+          accountIds: active,
+          detectorVersion: DETECTOR_VERSION,
+        },
+      },
+    ];
+  }
+
+  #evict(): void {
+    for (const [fingerprint, cluster] of this.#clusters) {
+      let last = cluster.firstSeenMs;
+      for (const a of cluster.accounts.values()) last = Math.max(last, a.firstMs);
+      if (this.#maxTimeMs - last > 24 * 3_600_000) this.#clusters.delete(fingerprint);
+    }
+    if (this.#clusters.size >= MAX_CLUSTERS) {
+      const oldest = this.#clusters.keys().next();
+      if (!oldest.done) this.#clusters.delete(oldest.value);
+    }
+  }
+
+  snapshot(): CrossAccountSnapshot {
+    return {
+      version: 1,
+      startMs: this.#startMs,
+      maxTimeMs: this.#maxTimeMs,
+      clusters: [...this.#clusters].map(([k, c]) => [
+        k,
+        { ...c, accounts: [...c.accounts].map(([a, u]) => [a, { ...u }]) },
+      ]),
+    };
+  }
+
+  static restore(
+    snapshot: CrossAccountSnapshot,
+    config: DetectConfigInput | DetectConfig = {},
+  ): CrossAccountStage {
+    const stage = new CrossAccountStage(config);
+    stage.#startMs = snapshot.startMs;
+    stage.#maxTimeMs = snapshot.maxTimeMs;
+    for (const [k, c] of snapshot.clusters) stage.#clusters.set(k, { ...c, accounts: new Map(c.accounts) });
+    return stage;
+  }
+}

@@ -1,0 +1,290 @@
+import { describe, expect, it } from 'vitest';
+import type { Detection } from '../detection.ts';
+import type { NormalizedEvent } from '../normalized-event.ts';
+import { DetectionEngine } from './engine.ts';
+import { audit, merge, outbound, steadyTraffic } from './test-traffic.ts';
+
+const HOUR = 3_600_000;
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 10, 2, 0, 0, 0);
+
+function run(engine: DetectionEngine, events: NormalizedEvent[]): Detection[] {
+  const found: Detection[] = [];
+  for (const event of events) found.push(...engine.process(event));
+  return found;
+}
+
+function kinds(detections: Detection[], minSeverity: 'info' | 'warning' | 'critical' = 'warning'): string[] {
+  const rank = { info: 0, warning: 1, critical: 2 };
+  return [
+    ...new Set(detections.filter((d) => rank[d.severity] >= rank[minSeverity]).map((d) => d.kind)),
+  ].sort();
+}
+
+/** 30 hours of steady benign traffic: long enough for baselines and a day of seasonality. */
+const history = steadyTraffic(T0, T0 + 30 * HOUR, 6, 7);
+const attackStart = T0 + 30 * HOUR + 37 * MIN;
+
+describe('DetectionEngine on benign traffic', () => {
+  it('raises nothing at warning or above on a day of steady traffic', () => {
+    const engine = new DetectionEngine();
+    const detections = run(engine, history);
+    expect(kinds(detections), JSON.stringify(detections.slice(0, 2).map((d) => d.evidence.reason))).toEqual(
+      [],
+    );
+    expect(engine.stats().processed).toBe(history.length);
+  });
+});
+
+describe('volume_spike', () => {
+  it('fires when an account sends far above its baseline, with evidence and messages-before-detection', () => {
+    const engine = new DetectionEngine();
+    run(engine, history);
+    const burst = Array.from({ length: 600 }, (_, i) => outbound({ timeMs: attackStart + i * 100 }));
+    const detections = run(engine, burst);
+    const spike = detections.find((d) => d.kind === 'volume_spike' && d.key === 'account');
+    expect(spike, `kinds: ${kinds(detections, 'info')}`).toBeDefined();
+    expect(spike?.observed).toBeGreaterThan(spike?.expected ?? Infinity);
+    expect(spike?.evidence.messagesBeforeDetection).toBeGreaterThan(0);
+    expect(spike?.evidence.messagesBeforeDetection).toBeLessThan(200);
+    expect(spike?.evidence.topTemplates[0]?.sample).toBe('Your Acme code is <num>');
+    expect(spike?.evidence.estimatedCostUsd).toBeGreaterThan(0);
+  });
+
+  it('does not fire on three messages from a brand-new account', () => {
+    const engine = new DetectionEngine();
+    const detections = run(
+      engine,
+      [0, 1, 2].map((i) => outbound({ timeMs: T0 + i, accountId: 'acct_new' })),
+    );
+    expect(detections).toEqual([]);
+  });
+});
+
+describe('destination_anomaly', () => {
+  it('fires on sequential numbers to a country the account never served, within a few dozen messages', () => {
+    const engine = new DetectionEngine();
+    run(engine, history);
+    const pumping = Array.from({ length: 200 }, (_, i) =>
+      outbound({
+        timeMs: attackStart + i * 20,
+        country: 'TJ',
+        prefix: '+992935',
+        recipientNumeric: 992935000100 + i * 3,
+        recipientKey: `p${i}`,
+      }),
+    );
+    const detections: Detection[] = [];
+    let before = -1;
+    pumping.forEach((event, i) => {
+      const found = engine.process(event);
+      if (before < 0 && found.some((d) => d.kind === 'destination_anomaly')) before = i + 1;
+      detections.push(...found);
+    });
+    const hit = detections.find((d) => d.kind === 'destination_anomaly');
+    expect(hit?.severity).toBe('critical');
+    expect(before, 'messages sent before detection').toBeGreaterThan(0);
+    expect(before).toBeLessThan(60);
+    expect(hit?.evidence.topCountries[0]).toMatchObject({ value: 'TJ', isNew: true });
+  });
+
+  it('stays quiet for a few messages to a new country (a traveller)', () => {
+    const engine = new DetectionEngine();
+    run(engine, history);
+    const travel = [0, 1, 2].map((i) =>
+      outbound({
+        timeMs: attackStart + i * 30_000,
+        country: 'FR',
+        prefix: '+336123',
+        recipientNumeric: 33612345678,
+      }),
+    );
+    expect(kinds(run(engine, travel))).toEqual([]);
+  });
+});
+
+describe('content_burst and new_link_domain', () => {
+  it('fire for a new template with a new link domain reaching many recipients, critical when corroborated', () => {
+    const engine = new DetectionEngine();
+    run(engine, history);
+    const phishing = Array.from({ length: 300 }, (_, i) =>
+      outbound({
+        timeMs: attackStart + i * 200,
+        fingerprint: 'ffee0011ffee0011',
+        template: 'usps: your parcel is held, pay at <url:usps-fee.top>',
+        maskedBody: 'USPS: your parcel is held, pay at https://usps-fee.top/<path>',
+        linkDomains: ['usps-fee.top'],
+        recipientKey: `v${i}`,
+      }),
+    );
+    const detections = run(engine, phishing);
+    expect(kinds(detections)).toEqual(expect.arrayContaining(['content_burst', 'new_link_domain']));
+    const burst = detections.find((d) => d.kind === 'content_burst');
+    expect(burst?.severity).toBe('critical');
+    expect(burst?.evidence.linkDomains[0]).toMatchObject({ value: 'usps-fee.top', isNew: true });
+  });
+});
+
+describe('opt_out_spike', () => {
+  it('fires when many recipients of a campaign reply STOP, attributing them to its template', () => {
+    const engine = new DetectionEngine();
+    run(engine, history);
+    const campaign = Array.from({ length: 400 }, (_, i) =>
+      outbound({
+        timeMs: attackStart + i * 500,
+        fingerprint: '0123456789abcdef',
+        maskedBody: 'Big sale <amount> off',
+        recipientKey: `c${i}`,
+      }),
+    );
+    const stops: NormalizedEvent[] = Array.from({ length: 40 }, (_, i) => ({
+      kind: 'inbound' as const,
+      eventId: `stop${i}`,
+      timeMs: attackStart + 150_000 + i * 1_000,
+      accountId: 'acct_a',
+      recipientKey: `c${i * 3}`,
+      country: 'US',
+      classification: 'opt_out' as const,
+    }));
+    const detections = run(engine, merge(campaign, stops));
+    const spike = detections.find((d) => d.kind === 'opt_out_spike');
+    expect(spike, kinds(detections, 'info').join()).toBeDefined();
+    expect(spike?.labels['fingerprint']).toBe('0123456789abcdef');
+  });
+});
+
+describe('credential_anomaly', () => {
+  it('links a no-MFA login from a new network and a new key to the burst that follows', () => {
+    const engine = new DetectionEngine();
+    run(
+      engine,
+      merge(history, [
+        audit({ timeMs: T0 + 2 * HOUR, action: 'login' }),
+        audit({ timeMs: T0 + 20 * HOUR, action: 'login' }),
+      ]),
+    );
+    const chain = [
+      audit({
+        timeMs: attackStart - 20 * MIN,
+        action: 'login',
+        mfaUsed: false,
+        sourceIp: '45.9.8.7',
+        sourceNetwork: '45.9.8.0/24',
+      }),
+      audit({
+        timeMs: attackStart - 15 * MIN,
+        action: 'api_key_created',
+        mfaUsed: false,
+        sourceIp: '45.9.8.7',
+        sourceNetwork: '45.9.8.0/24',
+        targetApiKeyId: 'key_evil',
+      }),
+    ];
+    const burst = Array.from({ length: 400 }, (_, i) =>
+      outbound({
+        timeMs: attackStart + i * 150,
+        apiKeyId: 'key_evil',
+        sourceIp: '45.9.8.7',
+        sourceNetwork: '45.9.8.0/24',
+        userAgent: 'python-requests/2.31',
+        recipientKey: `x${i}`,
+      }),
+    );
+    const detections = run(engine, merge(chain, burst));
+    const credential = detections.find((d) => d.kind === 'credential_anomaly');
+    expect(credential?.severity).toBe('critical');
+    expect(credential?.evidence.auditEvents.map((a) => a.action)).toEqual(['login', 'api_key_created']);
+  });
+
+  it('fires when a third-party key sends from outside its allowed networks', () => {
+    const engine = new DetectionEngine({
+      inventory: [
+        {
+          keyId: 'key_partner',
+          accountId: 'acct_a',
+          owner: 'mkt',
+          thirdParty: 'Agency',
+          allowedNetworks: ['198.51.100.0/24'],
+          allowedCountries: ['US'],
+          createdAt: T0,
+        },
+      ],
+    });
+    const inScope = Array.from({ length: 30 }, (_, i) =>
+      outbound({
+        timeMs: T0 + i * MIN,
+        apiKeyId: 'key_partner',
+        sourceIp: '198.51.100.9',
+        sourceNetwork: '198.51.100.0/24',
+      }),
+    );
+    expect(kinds(run(engine, inScope))).toEqual([]);
+    const outside = Array.from({ length: 5 }, (_, i) =>
+      outbound({
+        timeMs: T0 + HOUR + i * 1_000,
+        apiKeyId: 'key_partner',
+        sourceIp: '91.200.1.1',
+        sourceNetwork: '91.200.1.0/24',
+      }),
+    );
+    const found = run(engine, outside).find((d) => d.kind === 'credential_anomaly');
+    expect(found?.labels['third_party']).toBe('Agency');
+  });
+});
+
+describe('delivery_failure_spike', () => {
+  it('fires when carriers start filtering an account’s traffic', () => {
+    const engine = new DetectionEngine();
+    const statuses: NormalizedEvent[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const t = T0 + i * 2_000;
+      const filtered = i > 2800 && i % 3 === 0;
+      statuses.push({
+        kind: 'status',
+        eventId: `s${i}`,
+        timeMs: t,
+        accountId: 'acct_a',
+        messageId: `m${i}`,
+        status: filtered ? 'filtered' : 'delivered',
+        errorCode: filtered ? '30007' : '',
+        errorCategory: filtered ? 'carrier_filtered' : '',
+        country: 'US',
+      });
+    }
+    const found = run(engine, statuses).filter((d) => d.kind === 'delivery_failure_spike');
+    expect(found.length).toBeGreaterThan(0);
+    expect(found[0]?.key).toBe('account:filtered');
+  });
+});
+
+describe('event time', () => {
+  it('drops events later than the allowed lateness and counts them', () => {
+    const engine = new DetectionEngine({ config: { allowedLatenessMs: 30_000 } });
+    engine.process(outbound({ timeMs: T0 + 60_000 }));
+    engine.process(outbound({ timeMs: T0 + 40_000 }));
+    engine.process(outbound({ timeMs: T0 }));
+    expect(engine.stats()).toMatchObject({ processed: 2, late: 1 });
+  });
+
+  it('gives the same detections with the same ids for the same input, and after snapshot → restore', () => {
+    const attack = Array.from({ length: 500 }, (_, i) =>
+      outbound({
+        timeMs: attackStart + i * 100,
+        country: 'TJ',
+        prefix: '+992935',
+        recipientNumeric: 992935000100 + i * 3,
+        recipientKey: `p${i}`,
+      }),
+    );
+    const all = merge(history, attack);
+    const split = Math.floor(history.length * 0.8);
+    const straight = run(new DetectionEngine(), all);
+    const first = new DetectionEngine();
+    const before = run(first, all.slice(0, split));
+    const snapshot = JSON.parse(JSON.stringify(first.snapshot()));
+    const restored = DetectionEngine.restore(snapshot);
+    const after = run(restored, all.slice(split));
+    expect(straight.length).toBeGreaterThan(0);
+    expect(JSON.stringify([...before, ...after])).toBe(JSON.stringify(straight));
+  });
+});

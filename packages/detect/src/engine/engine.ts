@@ -1,0 +1,630 @@
+/**
+ * The detection engine: normalised events in, detections out, no I/O, no clock. Time is event
+ * time; the watermark (max event time − allowed lateness) decides what is too late. State is per
+ * account (see account-state.ts), bounded by TTL and size caps, and can be snapshotted and restored
+ * so a restarted detector continues with its baselines. The same input in the same order always
+ * gives the same detections with the same ids.
+ */
+import type { ApiKeyInventoryEntry } from '@floodgate/schema';
+import { type DetectConfig, type DetectConfigInput, detectConfigSchema, type Severity } from '../config.ts';
+import { fingerprintFromHex, NearDuplicateIndex } from '../content/index.ts';
+import { DETECTOR_VERSION, type Detection, detectionId } from '../detection.ts';
+import type { NormalizedEvent, NormalizedOutbound } from '../normalized-event.ts';
+import { checkCluster, checkNewDomain } from '../signals/content.ts';
+import { checkCredential, observeAudit, type ScopeIndex } from '../signals/credential.ts';
+import { checkDelivery } from '../signals/delivery.ts';
+import { checkConversion, checkDestination } from '../signals/destination.ts';
+import { checkOptOut, learnOptOutRate } from '../signals/opt-out.ts';
+import { checkVolume } from '../signals/volume.ts';
+import { BucketRing } from '../windows/bucket-ring.ts';
+import {
+  AccountState,
+  ApiKeyState,
+  boundedGet,
+  ClusterState,
+  CountryState,
+  DomainState,
+  type RiskyAudit,
+  type TrackerFactory,
+} from './account-state.ts';
+import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
+import { buildEvidence, EvidenceBuffer, type NoveltyLookup } from './evidence-buffer.ts';
+import { RateTracker, windowLayout } from './rate-tracker.ts';
+import { compileInventory } from './scope-index.ts';
+import { accountFromJSON, accountToJSON, type EngineSnapshot, SNAPSHOT_VERSION } from './snapshot.ts';
+
+/** One account's use of a template cluster in one minute: the record the cross-account stage consumes. */
+export interface FingerprintObservation {
+  fingerprint: string;
+  accountId: string;
+  minuteStartMs: number;
+  messages: number;
+  firstForAccount: boolean;
+  linkDomains: string[];
+  sample: string;
+}
+
+export interface EngineStats {
+  processed: number;
+  late: number;
+  detections: number;
+  suppressed: number;
+  evictedAccounts: number;
+  evictedKeys: number;
+  accounts: number;
+}
+
+export interface EngineOptions {
+  config?: DetectConfigInput | DetectConfig;
+  inventory?: readonly ApiKeyInventoryEntry[];
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+const NOVELTY_MEMORY_MS = 60 * 60_000;
+const SWEEP_EVERY_MS = 10 * 60_000;
+const MAX_EVIDENCE_BUFFERS = 2_000;
+const MAX_RECIPIENT_ATTRIBUTIONS = 200_000;
+const EMPTY: readonly Detection[] = Object.freeze([]);
+
+export class DetectionEngine implements EngineCore {
+  readonly config: DetectConfig;
+  readonly factory: TrackerFactory;
+  readonly #accounts = new Map<string, AccountState>();
+  readonly #evidence = new Map<string, EvidenceBuffer>();
+  readonly #lastFingerprint = new Map<string, string>();
+  readonly #clusterIndex: NearDuplicateIndex<string>;
+  #scope: ScopeIndex;
+  #maxEventTimeMs = Number.NEGATIVE_INFINITY;
+  #lastSweepMs = Number.NEGATIVE_INFINITY;
+  readonly #populationLog = { account: Number.NaN, apiKey: Number.NaN, country: Number.NaN };
+  #out: Detection[] = [];
+  #observations: FingerprintObservation[] = [];
+  readonly #stats: EngineStats = {
+    processed: 0,
+    late: 0,
+    detections: 0,
+    suppressed: 0,
+    evictedAccounts: 0,
+    evictedKeys: 0,
+    accounts: 0,
+  };
+  readonly #overrideCache = new Map<string, EffectiveThresholds | null>();
+  readonly #hasOverrides: boolean;
+
+  constructor(options: EngineOptions = {}) {
+    this.config = detectConfigSchema.parse(options.config ?? {});
+    const layout = windowLayout(this.config.windowsMs);
+    const { baselineHalfLifeMinutes: halfLife, seasonalitySlots: slots } = this.config;
+    this.factory = {
+      layout,
+      tracker: () => new RateTracker(layout, halfLife, slots),
+      fine: () =>
+        new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
+    };
+    this.#clusterIndex = new NearDuplicateIndex<string>({
+      maxDistance: this.config.content.maxHammingDistance,
+      capacity: 200_000,
+    });
+    this.#scope = compileInventory(options.inventory ?? []);
+    const allow = this.config.allowList;
+    this.#hasOverrides =
+      Object.keys(this.config.countryOverrides).length > 0 ||
+      Object.keys(this.config.accountOverrides).length > 0 ||
+      Object.values(allow.accounts).some((e) => e.mode === 'thresholds') ||
+      Object.values(allow.apiKeys).some((e) => e.mode === 'thresholds');
+  }
+
+  /** Replaces the API key inventory (reloaded by the service when its file changes). */
+  setInventory(inventory: readonly ApiKeyInventoryEntry[]): void {
+    this.#scope = compileInventory(inventory);
+  }
+
+  get watermarkMs(): number {
+    return this.#maxEventTimeMs - this.config.allowedLatenessMs;
+  }
+
+  stats(): EngineStats {
+    return { ...this.#stats, accounts: this.#accounts.size };
+  }
+
+  /**
+   * Processes one event. The returned array is reused by the next call: consume it (or copy it)
+   * before processing another event.
+   */
+  process(event: NormalizedEvent): readonly Detection[] {
+    if (event.timeMs > this.#maxEventTimeMs) this.#maxEventTimeMs = event.timeMs;
+    if (event.timeMs < this.watermarkMs) {
+      this.#stats.late++;
+      return EMPTY;
+    }
+    this.#stats.processed++;
+    if (this.#maxEventTimeMs - this.#lastSweepMs >= SWEEP_EVERY_MS) this.#sweep();
+    this.#out.length = 0;
+    const account = this.#account(event.accountId, event.timeMs);
+    switch (event.kind) {
+      case 'outbound':
+        this.#outbound(account, event);
+        break;
+      case 'inbound': {
+        if (event.classification !== 'opt_out') break;
+        const fingerprint = this.#lastFingerprint.get(`${event.accountId}\u0000${event.recipientKey}`);
+        if (fingerprint) {
+          const cluster = account.clusters.get(fingerprint);
+          if (cluster) cluster.optOuts++;
+        }
+        const thresholds = this.thresholds(account, event.country);
+        if (thresholds) checkOptOut(this, account, thresholds, event.timeMs, fingerprint);
+        break;
+      }
+      case 'status': {
+        const thresholds = this.thresholds(account, event.country);
+        if (thresholds) checkDelivery(this, account, thresholds, event);
+        break;
+      }
+      case 'feedback': {
+        const country = boundedGet(
+          account.countries,
+          event.country || 'ZZ',
+          this.config.maxSubKeysPerAccount,
+          () => new CountryState(this.factory, event.timeMs),
+        );
+        const thresholds = this.thresholds(account, event.country);
+        if (thresholds) checkConversion(this, account, country, thresholds, event);
+        break;
+      }
+      case 'audit':
+        observeAudit(this, account, event);
+        break;
+    }
+    return this.#out.length === 0 ? EMPTY : this.#out;
+  }
+
+  /** Cross-account observations produced since the last call (for the fingerprint-keyed stage). */
+  drainObservations(): FingerprintObservation[] {
+    const drained = this.#observations;
+    this.#observations = [];
+    return drained;
+  }
+
+  #account(accountId: string, timeMs: number): AccountState {
+    let account = this.#accounts.get(accountId);
+    if (account === undefined) {
+      if (this.#accounts.size >= this.config.maxAccounts) {
+        const oldest = this.#accounts.keys().next();
+        if (!oldest.done) {
+          this.#accounts.delete(oldest.value);
+          this.#evidence.delete(oldest.value);
+          this.#stats.evictedAccounts++;
+        }
+      }
+      account = new AccountState(accountId, this.factory, timeMs);
+      this.#accounts.set(accountId, account);
+    }
+    if (timeMs > account.lastSeenMs) account.lastSeenMs = timeMs;
+    return account;
+  }
+
+  #outbound(account: AccountState, event: NormalizedOutbound): void {
+    const config = this.config;
+    const minute = Math.floor(event.timeMs / 60_000);
+    if (minute > account.weightMinute) this.#accountMinute(account, minute);
+    account.rate.add(event.timeMs);
+    const thresholds = this.thresholds(account, event.country, event.apiKeyId, event.fingerprint);
+
+    // Evidence is kept only for busy or suspicious accounts, a bounded number of them.
+    let evidence = this.#evidence.get(account.accountId);
+    if (
+      evidence === undefined &&
+      (account.rate.count(0) >= 20 || this.recentNovelty(account, event.timeMs))
+    ) {
+      if (this.#evidence.size >= MAX_EVIDENCE_BUFFERS) {
+        const oldest = this.#evidence.keys().next();
+        if (!oldest.done) this.#evidence.delete(oldest.value);
+      }
+      evidence = new EvidenceBuffer();
+      this.#evidence.set(account.accountId, evidence);
+    }
+    evidence?.push(event);
+
+    const apiKey = boundedGet(
+      account.apiKeys,
+      event.apiKeyId,
+      config.maxSubKeysPerAccount,
+      () => new ApiKeyState(this.factory, event.timeMs),
+    );
+    apiKey.lastSeenMs = Math.max(apiKey.lastSeenMs, event.timeMs);
+    apiKey.messages++;
+    apiKey.rate.add(event.timeMs);
+
+    const country = boundedGet(
+      account.countries,
+      event.country,
+      config.maxSubKeysPerAccount,
+      () => new CountryState(this.factory, event.timeMs),
+    );
+    country.lastSeenMs = Math.max(country.lastSeenMs, event.timeMs);
+    const accountMean = account.rate.baseline.mean;
+    const shareBefore = accountMean > 0 ? Math.min(1, country.rate.baseline.mean / accountMean) : 1;
+    country.rate.add(event.timeMs);
+    if (country.rate.count(1) <= 1) country.rareAtStart = false;
+
+    let newDomainInEvent = false;
+    for (const domainName of event.linkDomains) {
+      const domain = boundedGet(
+        account.domains,
+        domainName,
+        config.maxSubKeysPerAccount,
+        () => new DomainState(this.factory, event.timeMs, !this.isMature(account, event.timeMs)),
+      );
+      domain.lastSeenMs = Math.max(domain.lastSeenMs, event.timeMs);
+      domain.messages++;
+      domain.rate.add(event.timeMs);
+      if (!domain.established && event.timeMs - domain.firstSeenMs <= config.content.newClusterMaxAgeMs)
+        newDomainInEvent = true;
+    }
+    if (newDomainInEvent)
+      this.noteNovelty(
+        account,
+        event.timeMs,
+        `link domain ${event.linkDomains.join(', ')} new for the account`,
+      );
+
+    let cluster: ClusterState | undefined;
+    if (event.fingerprint) {
+      const clusterId = this.#clusterIndex.assignCluster(
+        fingerprintFromHex(event.fingerprint),
+        event.fingerprint,
+      ).clusterId;
+      cluster = boundedGet(
+        account.clusters,
+        clusterId,
+        config.maxSubKeysPerAccount,
+        () => new ClusterState(this.factory, clusterId, event.timeMs, event.maskedBody),
+      );
+      cluster.lastSeenMs = Math.max(cluster.lastSeenMs, event.timeMs);
+      cluster.messages++;
+      cluster.rate.add(event.timeMs);
+      this.#observe(account, cluster, event, minute);
+      if (this.#lastFingerprint.size >= MAX_RECIPIENT_ATTRIBUTIONS) {
+        const oldest = this.#lastFingerprint.keys().next();
+        if (!oldest.done) this.#lastFingerprint.delete(oldest.value);
+      }
+      const recipient = `${account.accountId}\u0000${event.recipientKey}`;
+      this.#lastFingerprint.delete(recipient);
+      this.#lastFingerprint.set(recipient, clusterId);
+    }
+
+    if (thresholds === null) return;
+    // Credential first: its novelty marks corroborate the volume and content signals below.
+    checkCredential(this, account, apiKey, thresholds, this.#scope, event);
+    checkDestination(this, account, country, thresholds, event, shareBefore);
+    for (const domainName of event.linkDomains) {
+      const domain = account.domains.get(domainName);
+      if (domain) checkNewDomain(this, account, domainName, domain, thresholds, event);
+    }
+    if (cluster) checkCluster(this, account, cluster, thresholds, event, newDomainInEvent);
+    checkVolume(this, account, account.rate, 'account', {}, thresholds, this.prior('account'), event);
+    checkVolume(
+      this,
+      account,
+      apiKey.rate,
+      `api_key:${event.apiKeyId}`,
+      { apiKeyId: event.apiKeyId },
+      thresholds,
+      this.prior('apiKey'),
+      event,
+    );
+    checkVolume(
+      this,
+      account,
+      country.rate,
+      `country:${event.country}`,
+      { country: event.country },
+      thresholds,
+      this.prior('country'),
+      event,
+    );
+  }
+
+  #observe(account: AccountState, cluster: ClusterState, event: NormalizedOutbound, minute: number): void {
+    if (cluster.messages === 1) {
+      cluster.observationMinute = minute;
+      this.#observations.push({
+        fingerprint: cluster.fingerprint,
+        accountId: account.accountId,
+        minuteStartMs: minute * 60_000,
+        messages: 1,
+        firstForAccount: true,
+        linkDomains: event.linkDomains,
+        sample: cluster.sample,
+      });
+      return;
+    }
+    if (minute !== cluster.observationMinute) {
+      if (cluster.pendingObservation > 0) {
+        this.#observations.push({
+          fingerprint: cluster.fingerprint,
+          accountId: account.accountId,
+          minuteStartMs: cluster.observationMinute * 60_000,
+          messages: cluster.pendingObservation,
+          firstForAccount: false,
+          linkDomains: event.linkDomains,
+          sample: cluster.sample,
+        });
+      }
+      cluster.observationMinute = minute;
+      cluster.pendingObservation = 0;
+    }
+    cluster.pendingObservation++;
+  }
+
+  #accountMinute(account: AccountState, minute: number): void {
+    const previous = account.weightMinute;
+    account.weightMinute = minute;
+    if (previous >= 0 && Math.floor(minute / 60) !== Math.floor(previous / 60))
+      learnOptOutRate(account, Math.floor(minute / 60));
+    // Population priors: geometric mean of mature keys' per-minute rates, per level.
+    if (account.rate.baseline.minutes >= 60) {
+      this.#learnPrior('account', account.rate.baseline.mean);
+      for (const apiKey of account.apiKeys.values())
+        if (apiKey.rate.baseline.minutes >= 60) this.#learnPrior('apiKey', apiKey.rate.baseline.mean);
+    }
+  }
+
+  #learnPrior(level: 'account' | 'apiKey' | 'country', perMinute: number): void {
+    const x = Math.log(perMinute + 0.01);
+    const current = this.#populationLog[level];
+    this.#populationLog[level] = Number.isNaN(current) ? x : current + 0.001 * (x - current);
+  }
+
+  prior(level: 'account' | 'apiKey' | 'country'): number {
+    const value = this.#populationLog[level === 'country' ? 'apiKey' : level];
+    return Number.isNaN(value) ? 0 : Math.max(0, Math.exp(value) - 0.01);
+  }
+
+  isMature(account: AccountState, timeMs: number): boolean {
+    return timeMs - account.firstSeenMs >= this.config.accountWarmupMs;
+  }
+
+  thresholds(
+    account: AccountState,
+    country?: string,
+    apiKeyId?: string,
+    fingerprint?: string,
+  ): EffectiveThresholds | null {
+    const allow = this.config.allowList;
+    const accountAllow = allow.accounts[account.accountId];
+    const keyAllow = apiKeyId ? allow.apiKeys[apiKeyId] : undefined;
+    const templateAllow = fingerprint ? allow.templates[fingerprint] : undefined;
+    if (accountAllow?.mode === 'exempt' || keyAllow?.mode === 'exempt' || templateAllow?.mode === 'exempt')
+      return null;
+    if (!this.#hasOverrides && !templateAllow) return this.config;
+    const cacheKey = `${account.accountId}\u0000${country ?? ''}\u0000${apiKeyId ?? ''}\u0000${templateAllow ? fingerprint : ''}`;
+    const cached = this.#overrideCache.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const layers = [
+      country ? this.config.countryOverrides[country] : undefined,
+      this.config.accountOverrides[account.accountId],
+      accountAllow?.overrides,
+      keyAllow?.overrides,
+      templateAllow?.overrides,
+    ];
+    const merged: EffectiveThresholds = {
+      volume: { ...this.config.volume },
+      destination: { ...this.config.destination },
+      content: { ...this.config.content },
+      optOut: { ...this.config.optOut },
+      credential: { ...this.config.credential },
+      delivery: { ...this.config.delivery },
+    };
+    for (const layer of layers) {
+      if (!layer) continue;
+      Object.assign(merged.volume, layer.volume);
+      Object.assign(merged.destination, layer.destination);
+      Object.assign(merged.content, layer.content);
+      Object.assign(merged.optOut, layer.optOut);
+      Object.assign(merged.credential, layer.credential);
+      Object.assign(merged.delivery, layer.delivery);
+    }
+    if (this.#overrideCache.size > 100_000) this.#overrideCache.clear();
+    this.#overrideCache.set(cacheKey, merged);
+    return merged;
+  }
+
+  noteNovelty(account: AccountState, timeMs: number, reason: string): void {
+    if (!this.isMature(account, timeMs)) return;
+    if (timeMs >= account.lastNoveltyMs) {
+      account.lastNoveltyMs = timeMs;
+      account.noveltyReason = reason;
+    }
+  }
+
+  recentNovelty(account: AccountState, timeMs: number): string | undefined {
+    return timeMs - account.lastNoveltyMs <= NOVELTY_MEMORY_MS ? account.noveltyReason : undefined;
+  }
+
+  takeoverChain(account: AccountState, timeMs: number, apiKeyId?: string): RiskyAudit[] {
+    if (account.riskyAudits.length === 0) return [];
+    const window = this.config.credential.takeoverChainWindowMs;
+    const recent = account.riskyAudits.filter((a) => timeMs - a.timeMs <= window && a.timeMs <= timeMs);
+    // A chain needs a risky login and a follow-up (MFA off, a key or scope change), or a key
+    // created from a new network that is the very key now sending.
+    const login = recent.some((a) => a.action === 'login');
+    const followUp = recent.some((a) => a.action !== 'login');
+    const keyMatch =
+      apiKeyId !== undefined && recent.some((a) => a.targetApiKeyId === apiKeyId && a.newNetwork);
+    return (login && followUp) || keyMatch ? recent : [];
+  }
+
+  emit(request: EmitRequest): boolean {
+    const { account, kind, key, timeMs } = request;
+    const suppressionKey = `${kind}\u0000${key}`;
+    const previous = account.lastEmitted.get(suppressionKey);
+    const rank = SEVERITY_RANK[request.severity];
+    if (
+      previous !== undefined &&
+      timeMs - previous.timeMs < this.config.repeatAfterMs &&
+      rank <= previous.rank
+    ) {
+      this.#stats.suppressed++;
+      return false;
+    }
+    account.lastEmitted.set(suppressionKey, { timeMs, rank });
+    const bucketMs = this.factory.layout.fineBucketMs;
+    const windowEndMs = (Math.floor(timeMs / bucketMs) + 1) * bucketMs;
+    const windowStartMs = windowEndMs - request.windowMs;
+    const base = buildEvidence(
+      this.#evidence.get(account.accountId),
+      request.trigger,
+      request.focus,
+      this.#noveltyLookup(account, timeMs),
+      this.config.pricePerSegmentUsd,
+      typeof request.observed === 'number' && request.observed >= 1
+        ? request.observed
+        : request.messagesBeforeDetection,
+    );
+    const detection: Detection = {
+      id: detectionId(kind, account.accountId, key, windowStartMs),
+      kind,
+      accountId: account.accountId,
+      key,
+      windowStartMs,
+      windowEndMs,
+      detectedAtMs: timeMs,
+      observed: round(request.observed),
+      expected: round(request.expected),
+      score: round(request.score),
+      severity: request.severity,
+      labels: { account_id: account.accountId, ...request.labels },
+      evidence: {
+        reason: request.reason,
+        ...base,
+        auditEvents: (request.audits ?? []).map((a) => ({ ...a })),
+        messagesBeforeDetection: Math.round(request.messagesBeforeDetection),
+        anomalyStartMs: request.anomalyStartMs,
+        metrics: Object.fromEntries(Object.entries(request.metrics).map(([k, v]) => [k, round(v)])),
+        detectorVersion: DETECTOR_VERSION,
+      },
+    };
+    this.#out.push(detection);
+    this.#stats.detections++;
+    return true;
+  }
+
+  #noveltyLookup(account: AccountState, timeMs: number): NoveltyLookup {
+    const newSince = account.firstSeenMs + this.config.accountWarmupMs;
+    const mature = this.isMature(account, timeMs);
+    return {
+      isNewKey: (k) => mature && (account.apiKeys.get(k)?.firstSeenMs ?? timeMs) >= newSince,
+      isNewNetwork: (k, network) => mature && account.apiKeys.get(k)?.networks.has(network) === false,
+      isNewDomain: (d) => account.domains.get(d)?.established === false,
+      isNewCountry: (c) => {
+        const country = account.countries.get(c);
+        return mature && (!country || country.firstSeenMs >= newSince) && (country?.rareAtStart ?? true);
+      },
+      isNewTemplate: (fp) => mature && (account.clusters.get(fp)?.firstSeenMs ?? timeMs) >= newSince,
+    };
+  }
+
+  /** Evicts idle accounts and idle sub-keys so memory stays bounded with millions of keys. */
+  #sweep(): void {
+    this.#lastSweepMs = this.#maxEventTimeMs;
+    const now = this.#maxEventTimeMs;
+    const keyTtl = this.config.keyIdleTtlMs;
+    for (const [accountId, account] of this.#accounts) {
+      if (now - account.lastSeenMs > this.config.accountIdleTtlMs) {
+        this.#accounts.delete(accountId);
+        this.#evidence.delete(accountId);
+        this.#stats.evictedAccounts++;
+        continue;
+      }
+      this.#stats.evictedKeys +=
+        evictIdle(account.clusters, now, keyTtl) +
+        evictIdle(account.domains, now, Math.max(keyTtl, 7 * 24 * 3_600_000));
+      for (const [k, state] of account.apiKeys) {
+        // Keys and countries keep their habits for a week: that is what makes "new" meaningful.
+        if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
+          account.apiKeys.delete(k);
+          this.#stats.evictedKeys++;
+        }
+      }
+      for (const [k, state] of account.countries) {
+        if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
+          account.countries.delete(k);
+          this.#stats.evictedKeys++;
+        }
+      }
+      for (const [k, at] of account.lastEmitted)
+        if (now - at.timeMs > this.config.repeatAfterMs) account.lastEmitted.delete(k);
+    }
+    for (const [accountId, buffer] of this.#evidence) {
+      const account = this.#accounts.get(accountId);
+      if (!account || now - account.lastSeenMs > keyTtl || buffer.size === 0)
+        this.#evidence.delete(accountId);
+    }
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      version: SNAPSHOT_VERSION,
+      maxEventTimeMs: this.#maxEventTimeMs,
+      lastSweepMs: this.#lastSweepMs,
+      populationLog: { ...this.#populationLog },
+      stats: { ...this.#stats },
+      accounts: [...this.#accounts.values()].map(accountToJSON),
+      evidence: [...this.#evidence.entries()].map(([accountId, buffer]) => ({
+        accountId,
+        next: buffer.next,
+        size: buffer.size,
+        events: buffer.events.map((e) => e ?? null),
+      })),
+      lastFingerprint: [...this.#lastFingerprint.entries()],
+    };
+  }
+
+  static restore(snapshot: EngineSnapshot, options: EngineOptions = {}): DetectionEngine {
+    if (snapshot.version !== SNAPSHOT_VERSION) {
+      throw new RangeError(
+        `engine snapshot version ${snapshot.version} is not supported (expected ${SNAPSHOT_VERSION})`,
+      );
+    }
+    const engine = new DetectionEngine(options);
+    engine.#maxEventTimeMs = snapshot.maxEventTimeMs ?? Number.NEGATIVE_INFINITY;
+    engine.#lastSweepMs = snapshot.lastSweepMs ?? Number.NEGATIVE_INFINITY;
+    Object.assign(engine.#populationLog, snapshot.populationLog);
+    Object.assign(engine.#stats, snapshot.stats);
+    for (const state of snapshot.accounts) {
+      const account = accountFromJSON(state, engine.factory);
+      engine.#accounts.set(account.accountId, account);
+      for (const fingerprint of account.clusters.keys()) {
+        engine.#clusterIndex.assignCluster(fingerprintFromHex(fingerprint), fingerprint);
+      }
+    }
+    for (const entry of snapshot.evidence) {
+      const buffer = new EvidenceBuffer();
+      buffer.next = entry.next;
+      buffer.size = entry.size;
+      entry.events.forEach((e, i) => {
+        buffer.events[i] = e ?? undefined;
+      });
+      engine.#evidence.set(entry.accountId, buffer);
+    }
+    for (const [k, v] of snapshot.lastFingerprint) engine.#lastFingerprint.set(k, v);
+    return engine;
+  }
+}
+
+function evictIdle(map: Map<string, { lastSeenMs: number }>, now: number, ttl: number): number {
+  let evicted = 0;
+  for (const [k, state] of map) {
+    if (now - state.lastSeenMs > ttl) {
+      map.delete(k);
+      evicted++;
+    }
+  }
+  return evicted;
+}
+
+function round(value: number): number {
+  return Number.isFinite(value) ? Math.round(value * 1e6) / 1e6 : 0;
+}

@@ -1,0 +1,228 @@
+/**
+ * Versioned JSON form of the engine's state. Typed arrays become plain arrays, HyperLogLog
+ * registers base64; the near-duplicate index is rebuilt from the clusters on restore. Bump
+ * SNAPSHOT_VERSION whenever the shape changes: restore refuses other versions rather than guess.
+ */
+import { HyperLogLog } from '../content/index.ts';
+import type { NormalizedOutbound } from '../normalized-event.ts';
+import type { BucketRing } from '../windows/bucket-ring.ts';
+import {
+  AccountState,
+  ApiKeyState,
+  ClusterState,
+  CountryState,
+  DomainState,
+  type RiskyAudit,
+  type TrackerFactory,
+} from './account-state.ts';
+import type { RateTrackerState } from './rate-tracker.ts';
+
+export const SNAPSHOT_VERSION = 1;
+
+type Ring = { head: number; counts: number[] };
+// Snapshot sub-records are written by accountToJSON just above; reading them back untyped keeps the
+// two functions side by side instead of duplicating every state class as an interface.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type Loose = { [key: string]: any };
+
+export interface AccountSnapshot {
+  accountId: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  rate: RateTrackerState;
+  apiKeys: Array<[string, Record<string, unknown>]>;
+  countries: Array<[string, Record<string, unknown>]>;
+  clusters: Array<[string, Record<string, unknown>]>;
+  domains: Array<[string, Record<string, unknown>]>;
+  scalars: Record<string, number | string>;
+  rings: Record<string, Ring>;
+  loginNetworks: Array<[string, number]>;
+  riskyAudits: RiskyAudit[];
+  lastEmitted: Array<[string, { timeMs: number; rank: number }]>;
+}
+
+export interface EngineSnapshot {
+  version: number;
+  maxEventTimeMs: number;
+  lastSweepMs: number;
+  populationLog: Record<string, number>;
+  stats: Record<string, number>;
+  accounts: AccountSnapshot[];
+  evidence: Array<{ accountId: string; next: number; size: number; events: (NormalizedOutbound | null)[] }>;
+  lastFingerprint: Array<[string, string]>;
+}
+
+const ring = (r: BucketRing): Ring => r.toJSON();
+const finite = (n: number): number => (Number.isFinite(n) ? n : -1e300);
+const unfinite = (n: number): number => (n <= -1e300 ? Number.NEGATIVE_INFINITY : n);
+
+export function accountToJSON(account: AccountState): AccountSnapshot {
+  return {
+    accountId: account.accountId,
+    firstSeenMs: account.firstSeenMs,
+    lastSeenMs: account.lastSeenMs,
+    rate: account.rate.toJSON(),
+    apiKeys: [...account.apiKeys].map(([id, k]) => [
+      id,
+      {
+        rate: k.rate.toJSON(),
+        firstSeenMs: k.firstSeenMs,
+        lastSeenMs: k.lastSeenMs,
+        messages: k.messages,
+        networks: [...k.networks],
+        userAgents: [...k.userAgents],
+        hourMask: k.hourMask,
+        novel: ring(k.novel),
+        outOfScope: ring(k.outOfScope),
+        lastNovelNetwork: k.lastNovelNetwork,
+        lastNovelUserAgent: k.lastNovelUserAgent,
+        lastOutOfScopeReason: k.lastOutOfScopeReason,
+      },
+    ]),
+    countries: [...account.countries].map(([id, c]) => [
+      id,
+      {
+        rate: c.rate.toJSON(),
+        firstSeenMs: c.firstSeenMs,
+        lastSeenMs: c.lastSeenMs,
+        weight: c.weight,
+        recentNumbers: Array.from(c.recentNumbers),
+        recentCount: c.recentCount,
+        premium: ring(c.premium),
+        feedbackTotal: ring(c.feedbackTotal),
+        feedbackConverted: ring(c.feedbackConverted),
+        conversionBaseline: c.conversionBaseline,
+        conversionSamples: c.conversionSamples,
+        rareAtStart: c.rareAtStart,
+        sequentialHits: c.sequentialHits,
+      },
+    ]),
+    clusters: [...account.clusters].map(([id, c]) => [
+      id,
+      {
+        firstSeenMs: c.firstSeenMs,
+        lastSeenMs: c.lastSeenMs,
+        messages: c.messages,
+        recipients: c.recipients ? Buffer.from(c.recipients.toBytes()).toString('base64') : null,
+        rate: ring(c.rate),
+        sample: c.sample,
+        optOuts: c.optOuts,
+        observationMinute: c.observationMinute,
+        pendingObservation: c.pendingObservation,
+      },
+    ]),
+    domains: [...account.domains].map(([id, d]) => [
+      id,
+      {
+        firstSeenMs: d.firstSeenMs,
+        lastSeenMs: d.lastSeenMs,
+        messages: d.messages,
+        rate: ring(d.rate),
+        established: d.established,
+      },
+    ]),
+    scalars: {
+      totalWeight: account.totalWeight,
+      weightMinute: account.weightMinute,
+      optOutBaseline: account.optOutBaseline,
+      optOutBaselineHour: account.optOutBaselineHour,
+      failureBaseline: account.failureBaseline,
+      filteredBaseline: account.filteredBaseline,
+      failureBaselineBucket: account.failureBaselineBucket,
+      lastNoveltyMs: finite(account.lastNoveltyMs),
+      noveltyReason: account.noveltyReason,
+    },
+    rings: {
+      optOuts: ring(account.optOuts),
+      optOutsHour: ring(account.optOutsHour),
+      statusTotal: ring(account.statusTotal),
+      statusFailed: ring(account.statusFailed),
+      statusFiltered: ring(account.statusFiltered),
+    },
+    loginNetworks: [...account.loginNetworks],
+    riskyAudits: account.riskyAudits.map((a) => ({ ...a })),
+    lastEmitted: [...account.lastEmitted].map(([k, v]) => [k, { ...v }]),
+  };
+}
+
+export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): AccountState {
+  const account = new AccountState(s.accountId, factory, s.firstSeenMs);
+  account.lastSeenMs = s.lastSeenMs;
+  account.rate.restore(s.rate);
+  for (const [id, raw] of s.apiKeys) {
+    const k = raw as Loose;
+    const state = new ApiKeyState(factory, k['firstSeenMs']);
+    state.rate.restore(k['rate']);
+    state.lastSeenMs = k['lastSeenMs'];
+    state.messages = k['messages'];
+    for (const [n, c] of k['networks'] as Array<[string, number]>) state.networks.set(n, c);
+    for (const [n, c] of k['userAgents'] as Array<[string, number]>) state.userAgents.set(n, c);
+    state.hourMask = k['hourMask'];
+    state.novel.restore(k['novel']);
+    state.outOfScope.restore(k['outOfScope']);
+    state.lastNovelNetwork = k['lastNovelNetwork'];
+    state.lastNovelUserAgent = k['lastNovelUserAgent'];
+    state.lastOutOfScopeReason = k['lastOutOfScopeReason'];
+    account.apiKeys.set(id, state);
+  }
+  for (const [id, raw] of s.countries) {
+    const c = raw as Loose;
+    const state = new CountryState(factory, c['firstSeenMs']);
+    state.rate.restore(c['rate']);
+    state.lastSeenMs = c['lastSeenMs'];
+    state.weight = c['weight'];
+    state.recentNumbers.set(c['recentNumbers'] as number[]);
+    state.recentCount = c['recentCount'];
+    state.premium.restore(c['premium']);
+    state.feedbackTotal.restore(c['feedbackTotal']);
+    state.feedbackConverted.restore(c['feedbackConverted']);
+    state.conversionBaseline = c['conversionBaseline'];
+    state.conversionSamples = c['conversionSamples'];
+    state.rareAtStart = c['rareAtStart'];
+    state.sequentialHits = c['sequentialHits'];
+    account.countries.set(id, state);
+  }
+  for (const [id, raw] of s.clusters) {
+    const c = raw as Loose;
+    const state = new ClusterState(factory, id, c['firstSeenMs'], c['sample']);
+    state.lastSeenMs = c['lastSeenMs'];
+    state.messages = c['messages'];
+    const recipients = c['recipients'] as string | null;
+    state.recipients = recipients
+      ? HyperLogLog.fromBytes(new Uint8Array(Buffer.from(recipients, 'base64')))
+      : null;
+    state.rate.restore(c['rate']);
+    state.optOuts = c['optOuts'];
+    state.observationMinute = c['observationMinute'];
+    state.pendingObservation = c['pendingObservation'];
+    account.clusters.set(id, state);
+  }
+  for (const [id, raw] of s.domains) {
+    const d = raw as Loose;
+    const state = new DomainState(factory, d['firstSeenMs'], d['established']);
+    state.lastSeenMs = d['lastSeenMs'];
+    state.messages = d['messages'];
+    state.rate.restore(d['rate']);
+    account.domains.set(id, state);
+  }
+  const sc = s.scalars as Loose;
+  account.totalWeight = sc['totalWeight'];
+  account.weightMinute = sc['weightMinute'];
+  account.optOutBaseline = sc['optOutBaseline'];
+  account.optOutBaselineHour = sc['optOutBaselineHour'];
+  account.failureBaseline = sc['failureBaseline'];
+  account.filteredBaseline = sc['filteredBaseline'];
+  account.failureBaselineBucket = sc['failureBaselineBucket'];
+  account.lastNoveltyMs = unfinite(sc['lastNoveltyMs']);
+  account.noveltyReason = sc['noveltyReason'];
+  const rings = s.rings as Record<string, Ring>;
+  account.optOuts.restore(rings['optOuts'] as Ring);
+  account.optOutsHour.restore(rings['optOutsHour'] as Ring);
+  account.statusTotal.restore(rings['statusTotal'] as Ring);
+  account.statusFailed.restore(rings['statusFailed'] as Ring);
+  account.statusFiltered.restore(rings['statusFiltered'] as Ring);
+  for (const [n, c] of s.loginNetworks) account.loginNetworks.set(n, c);
+  for (const a of s.riskyAudits) account.riskyAudits.push({ ...a });
+  for (const [k, v] of s.lastEmitted) account.lastEmitted.set(k, { ...v });
+  return account;
+}

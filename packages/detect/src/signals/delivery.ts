@@ -1,0 +1,59 @@
+/**
+ * delivery_failure_spike: the share of failed, undelivered and carrier-filtered statuses far above
+ * the account's usual share. A rise of filtering codes is often the first outside sign that
+ * carriers treat the traffic as spam, so filtering is judged on its own share too.
+ */
+
+import type { AccountState } from '../engine/account-state.ts';
+import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
+import type { NormalizedStatus } from '../normalized-event.ts';
+
+export function checkDelivery(
+  core: EngineCore,
+  account: AccountState,
+  thresholds: EffectiveThresholds,
+  event: NormalizedStatus,
+): void {
+  if (event.status === 'queued' || event.status === 'sent') return;
+  const t = thresholds.delivery;
+  const failed = event.status !== 'delivered';
+  const filtered = event.errorCategory === 'carrier_filtered';
+  account.statusTotal.add(event.timeMs);
+  if (failed) account.statusFailed.add(event.timeMs);
+  if (filtered) account.statusFiltered.add(event.timeMs);
+  const total = account.statusTotal.sum(1);
+  const failures = account.statusFailed.sum(1);
+  const filteredCount = account.statusFiltered.sum(1);
+  const failureShare = total > 0 ? failures / total : 0;
+  const filteredShare = total > 0 ? filteredCount / total : 0;
+  // Learn once per fine bucket from windows that are not themselves anomalous.
+  const bucket = account.statusTotal.head;
+  const failureBar = Math.max(t.minFailureShare, account.failureBaseline * t.minRatio);
+  const filteredBar = Math.max(t.minFilteredShare, account.filteredBaseline * t.minRatio);
+  const anomalous = total >= t.minStatuses5m && (failureShare >= failureBar || filteredShare >= filteredBar);
+  if (bucket !== account.failureBaselineBucket && total >= 20 && !anomalous) {
+    account.failureBaselineBucket = bucket;
+    account.failureBaseline =
+      account.failureBaseline < 0 ? failureShare : 0.98 * account.failureBaseline + 0.02 * failureShare;
+    account.filteredBaseline =
+      account.filteredBaseline < 0 ? filteredShare : 0.98 * account.filteredBaseline + 0.02 * filteredShare;
+  }
+  if (!anomalous) return;
+  const byFiltering = filteredShare >= filteredBar;
+  core.emit({
+    kind: 'delivery_failure_spike',
+    account,
+    key: byFiltering ? 'account:filtered' : 'account',
+    windowMs: core.config.windowsMs.medium,
+    timeMs: event.timeMs,
+    observed: byFiltering ? filteredShare : failureShare,
+    expected: Math.max(byFiltering ? account.filteredBaseline : account.failureBaseline, 0),
+    score: (byFiltering ? filteredShare / filteredBar : failureShare / failureBar) * 2,
+    severity: byFiltering && filteredShare >= 2 * t.minFilteredShare ? 'critical' : 'warning',
+    reason: `${failures} of ${total} delivery receipts in 5m failed (${(failureShare * 100).toFixed(1)}%), ${filteredCount} filtered by carriers (${(filteredShare * 100).toFixed(1)}%)`,
+    metrics: { failureShare, filteredShare, statuses5m: total, failureBaseline: account.failureBaseline },
+    messagesBeforeDetection: total,
+    anomalyStartMs: event.timeMs - core.config.windowsMs.medium,
+    focus: {},
+  });
+}

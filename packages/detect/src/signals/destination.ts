@@ -1,0 +1,129 @@
+/**
+ * destination_anomaly (SMS pumping / artificially inflated traffic): traffic to a country the
+ * account rarely or never serves, runs of sequential recipient numbers within a country, premium-
+ * rate recipients, and a collapse of conversion feedback while volume rises. Pumping usually rides
+ * the account's own key and template (the sign-up form is the attack surface), so these signals
+ * look only at where messages go.
+ */
+
+import { type AccountState, type CountryState, SEQUENTIAL_MEMORY } from '../engine/account-state.ts';
+import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
+import { MEDIUM } from '../engine/rate-tracker.ts';
+import type { NormalizedFeedback, NormalizedOutbound } from '../normalized-event.ts';
+
+/** Called after the country's counters include `event`; `shareBefore` is the country's share before it. */
+export function checkDestination(
+  core: EngineCore,
+  account: AccountState,
+  country: CountryState,
+  thresholds: EffectiveThresholds,
+  event: NormalizedOutbound,
+  shareBefore: number,
+): void {
+  const t = thresholds.destination;
+  const mature = core.isMature(account, event.timeMs);
+  // Sequential neighbours among the last recipients of this country (identical numbers excluded:
+  // the same person asking for a second OTP is not pumping).
+  let neighbours = 0;
+  const n = Math.min(country.recentCount, SEQUENTIAL_MEMORY);
+  for (let i = 0; i < n; i++) {
+    const distance = Math.abs((country.recentNumbers[i] as number) - event.recipientNumeric);
+    if (distance > 0 && distance <= t.sequentialSpan) neighbours++;
+  }
+  country.recentNumbers[country.recentCount % SEQUENTIAL_MEMORY] = event.recipientNumeric;
+  country.recentCount++;
+  if (event.numberType === 'premium_rate') country.premium.add(event.timeMs);
+
+  const count5m = country.rate.count(MEDIUM);
+  const rare = mature && shareBefore < t.rareCountryShare;
+  if (rare && !country.rareAtStart && count5m <= 1) country.rareAtStart = true;
+  const sequential = neighbours >= t.sequentialMinRun;
+  if (sequential) country.sequentialHits++;
+  const premium = country.premium.sum(1);
+
+  const reasons: string[] = [];
+  if (sequential)
+    reasons.push(
+      `${neighbours} of the last ${n} recipients in ${event.country} are within ${t.sequentialSpan} numbers of each other`,
+    );
+  if (premium >= t.minPremiumCount5m) reasons.push(`${premium} premium-rate recipients in 5m`);
+  if (country.rareAtStart && count5m >= t.minRareCountryCount5m) {
+    reasons.push(
+      `${count5m} messages in 5m to ${event.country}, a country with ${(shareBefore * 100).toFixed(2)}% of the account's traffic`,
+    );
+  }
+  if (reasons.length === 0) return;
+  // A sequential run alone in a country the account serves every day needs volume to matter:
+  // big senders do hit neighbouring numbers by chance when one prefix dominates.
+  const strong =
+    (sequential && (country.rareAtStart || country.sequentialHits >= 3)) || premium >= t.minPremiumCount5m;
+  const severity = strong || (country.rareAtStart && sequential) ? 'critical' : 'warning';
+  const expected = country.rate.expected[MEDIUM] as number;
+  core.emit({
+    kind: 'destination_anomaly',
+    account,
+    key: `country:${event.country}`,
+    windowMs: core.config.windowsMs.medium,
+    timeMs: event.timeMs,
+    observed: count5m,
+    expected,
+    score:
+      Math.max(neighbours / Math.max(t.sequentialMinRun, 1), count5m / Math.max(t.minRareCountryCount5m, 1)) *
+      2,
+    severity,
+    reason: reasons.join('; '),
+    metrics: {
+      sequentialNeighbours: neighbours,
+      premiumRecipients: premium,
+      countryShareBefore: shareBefore,
+      conversionBaseline: country.conversionBaseline,
+    },
+    messagesBeforeDetection: count5m,
+    anomalyStartMs: Math.max(country.firstSeenMs, event.timeMs - core.config.windowsMs.medium),
+    focus: { country: event.country },
+    trigger: event,
+  });
+}
+
+export function checkConversion(
+  core: EngineCore,
+  account: AccountState,
+  country: CountryState,
+  thresholds: EffectiveThresholds,
+  event: NormalizedFeedback,
+): void {
+  country.feedbackTotal.add(event.timeMs);
+  if (event.converted) country.feedbackConverted.add(event.timeMs);
+  const total = country.feedbackTotal.sum(1);
+  const converted = country.feedbackConverted.sum(1);
+  const t = thresholds.destination;
+  const baseline = country.conversionBaseline;
+  if (total >= t.minConversionFeedback5m) {
+    const rate = converted / total;
+    if (baseline >= 0 && country.conversionSamples >= 50 && rate < baseline * t.conversionCollapseRatio) {
+      const volumeRising = country.rate.count(MEDIUM) >= 2 * (country.rate.expected[MEDIUM] as number);
+      core.emit({
+        kind: 'destination_anomaly',
+        account,
+        key: `conversion:${event.country}`,
+        windowMs: core.config.windowsMs.medium,
+        timeMs: event.timeMs,
+        observed: rate,
+        expected: baseline,
+        score: ((baseline - rate) / Math.max(baseline, 0.01)) * 4,
+        severity: volumeRising ? 'critical' : 'warning',
+        reason: `conversion in ${event.country || 'unknown country'} fell to ${(rate * 100).toFixed(1)}% from ${(baseline * 100).toFixed(1)}% over ${total} feedback events${volumeRising ? ' while volume rose' : ''}`,
+        metrics: { conversionRate: rate, conversionBaseline: baseline, feedback5m: total },
+        messagesBeforeDetection: country.rate.count(MEDIUM),
+        anomalyStartMs: event.timeMs - core.config.windowsMs.medium,
+        focus: { country: event.country },
+      });
+      return; // an anomalous window does not teach the baseline
+    }
+  }
+  // Learn the country's normal conversion from individual outcomes (slow EWMA).
+  const x = event.converted ? 1 : 0;
+  country.conversionSamples++;
+  country.conversionBaseline =
+    baseline < 0 ? x : baseline + (x - baseline) / Math.min(country.conversionSamples, 500);
+}

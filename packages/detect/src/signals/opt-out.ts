@@ -1,0 +1,57 @@
+/**
+ * opt_out_spike: recipients replying STOP (and its variants) far more than the account's usual
+ * rate. The rate is opt-outs over messages sent in the last hour, since replies trail sends by
+ * minutes; each opt-out is attributed to the template last sent to that recipient, so evidence
+ * names the campaign that drove them.
+ */
+import type { AccountState } from '../engine/account-state.ts';
+import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
+import { LONG } from '../engine/rate-tracker.ts';
+
+export function checkOptOut(
+  core: EngineCore,
+  account: AccountState,
+  thresholds: EffectiveThresholds,
+  timeMs: number,
+  attributedFingerprint: string | undefined,
+): void {
+  const t = thresholds.optOut;
+  account.optOuts.add(timeMs);
+  account.optOutsHour.add(timeMs);
+  const recent = account.optOuts.sum(1); // medium window (5m by default)
+  const hourOptOuts = account.optOutsHour.sum(0);
+  const hourSent = Math.max(account.rate.count(LONG), 1);
+  const rate = hourOptOuts / hourSent;
+  const baseline = account.optOutBaseline;
+  const ratioBar = baseline > 0 ? baseline * t.minRatio : 0;
+  if (recent < t.minOptOuts || rate < Math.max(t.minRate, ratioBar)) return;
+  core.emit({
+    kind: 'opt_out_spike',
+    account,
+    key: 'account',
+    windowMs: core.config.windowsMs.long,
+    timeMs,
+    observed: rate,
+    expected: Math.max(baseline, 0),
+    score: (rate / Math.max(t.minRate, ratioBar, 1e-6)) * 2,
+    severity: rate >= 2.5 * t.minRate ? 'critical' : 'warning',
+    reason: `${hourOptOuts} opt-outs against ${hourSent} messages in the last hour (${(rate * 100).toFixed(1)}%; usual ${(Math.max(baseline, 0) * 100).toFixed(2)}%)`,
+    metrics: { optOutRate: rate, optOuts1h: hourOptOuts, sent1h: hourSent, baselineRate: baseline },
+    messagesBeforeDetection: hourSent,
+    anomalyStartMs: timeMs - core.config.windowsMs.long,
+    focus: attributedFingerprint ? { fingerprint: attributedFingerprint } : {},
+    labels: attributedFingerprint ? { fingerprint: attributedFingerprint } : {},
+  });
+}
+
+/** Learns the account's usual opt-out rate once per closed hour (called by the engine). */
+export function learnOptOutRate(account: AccountState, hourIndex: number): void {
+  if (hourIndex === account.optOutBaselineHour) return;
+  account.optOutBaselineHour = hourIndex;
+  const sent = account.rate.count(LONG);
+  if (sent < 50) return;
+  const rate = account.optOutsHour.sum(0) / sent;
+  // Do not learn from an hour that would itself fire.
+  if (account.optOutBaseline > 0 && rate > account.optOutBaseline * 4 && rate > 0.02) return;
+  account.optOutBaseline = account.optOutBaseline < 0 ? rate : 0.9 * account.optOutBaseline + 0.1 * rate;
+}

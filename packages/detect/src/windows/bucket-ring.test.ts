@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BucketRing } from './bucket-ring.ts';
+
+describe('BucketRing', () => {
+  it('sums each window over the newest buckets', () => {
+    const ring = new BucketRing(10_000, 30, [6, 30]);
+    for (let t = 0; t < 300_000; t += 1_000) ring.add(t);
+    // 300 events, one per second; the 1-minute window holds the last 60, the 5-minute one all.
+    expect(ring.sum(0)).toBe(60);
+    expect(ring.sum(1)).toBe(300);
+  });
+
+  it('drops buckets that leave the window when time advances, including across idle gaps', () => {
+    const ring = new BucketRing(10_000, 30, [6, 30]);
+    ring.add(0, 5);
+    ring.add(55_000, 1);
+    expect(ring.sum(0)).toBe(6);
+    ring.add(60_000, 1);
+    expect(ring.sum(0), 'bucket 0 is out of the 1-minute window at t=60s').toBe(2);
+    ring.add(10_000_000, 1);
+    expect(ring.sum(1), 'a long gap clears the ring').toBe(1);
+  });
+
+  it('counts an out-of-order event in its own bucket while it is in the ring, and rejects older ones', () => {
+    const ring = new BucketRing(10_000, 30, [6, 30]);
+    ring.add(200_000);
+    expect(ring.add(195_000)).toBe(true);
+    expect(ring.add(130_000), 'older than the 1-minute window but inside the ring').toBe(true);
+    expect(ring.sum(0)).toBe(2);
+    expect(ring.sum(1)).toBe(3);
+    expect(ring.add(200_000 - 300_000)).toBe(false);
+  });
+
+  it('reports closed buckets in order, with skipped zero buckets after a long gap', () => {
+    const ring = new BucketRing(60_000, 4, [4]);
+    const closed: Array<[number, number, number]> = [];
+    const onClose = (b: number, c: number, skipped: number) => closed.push([b, c, skipped]);
+    ring.add(0, 3, onClose);
+    ring.add(60_000, 2, onClose);
+    ring.add(180_000, 1, onClose);
+    expect(closed).toEqual([
+      [0, 3, 0],
+      [1, 2, 0],
+      [2, 0, 0],
+    ]);
+    closed.length = 0;
+    ring.add(60_000 * 20, 1, onClose);
+    const reported = closed.reduce((n, [, , skipped]) => n + 1 + skipped, 0);
+    expect(reported, 'every bucket from 3 to 19 is closed exactly once').toBe(17);
+  });
+
+  it('agrees with a brute-force count for any event sequence (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2_000_000 }), { minLength: 1, maxLength: 300 }),
+        (times) => {
+          const ring = new BucketRing(10_000, 30, [6, 30]);
+          const accepted: number[] = [];
+          for (const t of times) if (ring.add(t)) accepted.push(Math.floor(t / 10_000));
+          const head = ring.head;
+          for (const [w, span] of [
+            [0, 6],
+            [1, 30],
+          ] as const) {
+            const expected = accepted.filter((b) => head - b < span && b <= head).length;
+            if (ring.sum(w) !== expected) return false;
+          }
+          return true;
+        },
+      ),
+    );
+  });
+
+  it('restores to the same sums from its JSON form', () => {
+    const ring = new BucketRing(10_000, 30, [6, 30]);
+    for (let t = 0; t < 400_000; t += 7_000) ring.add(t, 2);
+    const copy = new BucketRing(10_000, 30, [6, 30]);
+    copy.restore(JSON.parse(JSON.stringify(ring.toJSON())));
+    expect([copy.sum(0), copy.sum(1), copy.head]).toEqual([ring.sum(0), ring.sum(1), ring.head]);
+  });
+});
