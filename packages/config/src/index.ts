@@ -11,3 +11,4 @@ export {
 export { ConfigError, type ConfigProblem } from './errors.ts';
 export { booleanFromEnv, hostPort, intFromEnv, listFromEnv } from './fields.ts';
 export { type EnvMap, type LoadOptions, loadConfig, redactConfig } from './load.ts';
+export { type RetryConfig, retrySchema, type TopicsConfig, topicsEnv, topicsSchema } from './pipeline.ts';

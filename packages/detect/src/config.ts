@@ -30,8 +30,10 @@ export const volumeThresholdsSchema = z.object({
   minCount1m: count.default(30),
   minCount5m: count.default(60),
   minCount1h: count.default(300),
-  /** Observed must be at least this multiple of the expected count. */
+  /** Observed must be at least this multiple of the expected count (the 5 m and 1 h windows)... */
   minRatio: positive.default(4),
+  /** ...and of the 1 m window, where OTP traffic is bursty (a push notification, a login storm). */
+  minRatio1m: positive.default(8),
   /** Robust z-score (observed − expected) / sd above which the window is anomalous. */
   zScore: positive.default(6),
   /** Poisson upper-tail probability used instead of z for small expected counts. */

@@ -1,4 +1,5 @@
 export type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+export { backoffDelayMs, sleep } from './backoff.ts';
 export { createKafka, type KafkaLogSink } from './client-factory.ts';
 export { type KafkaErrorCode, KafkaSetupError } from './errors.ts';
 export {
@@ -8,3 +9,4 @@ export {
   type LocalBrokerOptions,
   startLocalBroker,
 } from './local-broker.ts';
+export { ensureTopics, type TopicSpec } from './topics.ts';

@@ -1,3 +1,4 @@
+export { type AdminServer, type Readiness, startAdminServer } from './admin-server.ts';
 export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts';
 export { maskPhone } from './mask.ts';
 export { Counter, createRegistry, Gauge, Histogram, Registry } from './metrics.ts';

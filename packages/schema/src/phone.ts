@@ -45,22 +45,49 @@ const typeNames: Record<string, NumberType> = {
   VOICEMAIL: 'voicemail',
 };
 
+type Classification = Pick<Destination, 'country' | 'callingCode' | 'numberType' | 'valid'>;
+
+/**
+ * Numbering plans assign country and number type by leading digits and length, so a cache keyed
+ * by the first 8 digits plus the length answers almost every lookup without re-parsing (parsing
+ * with full metadata costs tens of microseconds per number, the largest share of normalisation).
+ */
+const CACHE_PREFIX_DIGITS = 8;
+const CACHE_LIMIT = 200_000;
+const classificationCache = new Map<string, Classification>();
+
+function classify(e164: string): Classification {
+  const cacheKey = `${e164.slice(0, CACHE_PREFIX_DIGITS + 1)}/${e164.length}`;
+  const cached = classificationCache.get(cacheKey);
+  if (cached) return cached;
+  const parsed = parsePhoneNumberFromString(e164);
+  let result: Classification;
+  if (!parsed) {
+    result = { country: 'ZZ', callingCode: '', numberType: 'unknown', valid: false };
+  } else {
+    const type = parsed.getType();
+    result = {
+      country: parsed.country ?? 'ZZ',
+      callingCode: parsed.countryCallingCode,
+      numberType: (type && typeNames[type]) ?? 'unknown',
+      valid: parsed.isValid(),
+    };
+  }
+  if (classificationCache.size >= CACHE_LIMIT) classificationCache.clear();
+  classificationCache.set(cacheKey, result);
+  return result;
+}
+
 /** `e164` must already be schema-valid ('+' and 7-15 digits). */
 export function destinationOf(e164: string, prefixDigits = 6): Destination {
   const digits = e164.slice(1);
-  const prefix = `+${digits.slice(0, Math.max(1, prefixDigits))}`;
-  const numeric = Number(digits);
-  const parsed = parsePhoneNumberFromString(e164);
-  if (!parsed) {
-    return { country: 'ZZ', callingCode: '', prefix, numeric, numberType: 'unknown', valid: false };
-  }
-  const type = parsed.getType();
+  const classification = classify(e164);
   return {
-    country: parsed.country ?? 'ZZ',
-    callingCode: parsed.countryCallingCode,
-    prefix,
-    numeric,
-    numberType: (type && typeNames[type]) ?? 'unknown',
-    valid: parsed.isValid(),
+    country: classification.country,
+    callingCode: classification.callingCode,
+    prefix: `+${digits.slice(0, Math.max(1, prefixDigits))}`,
+    numeric: Number(digits),
+    numberType: classification.numberType,
+    valid: classification.valid,
   };
 }

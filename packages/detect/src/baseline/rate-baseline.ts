@@ -46,6 +46,9 @@ export class RateBaseline {
   /** Per slot, the ratio of that slot's rate to the mean rate (EWMA across days). */
   #profile: Float32Array | null = null;
   peakPerMinute = 0;
+  #robustAt = -1;
+  #robustMedian = 0;
+  #robustMad = 0;
   readonly #alpha: number;
   readonly #slots: number;
 
@@ -57,16 +60,30 @@ export class RateBaseline {
   /** Learns one closed minute (its start time and count); `zeros` more idle minutes follow it. */
   observeMinute(minuteStartMs: number, count: number, zeros = 0): void {
     this.#learn(minuteStartMs, count);
-    // Idle minutes: learn at most a day of them one by one (they move the hourly ring), then decay
-    // the mean in closed form; an idle key is usually evicted before that matters.
-    const stepwise = Math.min(zeros, 24 * 60);
-    for (let i = 1; i <= stepwise; i++) this.#learn(minuteStartMs + i * MINUTE_MS, 0);
-    if (zeros > stepwise) {
-      const decay = (1 - this.#alpha) ** (zeros - stepwise);
-      this.mean *= decay;
-      this.variance *= decay;
-      this.minutes += zeros - stepwise;
+    if (zeros <= 0) return;
+    if (zeros <= 60) {
+      for (let i = 1; i <= zeros; i++) this.#learn(minuteStartMs + i * MINUTE_MS, 0);
+      return;
     }
+    // A long idle stretch in closed form: zero hours into the hourly ring, the EWMA decayed as if
+    // it had seen `zeros` empty minutes. Per-minute work here made reactivated keys expensive.
+    const lastIdleMinuteMs = minuteStartMs + zeros * MINUTE_MS;
+    const lastHour = Math.floor(lastIdleMinuteMs / HOUR_MS);
+    if (lastHour !== this.#hourIndex) {
+      this.#closeHour(this.#hourIndex);
+      const idleHours = Math.min(lastHour - this.#hourIndex - 1, HOURS_KEPT);
+      for (let h = 0; h < idleHours; h++) {
+        this.#hours[this.#hoursSeen % HOURS_KEPT] = 0;
+        this.#hoursSeen++;
+      }
+      this.#hourIndex = lastHour;
+      this.#hourTotal = 0;
+      this.#hourMaxMinute = 0;
+    }
+    const decay = (1 - this.#alpha) ** zeros;
+    this.mean *= decay;
+    this.variance *= decay;
+    this.minutes += zeros;
   }
 
   #learn(minuteStartMs: number, count: number): void {
@@ -107,12 +124,17 @@ export class RateBaseline {
     return this.#slots === 168 ? (hour + 72) % 168 : hour % 24;
   }
 
-  /** Robust hourly level: median of recent hourly totals, with MAD for its spread. */
+  /** Robust hourly level: median of recent hourly totals, with MAD for its spread (cached per hour). */
   robustHourly(): { median: number; mad: number } | undefined {
     const n = Math.min(this.#hoursSeen, HOURS_KEPT);
     if (n < 6) return undefined;
-    const values = Array.from(this.#hours.subarray(0, n));
-    return { median: median(values), mad: medianAbsoluteDeviation(values) };
+    if (this.#robustAt !== this.#hoursSeen) {
+      const values = Array.from(this.#hours.subarray(0, n));
+      this.#robustMedian = median(values);
+      this.#robustMad = medianAbsoluteDeviation(values);
+      this.#robustAt = this.#hoursSeen;
+    }
+    return { median: this.#robustMedian, mad: this.#robustMad };
   }
 
   expectationAt(timeMs: number): Expectation {

@@ -16,6 +16,7 @@ export function windowThreshold(
   windowMinutes: number,
   minCount: number,
   thresholds: Pick<VolumeThresholds, 'minRatio' | 'zScore' | 'poissonTail'>,
+  minRatio = thresholds.minRatio,
 ): { threshold: number; expected: number; sd: number } {
   const expected = expectation.perMinute * windowMinutes;
   const sd = Math.sqrt(windowMinutes * expectation.sdPerMinute ** 2 + (OVERDISPERSION * expected) ** 2);
@@ -23,7 +24,7 @@ export function windowThreshold(
     expected < 100
       ? poissonUpperQuantile(Math.max(expected, 0.01), thresholds.poissonTail)
       : expected + thresholds.zScore * sd;
-  const ratio = expectation.mature ? thresholds.minRatio : thresholds.minRatio * 2;
+  const ratio = expectation.mature ? minRatio : minRatio * 2;
   return { threshold: Math.max(minCount, ratio * expected, statistical), expected, sd };
 }
 

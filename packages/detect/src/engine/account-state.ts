@@ -4,7 +4,7 @@
  * countries, template clusters and link domains hang off the account in bounded maps.
  */
 import type { HyperLogLog } from '../content/index.ts';
-import { BucketRing } from '../windows/bucket-ring.ts';
+import type { BucketRing } from '../windows/bucket-ring.ts';
 import type { RateTracker, WindowLayout } from './rate-tracker.ts';
 
 export const SEQUENTIAL_MEMORY = 32;
@@ -13,6 +13,8 @@ export interface TrackerFactory {
   layout: WindowLayout;
   tracker(): RateTracker;
   fine(): BucketRing;
+  /** Minute buckets over the long window. */
+  coarse(): BucketRing;
 }
 
 export class ApiKeyState {
@@ -25,17 +27,15 @@ export class ApiKeyState {
   readonly userAgents = new Map<string, number>();
   /** Bit h set = the key has sent during UTC hour h. */
   hourMask = 0;
-  /** Messages from a network/user agent first seen after warm-up, per fine bucket. */
-  readonly novel: BucketRing;
-  readonly outOfScope: BucketRing;
+  /** Messages from a network/user agent first seen after warm-up, per fine bucket (allocated on first use). */
+  novel: BucketRing | null = null;
+  outOfScope: BucketRing | null = null;
   lastNovelNetwork = '';
   lastNovelUserAgent = '';
   lastOutOfScopeReason = '';
 
   constructor(factory: TrackerFactory, timeMs: number) {
     this.rate = factory.tracker();
-    this.novel = factory.fine();
-    this.outOfScope = factory.fine();
     this.firstSeenMs = timeMs;
     this.lastSeenMs = timeMs;
   }
@@ -49,9 +49,10 @@ export class CountryState {
   weight = 0;
   readonly recentNumbers = new Float64Array(SEQUENTIAL_MEMORY);
   recentCount = 0;
-  readonly premium: BucketRing;
-  readonly feedbackTotal: BucketRing;
-  readonly feedbackConverted: BucketRing;
+  /** Allocated on first premium-rate recipient / first conversion feedback. */
+  premium: BucketRing | null = null;
+  feedbackTotal: BucketRing | null = null;
+  feedbackConverted: BucketRing | null = null;
   conversionBaseline = -1;
   conversionSamples = 0;
   /** Rare/new country flag at first sight in the current episode. */
@@ -60,9 +61,6 @@ export class CountryState {
 
   constructor(factory: TrackerFactory, timeMs: number) {
     this.rate = factory.tracker();
-    this.premium = factory.fine();
-    this.feedbackTotal = factory.fine();
-    this.feedbackConverted = factory.fine();
     this.firstSeenMs = timeMs;
     this.lastSeenMs = timeMs;
   }
@@ -130,22 +128,27 @@ export class AccountState {
   /** Total decayed weight of outbound messages, for country shares. */
   totalWeight = 0;
   weightMinute = -1;
-  /** Opt-outs (short/medium on fine buckets, long on minutes) and the long-run opt-out rate. */
-  readonly optOuts: BucketRing;
-  readonly optOutsHour: BucketRing;
+  /** Opt-outs (short/medium on fine buckets, long on minutes), allocated at the first opt-out. */
+  optOuts: BucketRing | null = null;
+  optOutsHour: BucketRing | null = null;
   optOutBaseline = -1;
   optOutBaselineHour = -1;
-  readonly statusTotal: BucketRing;
-  readonly statusFailed: BucketRing;
-  readonly statusFiltered: BucketRing;
+  /** Delivery receipts, allocated at the first final status. */
+  statusTotal: BucketRing | null = null;
+  statusFailed: BucketRing | null = null;
+  statusFiltered: BucketRing | null = null;
   failureBaseline = -1;
   filteredBaseline = -1;
   failureBaselineBucket = -1;
   readonly loginNetworks = new Map<string, number>();
   readonly riskyAudits: RiskyAudit[] = [];
+  /** How many new-template bursts this account has had: campaign launches are routine for some. */
+  contentBursts = 0;
   /** Last time each suspicious novelty was seen on this account (event time, ms). */
   lastNoveltyMs = -Infinity;
   noveltyReason = '';
+  /** The API key the last novelty concerned ('' for account-wide novelty such as a risky login). */
+  noveltyKey = '';
   /** (kind|key) → event time of the last emitted detection, for repeat suppression. */
   readonly lastEmitted = new Map<string, { timeMs: number; rank: number }>();
 
@@ -154,11 +157,6 @@ export class AccountState {
     this.firstSeenMs = timeMs;
     this.lastSeenMs = timeMs;
     this.rate = factory.tracker();
-    this.optOuts = factory.fine();
-    this.optOutsHour = new BucketRing(60_000, factory.layout.coarseLength, [factory.layout.coarseLength]);
-    this.statusTotal = factory.fine();
-    this.statusFailed = factory.fine();
-    this.statusFiltered = factory.fine();
   }
 }
 

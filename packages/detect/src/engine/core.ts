@@ -49,9 +49,9 @@ export interface EngineCore {
   /** Returns true when the detection was emitted (not suppressed as a repeat). */
   emit(request: EmitRequest): boolean;
   /** Marks the account suspicious (novel network, key, domain, scope violation, risky audit). */
-  noteNovelty(account: AccountState, timeMs: number, reason: string): void;
+  noteNovelty(account: AccountState, timeMs: number, reason: string, apiKeyId?: string): void;
   /** Was there a novelty on the account within the last hour of event time? */
-  recentNovelty(account: AccountState, timeMs: number): string | undefined;
+  recentNovelty(account: AccountState, timeMs: number, apiKeyId?: string): string | undefined;
   /** Audit events of a takeover chain that precede `timeMs` within the configured window. */
   takeoverChain(account: AccountState, timeMs: number, apiKeyId?: string): RiskyAudit[];
 }

@@ -100,6 +100,7 @@ export class DetectionEngine implements EngineCore {
       tracker: () => new RateTracker(layout, halfLife, slots),
       fine: () =>
         new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
+      coarse: () => new BucketRing(60_000, layout.coarseLength, [layout.coarseLength]),
     };
     this.#clusterIndex = new NearDuplicateIndex<string>({
       maxDistance: this.config.content.maxHammingDistance,
@@ -431,16 +432,22 @@ export class DetectionEngine implements EngineCore {
     return merged;
   }
 
-  noteNovelty(account: AccountState, timeMs: number, reason: string): void {
+  noteNovelty(account: AccountState, timeMs: number, reason: string, apiKeyId = ''): void {
     if (!this.isMature(account, timeMs)) return;
     if (timeMs >= account.lastNoveltyMs) {
       account.lastNoveltyMs = timeMs;
       account.noveltyReason = reason;
+      account.noveltyKey = apiKeyId;
     }
   }
 
-  recentNovelty(account: AccountState, timeMs: number): string | undefined {
-    return timeMs - account.lastNoveltyMs <= NOVELTY_MEMORY_MS ? account.noveltyReason : undefined;
+  recentNovelty(account: AccountState, timeMs: number, apiKeyId?: string): string | undefined {
+    if (timeMs - account.lastNoveltyMs > NOVELTY_MEMORY_MS) return undefined;
+    // Novelty about one key corroborates only traffic sent with that key: a new server of one
+    // integration says nothing about a spike on another.
+    if (apiKeyId !== undefined && account.noveltyKey !== '' && account.noveltyKey !== apiKeyId)
+      return undefined;
+    return account.noveltyReason;
   }
 
   takeoverChain(account: AccountState, timeMs: number, apiKeyId?: string): RiskyAudit[] {

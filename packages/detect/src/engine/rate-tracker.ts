@@ -46,10 +46,10 @@ export class RateTracker {
   readonly fine: BucketRing;
   readonly coarse: BucketRing;
   readonly baseline: RateBaseline;
-  /** Cached per window (short, medium, long): threshold, expected, sd. */
-  readonly threshold = new Float64Array(3);
-  readonly expected = new Float64Array(3);
-  readonly sd = new Float64Array(3);
+  /** Cached per window (short, medium, long): threshold, expected, sd — plain arrays of 3 numbers. */
+  readonly threshold: number[] = [0, 0, 0];
+  readonly expected: number[] = [0, 0, 0];
+  readonly sd: number[] = [0, 0, 0];
   #thresholdMinute = -1;
   readonly #layout: WindowLayout;
 
@@ -85,7 +85,7 @@ export class RateTracker {
     timeMs: number,
     volume: Pick<
       VolumeThresholds,
-      'minRatio' | 'zScore' | 'poissonTail' | 'minCount1m' | 'minCount5m' | 'minCount1h'
+      'minRatio' | 'minRatio1m' | 'zScore' | 'poissonTail' | 'minCount1m' | 'minCount5m' | 'minCount1h'
     >,
     prior?: number,
   ): void {
@@ -105,6 +105,7 @@ export class RateTracker {
         this.#layout.windowMinutes[w] as number,
         floors[w] as number,
         volume,
+        w === SHORT ? volume.minRatio1m : volume.minRatio,
       );
       this.threshold[w] = result.threshold;
       this.expected[w] = result.expected;

@@ -7,6 +7,8 @@ import type { ApiKeyInventoryEntry } from '@floodgate/schema';
 import type { NormalizedOutbound } from '../normalized-event.ts';
 import type { ScopeIndex } from '../signals/credential.ts';
 
+const NO_VIOLATION: string[] = [];
+
 interface CompiledScope {
   entry: ApiKeyInventoryEntry;
   v4: Array<[number, number]>;
@@ -55,10 +57,10 @@ export function compileInventory(entries: readonly ApiKeyInventoryEntry[]): Scop
   }
   return {
     entry: (apiKeyId) => byKey.get(apiKeyId)?.entry,
-    violation(event: NormalizedOutbound): string {
+    violation(event: NormalizedOutbound): string[] {
       const scope = byKey.get(event.apiKeyId);
-      if (!scope) return '';
-      const reasons: string[] = [];
+      if (!scope) return NO_VIOLATION;
+      let reasons: string[] | undefined;
       if (event.sourceIp && (scope.v4.length > 0 || scope.v6.length > 0)) {
         let allowed = false;
         if (event.sourceIp.includes(':')) {
@@ -71,12 +73,16 @@ export function compileInventory(entries: readonly ApiKeyInventoryEntry[]): Scop
           const address = ipv4ToNumber(event.sourceIp);
           for (const [start, end] of scope.v4) if (address >= start && address <= end) allowed = true;
         }
-        if (!allowed) reasons.push(`source ${event.sourceNetwork} not in allowed networks`);
+        if (!allowed) {
+          reasons ??= [];
+          reasons.push(`source ${event.sourceNetwork} not in allowed networks`);
+        }
       }
       if (scope.countries.size > 0 && !scope.countries.has(event.country)) {
+        reasons ??= [];
         reasons.push(`destination ${event.country} not in allowed countries`);
       }
-      return reasons.join('; ');
+      return reasons ?? NO_VIOLATION;
     },
   };
 }

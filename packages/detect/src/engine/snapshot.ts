@@ -20,6 +20,7 @@ import type { RateTrackerState } from './rate-tracker.ts';
 export const SNAPSHOT_VERSION = 1;
 
 type Ring = { head: number; counts: number[] };
+const maybe = (r: BucketRing | null): Ring | null => (r ? r.toJSON() : null);
 // Snapshot sub-records are written by accountToJSON just above; reading them back untyped keeps the
 // two functions side by side instead of duplicating every state class as an interface.
 // biome-ignore lint/suspicious/noExplicitAny: see above
@@ -35,7 +36,7 @@ export interface AccountSnapshot {
   clusters: Array<[string, Record<string, unknown>]>;
   domains: Array<[string, Record<string, unknown>]>;
   scalars: Record<string, number | string>;
-  rings: Record<string, Ring>;
+  rings: Record<string, Ring | null>;
   loginNetworks: Array<[string, number]>;
   riskyAudits: RiskyAudit[];
   lastEmitted: Array<[string, { timeMs: number; rank: number }]>;
@@ -72,8 +73,8 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         networks: [...k.networks],
         userAgents: [...k.userAgents],
         hourMask: k.hourMask,
-        novel: ring(k.novel),
-        outOfScope: ring(k.outOfScope),
+        novel: maybe(k.novel),
+        outOfScope: maybe(k.outOfScope),
         lastNovelNetwork: k.lastNovelNetwork,
         lastNovelUserAgent: k.lastNovelUserAgent,
         lastOutOfScopeReason: k.lastOutOfScopeReason,
@@ -88,9 +89,9 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         weight: c.weight,
         recentNumbers: Array.from(c.recentNumbers),
         recentCount: c.recentCount,
-        premium: ring(c.premium),
-        feedbackTotal: ring(c.feedbackTotal),
-        feedbackConverted: ring(c.feedbackConverted),
+        premium: maybe(c.premium),
+        feedbackTotal: maybe(c.feedbackTotal),
+        feedbackConverted: maybe(c.feedbackConverted),
         conversionBaseline: c.conversionBaseline,
         conversionSamples: c.conversionSamples,
         rareAtStart: c.rareAtStart,
@@ -131,13 +132,15 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
       failureBaselineBucket: account.failureBaselineBucket,
       lastNoveltyMs: finite(account.lastNoveltyMs),
       noveltyReason: account.noveltyReason,
+      noveltyKey: account.noveltyKey,
+      contentBursts: account.contentBursts,
     },
     rings: {
-      optOuts: ring(account.optOuts),
-      optOutsHour: ring(account.optOutsHour),
-      statusTotal: ring(account.statusTotal),
-      statusFailed: ring(account.statusFailed),
-      statusFiltered: ring(account.statusFiltered),
+      optOuts: maybe(account.optOuts),
+      optOutsHour: maybe(account.optOutsHour),
+      statusTotal: maybe(account.statusTotal),
+      statusFailed: maybe(account.statusFailed),
+      statusFiltered: maybe(account.statusFiltered),
     },
     loginNetworks: [...account.loginNetworks],
     riskyAudits: account.riskyAudits.map((a) => ({ ...a })),
@@ -158,8 +161,14 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     for (const [n, c] of k['networks'] as Array<[string, number]>) state.networks.set(n, c);
     for (const [n, c] of k['userAgents'] as Array<[string, number]>) state.userAgents.set(n, c);
     state.hourMask = k['hourMask'];
-    state.novel.restore(k['novel']);
-    state.outOfScope.restore(k['outOfScope']);
+    if (k['novel']) {
+      state.novel = factory.fine();
+      state.novel.restore(k['novel']);
+    }
+    if (k['outOfScope']) {
+      state.outOfScope = factory.fine();
+      state.outOfScope.restore(k['outOfScope']);
+    }
     state.lastNovelNetwork = k['lastNovelNetwork'];
     state.lastNovelUserAgent = k['lastNovelUserAgent'];
     state.lastOutOfScopeReason = k['lastOutOfScopeReason'];
@@ -173,9 +182,18 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.weight = c['weight'];
     state.recentNumbers.set(c['recentNumbers'] as number[]);
     state.recentCount = c['recentCount'];
-    state.premium.restore(c['premium']);
-    state.feedbackTotal.restore(c['feedbackTotal']);
-    state.feedbackConverted.restore(c['feedbackConverted']);
+    if (c['premium']) {
+      state.premium = factory.fine();
+      state.premium.restore(c['premium']);
+    }
+    if (c['feedbackTotal']) {
+      state.feedbackTotal = factory.fine();
+      state.feedbackTotal.restore(c['feedbackTotal']);
+    }
+    if (c['feedbackConverted']) {
+      state.feedbackConverted = factory.fine();
+      state.feedbackConverted.restore(c['feedbackConverted']);
+    }
     state.conversionBaseline = c['conversionBaseline'];
     state.conversionSamples = c['conversionSamples'];
     state.rareAtStart = c['rareAtStart'];
@@ -215,12 +233,20 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
   account.failureBaselineBucket = sc['failureBaselineBucket'];
   account.lastNoveltyMs = unfinite(sc['lastNoveltyMs']);
   account.noveltyReason = sc['noveltyReason'];
-  const rings = s.rings as Record<string, Ring>;
-  account.optOuts.restore(rings['optOuts'] as Ring);
-  account.optOutsHour.restore(rings['optOutsHour'] as Ring);
-  account.statusTotal.restore(rings['statusTotal'] as Ring);
-  account.statusFailed.restore(rings['statusFailed'] as Ring);
-  account.statusFiltered.restore(rings['statusFiltered'] as Ring);
+  account.noveltyKey = sc['noveltyKey'] ?? '';
+  account.contentBursts = sc['contentBursts'] ?? 0;
+  const rings = s.rings;
+  const restoreRing = (state: Ring | null | undefined, make: () => BucketRing): BucketRing | null => {
+    if (!state) return null;
+    const restored = make();
+    restored.restore(state);
+    return restored;
+  };
+  account.optOuts = restoreRing(rings['optOuts'], factory.fine);
+  account.optOutsHour = restoreRing(rings['optOutsHour'], factory.coarse);
+  account.statusTotal = restoreRing(rings['statusTotal'], factory.fine);
+  account.statusFailed = restoreRing(rings['statusFailed'], factory.fine);
+  account.statusFiltered = restoreRing(rings['statusFiltered'], factory.fine);
   for (const [n, c] of s.loginNetworks) account.loginNetworks.set(n, c);
   for (const a of s.riskyAudits) account.riskyAudits.push({ ...a });
   for (const [k, v] of s.lastEmitted) account.lastEmitted.set(k, { ...v });

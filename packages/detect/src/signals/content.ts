@@ -33,13 +33,16 @@ export function checkCluster(
   cluster.recipients.addString(event.recipientKey);
   const distinct = Math.round(cluster.recipients.count());
   if (distinct < t.minDistinctRecipients) return;
-  const novelty = core.recentNovelty(account, event.timeMs);
+  const novelty = core.recentNovelty(account, event.timeMs, event.apiKeyId);
   const chain = core.takeoverChain(account, event.timeMs, event.apiKeyId);
   const accountPeak = account.rate.baseline.peakPerMinute * 5;
   const withinPeak = account.rate.baseline.hoursSeen >= 24 && account.rate.count(MEDIUM) <= accountPeak * 1.3;
-  let severity: Severity = 'warning';
+  // A new template reaching many people is what every campaign launch looks like. Alone it is
+  // information, a warning only the first time a mature account does it; with a new link domain,
+  // a key on a new network or a takeover chain it is the phishing blast this signal exists for.
+  let severity: Severity = account.contentBursts === 0 && !withinPeak ? 'warning' : 'info';
   if (chain.length > 0 || novelty || newDomainInEvent) severity = 'critical';
-  else if (withinPeak) severity = 'info';
+  account.contentBursts++;
   core.emit({
     kind: 'content_burst',
     account,
@@ -73,7 +76,7 @@ export function checkNewDomain(
   if (domain.established) return;
   const count = domain.rate.sum(1);
   if (count < thresholds.content.minNewDomainCount5m) return;
-  const novelty = core.recentNovelty(account, event.timeMs);
+  const novelty = core.recentNovelty(account, event.timeMs, event.apiKeyId);
   const chain = core.takeoverChain(account, event.timeMs, event.apiKeyId);
   const templateIsNew =
     (account.clusters.get(event.fingerprint)?.firstSeenMs ?? 0) >

@@ -13,10 +13,11 @@ import type { NormalizedAudit, NormalizedOutbound } from '../normalized-event.ts
 
 const MAX_REMEMBERED = 16;
 const MAX_RISKY_AUDITS = 16;
+const KEY_WARMUP_MS = 60 * 60_000;
 
 export interface ScopeIndex {
-  /** Reason the message is outside the key's inventory scope, or '' when in scope / unknown key. */
-  violation(event: NormalizedOutbound): string;
+  /** Why the message is outside the key's inventory scope; empty when in scope or the key is unknown. */
+  violation(event: NormalizedOutbound): readonly string[];
   entry(apiKeyId: string): ApiKeyInventoryEntry | undefined;
 }
 
@@ -51,41 +52,62 @@ export function checkCredential(
   event: NormalizedOutbound,
 ): void {
   const t = thresholds.credential;
-  const keyMature = apiKey.messages >= t.keyWarmupMessages && core.isMature(account, apiKey.firstSeenMs + 1);
+  // A key is mature once it has both volume and an hour of history: before that it is still
+  // showing us its habits (networks, user agents), which it learns from every message.
+  const keyAgeMs = event.timeMs - apiKey.firstSeenMs;
+  const keyMature = apiKey.messages >= t.keyWarmupMessages && keyAgeMs >= KEY_WARMUP_MS;
   const accountMature = core.isMature(account, event.timeMs);
-  const newNetwork = event.sourceNetwork !== '' && !apiKey.networks.has(event.sourceNetwork);
-  const newAgent = event.userAgent !== '' && !apiKey.userAgents.has(event.userAgent);
-  const newKey = accountMature && apiKey.firstSeenMs >= account.firstSeenMs + core.config.accountWarmupMs;
-  const novel = (keyMature && (newNetwork || newAgent)) || newKey;
-  if (novel) {
+  const novelNetwork = keyMature && event.sourceNetwork !== '' && !apiKey.networks.has(event.sourceNetwork);
+  const novelAgent = keyMature && event.userAgent !== '' && !apiKey.userAgents.has(event.userAgent);
+  // A key the account started using after warm-up, during its first hour.
+  const newKey =
+    accountMature &&
+    apiKey.firstSeenMs >= account.firstSeenMs + core.config.accountWarmupMs &&
+    keyAgeMs <= KEY_WARMUP_MS;
+  if (novelNetwork || novelAgent || newKey) {
+    apiKey.novel ??= core.factory.fine();
     apiKey.novel.add(event.timeMs);
-    if (newNetwork) apiKey.lastNovelNetwork = event.sourceNetwork;
-    if (newAgent) apiKey.lastNovelUserAgent = event.userAgent;
-    core.noteNovelty(
-      account,
-      event.timeMs,
-      newKey
-        ? `API key ${event.apiKeyId} first used recently`
-        : `API key ${event.apiKeyId} used from ${newNetwork ? `new network ${event.sourceNetwork}` : `new user agent ${event.userAgent}`}`,
-    );
-  } else {
-    // Only normal-looking usage teaches the key its habits; a burst from a new network must stay new.
-    remember(apiKey.networks, event.sourceNetwork);
-    remember(apiKey.userAgents, event.userAgent);
+    if (novelNetwork) apiKey.lastNovelNetwork = event.sourceNetwork;
+    if (novelAgent) apiKey.lastNovelUserAgent = event.userAgent;
+    // Corroborating novelty for other signals: a mature key on a network it never used. A new key
+    // alone (rotation) or a new user agent alone (SDK upgrade) is routine and corroborates nothing.
+    if (novelNetwork) {
+      core.noteNovelty(
+        account,
+        event.timeMs,
+        `API key ${event.apiKeyId} used from new network ${event.sourceNetwork}`,
+        event.apiKeyId,
+      );
+    }
   }
-  if (!novel && !keyMature) {
+  // Only normal-looking usage teaches a mature key its habits: a burst from a new network stays new.
+  if (!novelNetwork && !novelAgent) {
     remember(apiKey.networks, event.sourceNetwork);
     remember(apiKey.userAgents, event.userAgent);
   }
   apiKey.hourMask |= 1 << Math.floor((event.timeMs / 3_600_000) % 24);
 
   const violation = scope.violation(event);
-  if (violation) {
+  if (violation.length > 0) {
+    apiKey.outOfScope ??= core.factory.fine();
     apiKey.outOfScope.add(event.timeMs);
-    apiKey.lastOutOfScopeReason = violation;
-    core.noteNovelty(account, event.timeMs, `API key ${event.apiKeyId} used outside its scope: ${violation}`);
+    apiKey.lastOutOfScopeReason = violation.join('; ');
+    const networkViolation = violation.some((v) => v.startsWith('source'));
+    // A message from outside the allowed networks is a credential in the wrong hands; a few
+    // messages to a country outside the list are often a traveller, so countries need a share.
+    if (networkViolation)
+      core.noteNovelty(
+        account,
+        event.timeMs,
+        `API key ${event.apiKeyId} used from outside its allowed networks (${event.sourceNetwork})`,
+        event.apiKeyId,
+      );
     const count = apiKey.outOfScope.sum(1);
-    if (count >= t.minOutOfScopeCount5m) {
+    const keyVolume = Math.max(apiKey.rate.count(MEDIUM), 1);
+    const fires = networkViolation
+      ? count >= t.minOutOfScopeCount5m
+      : count >= 3 * t.minOutOfScopeCount5m && count / keyVolume >= 0.1;
+    if (fires) {
       const entry = scope.entry(event.apiKeyId);
       core.emit({
         kind: 'credential_anomaly',
@@ -96,9 +118,9 @@ export function checkCredential(
         observed: count,
         expected: 0,
         score: 2 + count / Math.max(t.minOutOfScopeCount5m, 1),
-        severity: 'critical',
-        reason: `API key ${event.apiKeyId}${entry?.thirdParty ? ` (shared with ${entry.thirdParty})` : ''} sent ${count} messages outside its allowed scope in 5m: ${violation}`,
-        metrics: { outOfScope5m: count },
+        severity: networkViolation || entry?.thirdParty ? 'critical' : 'warning',
+        reason: `API key ${event.apiKeyId}${entry?.thirdParty ? ` (shared with ${entry.thirdParty})` : ''} sent ${count} messages outside its allowed scope in 5m (${Math.round((count / keyVolume) * 100)}% of its traffic): ${apiKey.lastOutOfScopeReason}`,
+        metrics: { outOfScope5m: count, outOfScopeShare: count / keyVolume },
         messagesBeforeDetection: count,
         anomalyStartMs: event.timeMs - core.config.windowsMs.medium,
         focus: { apiKeyId: event.apiKeyId },
@@ -108,7 +130,7 @@ export function checkCredential(
     }
   }
 
-  const novelCount = apiKey.novel.sum(1);
+  const novelCount = apiKey.novel?.sum(1) ?? 0;
   if (novelCount >= t.minNovelCount5m) {
     const rate = apiKey.rate;
     const observed = rate.count(MEDIUM);
@@ -130,15 +152,18 @@ export function checkCredential(
         observed,
         expected,
         score: 2 + Math.min(10, observed / Math.max(expected, 1)),
+        // A rotation and a migration look like this too: page only on a takeover chain, or a
+        // mature key on a new network sending far above its habit.
         severity:
-          chain.length > 0 || (rising && !newKey) || observed >= 10 * t.minNovelCount5m
+          chain.length > 0 ||
+          (!newKey && apiKey.lastNovelNetwork !== '' && observed >= 5 * Math.max(expected, 1))
             ? 'critical'
             : 'warning',
         reason: `${what}: ${novelCount} novel messages in 5m, key volume ${observed} vs ${expected.toFixed(1)} expected${
           chain.length > 0 ? `; follows ${chain.map((a) => a.action).join(' → ')}` : ''
         }`,
         metrics: { novel5m: novelCount, keyVolume5m: observed, hoursUsedMask: apiKey.hourMask },
-        messagesBeforeDetection: apiKey.novel.sum(1),
+        messagesBeforeDetection: novelCount,
         anomalyStartMs: chain[0]?.timeMs ?? event.timeMs - core.config.windowsMs.medium,
         focus: { apiKeyId: event.apiKeyId },
         trigger: event,

@@ -18,6 +18,9 @@ export function checkDelivery(
   const t = thresholds.delivery;
   const failed = event.status !== 'delivered';
   const filtered = event.errorCategory === 'carrier_filtered';
+  account.statusTotal ??= core.factory.fine();
+  account.statusFailed ??= core.factory.fine();
+  account.statusFiltered ??= core.factory.fine();
   account.statusTotal.add(event.timeMs);
   if (failed) account.statusFailed.add(event.timeMs);
   if (filtered) account.statusFiltered.add(event.timeMs);
@@ -49,7 +52,10 @@ export function checkDelivery(
     observed: byFiltering ? filteredShare : failureShare,
     expected: Math.max(byFiltering ? account.filteredBaseline : account.failureBaseline, 0),
     score: (byFiltering ? filteredShare / filteredBar : failureShare / failureBar) * 2,
-    severity: byFiltering && filteredShare >= 2 * t.minFilteredShare ? 'critical' : 'warning',
+    severity:
+      byFiltering && filteredShare >= 2 * t.minFilteredShare && filteredCount >= t.minStatuses5m / 2
+        ? 'critical'
+        : 'warning',
     reason: `${failures} of ${total} delivery receipts in 5m failed (${(failureShare * 100).toFixed(1)}%), ${filteredCount} filtered by carriers (${(filteredShare * 100).toFixed(1)}%)`,
     metrics: { failureShare, filteredShare, statuses5m: total, failureBaseline: account.failureBaseline },
     messagesBeforeDetection: total,

@@ -32,14 +32,17 @@ export function checkDestination(
   }
   country.recentNumbers[country.recentCount % SEQUENTIAL_MEMORY] = event.recipientNumeric;
   country.recentCount++;
-  if (event.numberType === 'premium_rate') country.premium.add(event.timeMs);
+  if (event.numberType === 'premium_rate') {
+    country.premium ??= core.factory.fine();
+    country.premium.add(event.timeMs);
+  }
 
   const count5m = country.rate.count(MEDIUM);
   const rare = mature && shareBefore < t.rareCountryShare;
   if (rare && !country.rareAtStart && count5m <= 1) country.rareAtStart = true;
   const sequential = neighbours >= t.sequentialMinRun;
   if (sequential) country.sequentialHits++;
-  const premium = country.premium.sum(1);
+  const premium = country.premium?.sum(1) ?? 0;
 
   const reasons: string[] = [];
   if (sequential)
@@ -92,6 +95,8 @@ export function checkConversion(
   thresholds: EffectiveThresholds,
   event: NormalizedFeedback,
 ): void {
+  country.feedbackTotal ??= core.factory.fine();
+  country.feedbackConverted ??= core.factory.fine();
   country.feedbackTotal.add(event.timeMs);
   if (event.converted) country.feedbackConverted.add(event.timeMs);
   const total = country.feedbackTotal.sum(1);

@@ -16,6 +16,8 @@ export function checkOptOut(
   attributedFingerprint: string | undefined,
 ): void {
   const t = thresholds.optOut;
+  account.optOuts ??= core.factory.fine();
+  account.optOutsHour ??= core.factory.coarse();
   account.optOuts.add(timeMs);
   account.optOutsHour.add(timeMs);
   const recent = account.optOuts.sum(1); // medium window (5m by default)
@@ -50,7 +52,7 @@ export function learnOptOutRate(account: AccountState, hourIndex: number): void 
   account.optOutBaselineHour = hourIndex;
   const sent = account.rate.count(LONG);
   if (sent < 50) return;
-  const rate = account.optOutsHour.sum(0) / sent;
+  const rate = (account.optOutsHour?.sum(0) ?? 0) / sent;
   // Do not learn from an hour that would itself fire.
   if (account.optOutBaseline > 0 && rate > account.optOutBaseline * 4 && rate > 0.02) return;
   account.optOutBaseline = account.optOutBaseline < 0 ? rate : 0.9 * account.optOutBaseline + 0.1 * rate;

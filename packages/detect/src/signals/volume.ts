@@ -15,6 +15,11 @@ import type { NormalizedOutbound } from '../normalized-event.ts';
 
 const WINDOW_NAMES = ['1m', '5m', '1h'] as const;
 
+function floorOf(thresholds: EffectiveThresholds, w: number): number {
+  const v = thresholds.volume;
+  return w === SHORT ? v.minCount1m : w === MEDIUM ? v.minCount5m : v.minCount1h;
+}
+
 export function checkVolume(
   core: EngineCore,
   account: AccountState,
@@ -25,9 +30,18 @@ export function checkVolume(
   prior: number,
   event: NormalizedOutbound,
 ): void {
-  tracker.refreshThresholds(event.timeMs, thresholds.volume, prior);
+  const v = thresholds.volume;
+  // Every threshold is at least its volume floor: most keys never reach one, and skip all maths.
+  if (
+    tracker.count(SHORT) < v.minCount1m &&
+    tracker.count(MEDIUM) < v.minCount5m &&
+    tracker.count(LONG) < v.minCount1h
+  ) {
+    return;
+  }
+  tracker.refreshThresholds(event.timeMs, v, prior);
   const windowsMs = [core.config.windowsMs.short, core.config.windowsMs.medium, core.config.windowsMs.long];
-  for (const w of [SHORT, MEDIUM, LONG]) {
+  for (let w = SHORT; w <= LONG; w++) {
     const observed = tracker.count(w);
     if (observed < (tracker.threshold[w] as number)) continue;
     const expected = tracker.expected[w] as number;
@@ -36,13 +50,19 @@ export function checkVolume(
     const peak = (tracker.baseline.peakPerMinute * (windowsMs[w] as number)) / 60_000;
     const withinKnownPeak =
       tracker.baseline.hoursSeen >= 24 && observed <= peak * thresholds.volume.knownPeakFactor;
-    const novelty = core.recentNovelty(account, event.timeMs);
+    const novelty = core.recentNovelty(account, event.timeMs, event.apiKeyId);
     const chain = core.takeoverChain(account, event.timeMs, focus.apiKeyId);
     let severity: Severity = 'warning';
     if (chain.length > 0 || (novelty && ratio >= thresholds.volume.minRatio)) severity = 'critical';
     else if (withinKnownPeak) severity = 'info';
-    else if (score >= 3 * thresholds.volume.zScore && ratio >= 3 * thresholds.volume.minRatio)
+    // Volume alone pages only when it is both extreme relative to the key and large in absolute
+    // terms: a quiet account's sudden 30-message minute is worth a look, not a 3 a.m. call.
+    else if (ratio >= 5 * thresholds.volume.minRatio && observed >= 10 * floorOf(thresholds, w))
       severity = 'critical';
+    // A moderate, uncorroborated spike (a morning ramp, a busy sale hour) is recorded for analysts
+    // but notifies no one; twice the ratio bar, or any corroboration, makes it a warning.
+    else if (ratio < 2 * (w === SHORT ? thresholds.volume.minRatio1m : thresholds.volume.minRatio))
+      severity = 'info';
     const run = tracker.elevatedRun();
     core.emit({
       kind: 'volume_spike',

@@ -7,23 +7,27 @@
 export class BucketRing {
   readonly bucketMs: number;
   readonly length: number;
-  /** Window lengths in buckets, each ≤ length. */
-  readonly windowBuckets: Int32Array;
+  /** Up to two window lengths in buckets, each ≤ length (plain fields: one typed array per ring). */
+  readonly #window0: number;
+  readonly #window1: number;
   readonly counts: Float32Array;
-  readonly sums: Float64Array;
+  #sum0 = 0;
+  #sum1 = 0;
   /** Absolute index of the newest bucket; -1 before the first event. */
   head = -1;
 
   constructor(bucketMs: number, length: number, windowBuckets: readonly number[]) {
     this.bucketMs = bucketMs;
     this.length = length;
-    this.windowBuckets = Int32Array.from(windowBuckets);
+    if (windowBuckets.length < 1 || windowBuckets.length > 2)
+      throw new RangeError('a ring serves one or two windows');
     for (const w of windowBuckets) {
       if (w < 1 || w > length)
         throw new RangeError(`window of ${w} buckets does not fit a ring of ${length}`);
     }
+    this.#window0 = windowBuckets[0] as number;
+    this.#window1 = windowBuckets[1] ?? 0;
     this.counts = new Float32Array(length);
-    this.sums = new Float64Array(windowBuckets.length);
   }
 
   bucketOf(timeMs: number): number {
@@ -55,16 +59,15 @@ export class BucketRing {
         onClose(this.head + this.length, 0, gap - this.length - 1);
       }
       this.counts.fill(0);
-      this.sums.fill(0);
+      this.#sum0 = 0;
+      this.#sum1 = 0;
       this.head = bucket;
       return;
     }
     for (let next = this.head + 1; next <= bucket; next++) {
       if (onClose) onClose(next - 1, this.counts[this.slot(next - 1)] as number, 0);
-      for (let w = 0; w < this.windowBuckets.length; w++) {
-        const leaving = next - (this.windowBuckets[w] as number);
-        this.sums[w] = (this.sums[w] as number) - (this.counts[this.slot(leaving)] as number);
-      }
+      this.#sum0 -= this.counts[this.slot(next - this.#window0)] as number;
+      if (this.#window1 > 0) this.#sum1 -= this.counts[this.slot(next - this.#window1)] as number;
       this.counts[this.slot(next)] = 0;
       this.head = next;
     }
@@ -82,15 +85,14 @@ export class BucketRing {
     if (age >= this.length) return false;
     const slot = this.slot(bucket);
     this.counts[slot] = (this.counts[slot] as number) + amount;
-    for (let w = 0; w < this.windowBuckets.length; w++) {
-      if (age < (this.windowBuckets[w] as number)) this.sums[w] = (this.sums[w] as number) + amount;
-    }
+    if (age < this.#window0) this.#sum0 += amount;
+    if (age < this.#window1) this.#sum1 += amount;
     return true;
   }
 
-  /** Sum of window `w` ending at the head bucket. */
+  /** Sum of window `w` (0 or 1) ending at the head bucket. */
   sum(w: number): number {
-    return this.sums[w] as number;
+    return w === 0 ? this.#sum0 : this.#sum1;
   }
 
   /** Count of the bucket `age` buckets before the head (0 = newest). */
@@ -111,12 +113,10 @@ export class BucketRing {
   restore(state: { head: number; counts: number[] }): void {
     this.head = state.head;
     this.counts.set(state.counts);
-    this.sums.fill(0);
+    this.#sum0 = 0;
+    this.#sum1 = 0;
     if (this.head < 0) return;
-    for (let w = 0; w < this.windowBuckets.length; w++) {
-      let sum = 0;
-      for (let age = 0; age < (this.windowBuckets[w] as number); age++) sum += this.countAt(age);
-      this.sums[w] = sum;
-    }
+    for (let age = 0; age < this.#window0; age++) this.#sum0 += this.countAt(age);
+    for (let age = 0; age < this.#window1; age++) this.#sum1 += this.countAt(age);
   }
 }

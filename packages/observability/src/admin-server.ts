@@ -1,0 +1,51 @@
+/**
+ * The admin endpoint every service exposes: /healthz (process alive), /readyz (connected and
+ * assigned; 503 with the reason otherwise) and /metrics (Prometheus text). Bound to a configured
+ * address; port 0 picks a free one (tests).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(
+  address: string,
+  registry: Registry,
+  readiness: () => Readiness,
+): Promise<AdminServer> {
+  const [host = '127.0.0.1', portText = '0'] = address.split(/:(?=[0-9]+$)/);
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const state = readiness();
+      response.writeHead(state.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${state.reason}\n`);
+    } else if (path === '/metrics') {
+      registry
+        .metrics()
+        .then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text))
+        .catch((error: unknown) => response.writeHead(500).end(String(error)));
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(portText), host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

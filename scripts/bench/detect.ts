@@ -1,0 +1,171 @@
+/**
+ * `pnpm bench:detect` — throughput and memory of packages/detect on one core: the rate-only path,
+ * the full path with normalisation and fingerprinting of 160-character bodies, state per active
+ * account-level key, and a million idle keys evicted without memory growth. Medians of several runs.
+ */
+import { DetectionEngine, type NormalizedOutbound, normalizeEvent } from '@floodgate/detect';
+import type { OutboundMessage } from '@floodgate/schema';
+import { describeMachine, median } from './machine.ts';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+const T0 = Date.UTC(2026, 10, 2);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc (pnpm bench:detect does)');
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Outbound events over `accounts` accounts at `perSecond` of event time. */
+function normalizedStream(count: number, accounts: number, perSecond: number): NormalizedOutbound[] {
+  const next = random(42);
+  const events: NormalizedOutbound[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const account = Math.floor(next() * next() * accounts);
+    events[i] = {
+      kind: 'outbound',
+      eventId: `e${i}`,
+      timeMs: T0 + Math.floor((i * 1000) / perSecond),
+      accountId: `acct_${account}`,
+      apiKeyId: `key_${account}_${i % 2}`,
+      sourceIp: `203.0.${account % 250}.${i % 7}`,
+      sourceNetwork: `203.0.${account % 250}.0/24`,
+      userAgent: 'acme-sdk/1.0',
+      recipientKey: `${(i * 2654435761) >>> 0}`,
+      recipientNumeric: 14150000000 + Math.floor(next() * 9_999_999),
+      country: account % 5 === 0 ? 'GB' : 'US',
+      prefix: '+141555',
+      numberType: 'mobile',
+      fingerprint: '',
+      template: '',
+      maskedBody: '',
+      linkDomains: [],
+      segments: 1,
+      campaignId: '',
+    };
+  }
+  return events;
+}
+
+const bodies = [
+  'Hi {name}, your Acme order {n} has shipped and will arrive on Thursday. Track it at https://acme-shop.com/t/{n} — reply STOP to opt out of delivery updates.',
+  'Your Acme verification code is {n}. It expires in 10 minutes. Never share this code with anyone, Acme staff will never ask you for it. Ref {n}-{n}.',
+  'USPS: your parcel {n} is held at the depot due to an unpaid fee of USD {amt}. Pay within 24h at https://usps-redeliver-{n}.top/p/{n} to avoid return to sender.',
+  '{name}, our winter sale ends tonight! Take {amt}% off everything in store and online with code WIN{n}. Shop now: https://acme-shop.com/s/{n} STOP to end',
+];
+
+function rawStream(count: number, accounts: number, perSecond: number): OutboundMessage[] {
+  const next = random(7);
+  const names = ['Ana', 'Ben', 'Chen', 'Dara', 'Eve', 'Femi'];
+  const events: OutboundMessage[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const account = Math.floor(next() * next() * accounts);
+    const body = (bodies[i % bodies.length] as string)
+      .replace('{name}', names[i % names.length] as string)
+      .replaceAll('{n}', String(Math.floor(next() * 1e6)))
+      .replace('{amt}', String(5 + (i % 40)));
+    events[i] = {
+      type: 'message.outbound',
+      schemaVersion: 1,
+      eventId: `e${i}`,
+      eventTime: T0 + Math.floor((i * 1000) / perSecond),
+      accountId: `acct_${account}`,
+      apiKeyId: `key_${account}`,
+      sourceIp: `203.0.${account % 250}.9`,
+      from: 'ACME',
+      to: `+1415${String(5_000_000 + Math.floor(next() * 4_999_999))}`,
+      channel: 'sms',
+      body: body.slice(0, 160),
+      segments: 1,
+    };
+  }
+  return events;
+}
+
+function measure(label: string, runs: () => number): { median: number; min: number; max: number } {
+  const values: number[] = [];
+  for (let r = 0; r < RUNS; r++) values.push(runs());
+  const result = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+  console.log(
+    `${label.padEnd(52)} ${Math.round(result.median).toLocaleString('en-US').padStart(12)}  (min ${Math.round(result.min).toLocaleString('en-US')}, max ${Math.round(result.max).toLocaleString('en-US')}, ${RUNS} runs)`,
+  );
+  return result;
+}
+
+function main(): void {
+  console.log(`machine: ${describeMachine()}`);
+  console.log('single thread; events/s unless stated\n');
+
+  const rateEvents = normalizedStream(1_000_000, 10_000, 2_000);
+  const rateOnly = measure('rate-only path (normalized outbound, 10k accounts)', () => {
+    const engine = new DetectionEngine();
+    const start = process.hrtime.bigint();
+    for (const event of rateEvents) engine.process(event);
+    return rateEvents.length / (Number(process.hrtime.bigint() - start) / 1e9);
+  });
+
+  const raw = rawStream(200_000, 10_000, 2_000);
+  const withFingerprints = measure('normalize + fingerprint 160-char bodies + detect', () => {
+    const engine = new DetectionEngine();
+    const options = { hmacKey: 'bench-key' };
+    const start = process.hrtime.bigint();
+    for (const event of raw) engine.process(normalizeEvent(event, options));
+    return raw.length / (Number(process.hrtime.bigint() - start) / 1e9);
+  });
+
+  // Memory per active account-level key: 50k accounts each with one key and one country.
+  const perKey = measure('bytes of state per active account (account+key+country)', () => {
+    gc?.();
+    const before = process.memoryUsage().heapUsed;
+    const engine = new DetectionEngine();
+    const accounts = 50_000;
+    for (let i = 0; i < accounts * 4; i++) {
+      const event = rateEvents[i % rateEvents.length] as NormalizedOutbound;
+      engine.process({ ...event, accountId: `m${i % accounts}`, timeMs: T0 + i });
+    }
+    gc?.();
+    const bytes = (process.memoryUsage().heapUsed - before) / accounts;
+    if (engine.stats().accounts !== accounts) throw new Error('accounts were evicted during the measurement');
+    return bytes;
+  });
+
+  const eviction = measure('heap growth after 1M idle-then-evicted accounts (MiB)', () => {
+    const engine = new DetectionEngine({ config: { accountIdleTtlMs: 60_000, keyIdleTtlMs: 60_000 } });
+    const event = rateEvents[0] as NormalizedOutbound;
+    gc?.();
+    const before = process.memoryUsage().heapUsed;
+    let peak = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      engine.process({ ...event, accountId: `idle${i}`, timeMs: T0 + i * 10 });
+      if (i % 100_000 === 0) peak = Math.max(peak, engine.stats().accounts);
+    }
+    gc?.();
+    const growth = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    console.log(
+      `    live accounts at the end: ${engine.stats().accounts}, peak sampled: ${peak}, evicted: ${engine.stats().evictedAccounts}`,
+    );
+    return growth;
+  });
+
+  console.log(
+    '\ntargets: rate-only ≥ 1,000,000/s; fingerprint path ≥ 250,000/s; ≤ 1 KiB per active account-level key; no growth with 1M idle keys',
+  );
+  console.log(
+    JSON.stringify({
+      machine: describeMachine(),
+      rateOnly,
+      withFingerprints,
+      bytesPerAccount: perKey,
+      evictionGrowthMiB: eviction,
+    }),
+  );
+}
+
+main();

@@ -1,0 +1,44 @@
+/** services/detector configuration: connections, topics, checkpoint cadence and the engine's thresholds. */
+import {
+  clickhouseConnectionSchema,
+  connectionEnv,
+  intFromEnv,
+  kafkaConnectionSchema,
+  type LoadOptions,
+  loadConfig,
+  loggingSchema,
+  retrySchema,
+  topicsEnv,
+  topicsSchema,
+} from '@floodgate/config';
+import { detectConfigSchema } from '@floodgate/detect';
+import { z } from 'zod';
+
+export const detectorConfigSchema = z.object({
+  kafka: kafkaConnectionSchema,
+  clickhouse: clickhouseConnectionSchema,
+  logging: loggingSchema,
+  topics: topicsSchema,
+  retry: retrySchema,
+  groupId: z.string().min(1).default('floodgate-detector'),
+  /** Each partition's engine state is checkpointed with its offset this often (and on shutdown). */
+  checkpointIntervalMs: intFromEnv(1_000, 3_600_000).default(10_000),
+  inventoryFile: z.string().min(1).optional(),
+  detect: detectConfigSchema.prefault({}),
+});
+
+export type DetectorConfig = z.infer<typeof detectorConfigSchema>;
+
+export const detectorEnv = {
+  ...connectionEnv,
+  ...topicsEnv,
+  DETECTOR_GROUP_ID: 'groupId',
+  CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
+  API_KEY_INVENTORY_FILE: 'inventoryFile',
+  RETRY_INITIAL_BACKOFF_MS: 'retry.initialBackoffMs',
+  RETRY_MAX_BACKOFF_MS: 'retry.maxBackoffMs',
+} as const;
+
+export function loadDetectorConfig(options?: LoadOptions): DetectorConfig {
+  return loadConfig(detectorConfigSchema, detectorEnv, options);
+}

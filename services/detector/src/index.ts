@@ -1,0 +1,3 @@
+export { type DetectorConfig, detectorConfigSchema, detectorEnv, loadDetectorConfig } from './config.ts';
+export { detectionRow } from './detection-rows.ts';
+export { type DetectorDependencies, type DetectorHandle, startDetector } from './detector.ts';

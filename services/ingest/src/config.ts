@@ -1,0 +1,67 @@
+/**
+ * services/ingest configuration: connections, topics, batching and the privacy settings. Parsed
+ * once at start; every wrong variable is reported together.
+ */
+import {
+  booleanFromEnv,
+  clickhouseConnectionSchema,
+  connectionEnv,
+  intFromEnv,
+  kafkaConnectionSchema,
+  type LoadOptions,
+  loadConfig,
+  loggingSchema,
+  retrySchema,
+  topicsEnv,
+  topicsSchema,
+} from '@floodgate/config';
+import { z } from 'zod';
+
+export const ingestConfigSchema = z.object({
+  kafka: kafkaConnectionSchema,
+  clickhouse: clickhouseConnectionSchema,
+  logging: loggingSchema,
+  topics: topicsSchema,
+  retry: retrySchema,
+  groupId: z.string().min(1).default('floodgate-ingest'),
+  /** Partitions created for missing topics (development; production topics are provisioned). */
+  partitions: intFromEnv(1, 1024).default(6),
+  createTopics: booleanFromEnv.default(true),
+  /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
+  normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),
+  privacy: z
+    .object({
+      /** none: no body; masked: codes, amounts, names, link paths masked; full: as sent. */
+      bodyStorage: z.enum(['none', 'masked', 'full']).default('masked'),
+      /** Key for recipient HMACs. Required outside development: a default would make hashes reversible by dictionary. */
+      hmacKey: z
+        .string()
+        .min(16, 'expected at least 16 characters of secret')
+        .default('floodgate-dev-only-hmac-key'),
+      prefixDigits: intFromEnv(1, 12).default(6),
+    })
+    .prefault({}),
+  inventoryFile: z.string().min(1).optional(),
+});
+
+export type IngestConfig = z.infer<typeof ingestConfigSchema>;
+
+export const ingestEnv = {
+  ...connectionEnv,
+  ...topicsEnv,
+  INGEST_GROUP_ID: 'groupId',
+  INGEST_PARTITIONS: 'partitions',
+  INGEST_CREATE_TOPICS: 'createTopics',
+  BODY_STORAGE: 'privacy.bodyStorage',
+  FLOODGATE_HMAC_KEY: 'privacy.hmacKey',
+  PREFIX_DIGITS: 'privacy.prefixDigits',
+  API_KEY_INVENTORY_FILE: 'inventoryFile',
+  RETRY_INITIAL_BACKOFF_MS: 'retry.initialBackoffMs',
+  RETRY_MAX_BACKOFF_MS: 'retry.maxBackoffMs',
+} as const;
+
+export const ingestSecretPaths = ['kafka.sasl.password', 'clickhouse.password', 'privacy.hmacKey'] as const;
+
+export function loadIngestConfig(options?: LoadOptions): IngestConfig {
+  return loadConfig(ingestConfigSchema, ingestEnv, options);
+}

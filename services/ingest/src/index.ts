@@ -1,0 +1,9 @@
+export {
+  type IngestConfig,
+  ingestConfigSchema,
+  ingestEnv,
+  ingestSecretPaths,
+  loadIngestConfig,
+} from './config.ts';
+export { type IngestDependencies, type IngestHandle, loadInventory, startIngest } from './ingest.ts';
+export { type BodyStorage, type RawRow, rawRowOf } from './raw-rows.ts';

@@ -1,0 +1,284 @@
+/**
+ * services/ingest: consumes the producer topics, validates every record, dead-letters the invalid
+ * ones with their reasons, normalises the rest once, stores raw rows in ClickHouse and forwards
+ * normalised events to `traffic.normalized` keyed by account. A batch's offsets are committed only
+ * after its rows and its forwarded records are acknowledged; while ClickHouse is down the batch is
+ * retried with capped, jittered backoff (heartbeating, readiness degraded) instead of dropped.
+ */
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { type Clickhouse, createClickhouse, migrate } from '@floodgate/clickhouse';
+import { type NormalizeOptions, normalizeEvent, sampleErrorCodeCategories } from '@floodgate/detect';
+import { backoffDelayMs, createKafka, type EachBatchPayload, ensureTopics, sleep } from '@floodgate/kafka';
+import {
+  Counter,
+  createLogger,
+  createRegistry,
+  Histogram,
+  type Logger,
+  type Registry,
+} from '@floodgate/observability';
+import { type ApiKeyInventoryEntry, apiKeyInventorySchema, parseEventBytes } from '@floodgate/schema';
+import type { IngestConfig } from './config.ts';
+import { type RawRow, rawRowOf } from './raw-rows.ts';
+
+/** Records per produce request: ~1 KiB each keeps a request far below the usual 1 MiB limit. */
+const FORWARD_CHUNK = 500;
+
+export interface IngestDependencies {
+  clickhouse?: Clickhouse;
+  logger?: Logger;
+  registry?: Registry;
+}
+
+export interface IngestHandle {
+  ready(): { ready: boolean; reason: string };
+  readonly registry: Registry;
+  stop(): Promise<void>;
+}
+
+export function loadInventory(path: string): ApiKeyInventoryEntry[] {
+  return apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+export async function startIngest(
+  config: IngestConfig,
+  deps: IngestDependencies = {},
+): Promise<IngestHandle> {
+  const logger = deps.logger ?? createLogger({ service: 'ingest', level: config.logging.level });
+  const registry = deps.registry ?? createRegistry('ingest');
+  const consumed = new Counter({
+    name: 'floodgate_ingest_consumed_total',
+    help: 'Records consumed',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+  const invalid = new Counter({
+    name: 'floodgate_ingest_invalid_total',
+    help: 'Records dead-lettered',
+    labelNames: ['topic', 'reason'],
+    registers: [registry],
+  });
+  const insertLatency = new Histogram({
+    name: 'floodgate_ingest_clickhouse_insert_seconds',
+    help: 'ClickHouse insert latency',
+    registers: [registry],
+  });
+  const sinkErrors = new Counter({
+    name: 'floodgate_ingest_sink_errors_total',
+    help: 'Failed ClickHouse inserts (retried)',
+    registers: [registry],
+  });
+
+  const ownsClickhouse = !deps.clickhouse;
+  const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
+  if (ownsClickhouse) await migrate(clickhouse, config.clickhouse);
+
+  const kafka = createKafka(config.kafka, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  const inputTopics = [
+    config.topics.outbound,
+    config.topics.inbound,
+    config.topics.status,
+    config.topics.feedback,
+    config.topics.audit,
+  ];
+  if (config.createTopics) {
+    await ensureTopics(admin, [
+      ...inputTopics.map((topic) => ({ topic, partitions: config.partitions })),
+      { topic: config.topics.deadLetter, partitions: 1, maxMessageBytes: 8 * 1024 * 1024 },
+      {
+        topic: config.topics.normalized,
+        partitions: config.partitions,
+        retentionMs: config.normalizedRetentionMs,
+      },
+      { topic: config.topics.detections, partitions: config.partitions },
+    ]);
+  }
+  await admin.disconnect();
+
+  // The inventory is read for its validation only here; the detector uses it for scope checks.
+  if (config.inventoryFile) {
+    const path = config.inventoryFile;
+    loadInventory(path);
+    watchFile(path, { interval: 5_000 }, () => {
+      try {
+        loadInventory(path);
+        logger.info({ path }, 'API key inventory reloaded');
+      } catch (error) {
+        logger.error({ path, err: error }, 'API key inventory invalid; keeping the previous one');
+      }
+    });
+  }
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumer = kafka.consumer({
+    groupId: config.groupId,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    // A failing batch is retried from its uncommitted offset; the consumer never gives up for good.
+    retry: {
+      retries: 10,
+      restartOnFailure: async (error) => {
+        logger.error({ err: error }, 'consumer failed; restarting');
+        return true;
+      },
+    },
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: inputTopics, fromBeginning: true });
+
+  const normalizeOptions: NormalizeOptions = {
+    hmacKey: config.privacy.hmacKey,
+    prefixDigits: config.privacy.prefixDigits,
+    errorCodeCategories: sampleErrorCodeCategories,
+  };
+  let assigned = false;
+  let sinkDegraded = '';
+  let stopping = false;
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    assigned = Object.keys(event.payload.memberAssignment).length > 0;
+  });
+
+  async function insertWithRetry(
+    table: string,
+    rows: Record<string, unknown>[],
+    token: string,
+    payload: EachBatchPayload,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const stopTimer = insertLatency.startTimer();
+      try {
+        await clickhouse.client.insert({
+          table,
+          values: rows,
+          format: 'JSONEachRow',
+          // The same batch re-delivered after a crash carries the same token: ClickHouse drops it.
+          clickhouse_settings: { insert_deduplication_token: token },
+        });
+        stopTimer();
+        if (sinkDegraded) logger.info({ table }, 'ClickHouse answers again; resuming');
+        sinkDegraded = '';
+        return;
+      } catch (error) {
+        stopTimer();
+        sinkErrors.inc();
+        sinkDegraded = `ClickHouse insert failing: ${(error as Error).message}`;
+        if (stopping || !payload.isRunning() || payload.isStale()) throw error;
+        const delay = backoffDelayMs(attempt, config.retry.initialBackoffMs, config.retry.maxBackoffMs);
+        logger.warn({ table, attempt, delayMs: delay, err: error }, 'ClickHouse insert failed; retrying');
+        await sleep(delay);
+        await payload.heartbeat();
+      }
+    }
+  }
+
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: false,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      if (batch.messages.length === 0) return;
+      const rowsByTable = new Map<string, Record<string, unknown>[]>();
+      const forwarded: { key: string; value: string }[] = [];
+      const deadLetters: {
+        key: Buffer | null;
+        value: Buffer | null;
+        headers: Record<string, string | Buffer>;
+      }[] = [];
+      for (const message of batch.messages) {
+        consumed.inc({ topic: batch.topic });
+        const parsed = parseEventBytes(message.value);
+        if (!parsed.ok) {
+          invalid.inc({ topic: batch.topic, reason: parsed.problems[0]?.code ?? 'unknown' });
+          const headers: Record<string, string | Buffer> = {};
+          for (const [k, v] of Object.entries(message.headers ?? {}))
+            if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : (v as Buffer);
+          headers['floodgate.source.topic'] = batch.topic;
+          headers['floodgate.source.partition'] = String(batch.partition);
+          headers['floodgate.source.offset'] = message.offset;
+          headers['floodgate.reasons'] = JSON.stringify(parsed.problems);
+          deadLetters.push({ key: message.key, value: message.value, headers });
+          continue;
+        }
+        const event = parsed.value;
+        let normalized: ReturnType<typeof normalizeEvent>;
+        let raw: RawRow;
+        try {
+          normalized = normalizeEvent(event, normalizeOptions);
+          raw = rawRowOf(event, normalized, config.privacy.bodyStorage);
+        } catch (error) {
+          // A record that breaks normalisation is a bug to fix, not a reason to stop the partition.
+          invalid.inc({ topic: batch.topic, reason: 'normalize_failed' });
+          logger.error(
+            { topic: batch.topic, offset: message.offset, err: error },
+            'normalisation failed; dead-lettering',
+          );
+          deadLetters.push({
+            key: message.key,
+            value: message.value,
+            headers: {
+              'floodgate.source.topic': batch.topic,
+              'floodgate.source.partition': String(batch.partition),
+              'floodgate.source.offset': message.offset,
+              'floodgate.reasons': JSON.stringify([
+                { path: '', code: 'normalize_failed', message: String(error) },
+              ]),
+            },
+          });
+          continue;
+        }
+        let rows = rowsByTable.get(raw.table);
+        if (!rows) {
+          rows = [];
+          rowsByTable.set(raw.table, rows);
+        }
+        rows.push(raw.row);
+        forwarded.push({ key: event.accountId, value: JSON.stringify(normalized) });
+      }
+      const span = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`;
+      for (const [table, rows] of rowsByTable)
+        await insertWithRetry(table, rows, `${config.groupId}:${span}:${table}`, payload);
+      // Kafka caps a record batch at the broker's message.max.bytes: forward in bounded chunks.
+      for (let start = 0; start < forwarded.length; start += FORWARD_CHUNK) {
+        await producer.send({
+          topic: config.topics.normalized,
+          acks: -1,
+          messages: forwarded.slice(start, start + FORWARD_CHUNK),
+        });
+      }
+      for (const deadLetter of deadLetters) {
+        await producer.send({ topic: config.topics.deadLetter, acks: -1, messages: [deadLetter] });
+      }
+      payload.resolveOffset(batch.lastOffset());
+      await payload.commitOffsetsIfNecessary({
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }],
+          },
+        ],
+      });
+      await payload.heartbeat();
+    },
+  });
+  logger.info({ topics: inputTopics, groupId: config.groupId }, 'ingest running');
+
+  return {
+    registry,
+    ready: () =>
+      sinkDegraded
+        ? { ready: false, reason: `degraded: ${sinkDegraded}` }
+        : assigned
+          ? { ready: true, reason: 'ready' }
+          : { ready: false, reason: 'waiting for partition assignment' },
+    stop: async () => {
+      stopping = true;
+      if (config.inventoryFile) unwatchFile(config.inventoryFile);
+      await consumer.disconnect();
+      await producer.disconnect();
+      if (ownsClickhouse) await clickhouse.close();
+      logger.info('ingest stopped');
+    },
+  };
+}

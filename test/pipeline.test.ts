@@ -1,0 +1,159 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simulate } from '@floodgate/simulator';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
+import { eventually, startTestPipeline, type TestPipeline } from './setup/pipeline.ts';
+
+const HOUR = 3_600_000;
+
+async function count(ch: TestClickhouse, sql: string, params: Record<string, unknown> = {}): Promise<number> {
+  const rows = await (
+    await ch.client.query({ query: sql, query_params: params, format: 'JSONEachRow' })
+  ).json<{ n: string | number }>();
+  return Number(rows[0]?.n ?? 0);
+}
+
+describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detections', () => {
+  let ch: TestClickhouse;
+  let pipeline: TestPipeline;
+  const startMs = Date.UTC(2026, 9, 12, 6, 0, 0);
+  // Four hours of 25 accounts: enough history for baselines and warm-up, then a takeover.
+  const simulation = simulate({
+    seed: 7,
+    startMs,
+    durationMs: 4 * HOUR,
+    accounts: 25,
+    scenarios: [{ name: 'account_takeover', atMs: startMs + 3 * HOUR + 7 * 60_000 }],
+  });
+  const label = simulation.labels[0];
+
+  beforeAll(async () => {
+    ch = await openTestClickhouse('pipeline');
+    const dir = mkdtempSync(join(tmpdir(), 'floodgate-inventory-'));
+    const inventoryFile = join(dir, 'inventory.json');
+    writeFileSync(inventoryFile, JSON.stringify(simulation.inventory));
+    pipeline = await startTestPipeline(inject('kafkaBrokers'), ch, `e2e${Date.now()}`, { inventoryFile });
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    await ch?.dispose();
+  });
+
+  it('stores every event once and detects the compromised key within 30 s, with evidence, and nothing critical on benign accounts', async () => {
+    expect(label?.scenario).toBe('account_takeover');
+    const produced = await pipeline.produce(simulation.events);
+    const producedAt = Date.now();
+    const outbound = produced['message.outbound'] ?? 0;
+    expect(outbound).toBeGreaterThan(1_000);
+
+    await eventually(
+      async () => (await count(ch, 'SELECT count() AS n FROM messages_outbound')) >= outbound,
+      60_000,
+      `${outbound} outbound rows`,
+    );
+    const attackKinds = ['content_burst', 'volume_spike', 'credential_anomaly', 'new_link_domain'];
+    const detection = await eventually(
+      async () => {
+        const rows = await (
+          await ch.client.query({
+            query: `SELECT kind, severity, evidence FROM detections FINAL
+                     WHERE account_id = {account:String} AND kind IN {kinds:Array(String)} ORDER BY detected_at LIMIT 1`,
+            query_params: { account: label?.accountIds[0], kinds: attackKinds },
+            format: 'JSONEachRow',
+          })
+        ).json<{ kind: string; severity: string; evidence: string }>();
+        return rows[0];
+      },
+      30_000,
+      `a detection for ${label?.accountIds[0]}`,
+    );
+    const latencyMs = Date.now() - producedAt;
+    console.log(
+      `first detection for the takeover ${latencyMs} ms after the last event was produced: ${detection.kind}/${detection.severity}`,
+    );
+    const evidence = JSON.parse(detection.evidence) as {
+      topTemplates: { sample: string }[];
+      apiKeys: unknown[];
+    };
+    expect(evidence.topTemplates.length, 'evidence carries masked template samples').toBeGreaterThan(0);
+    expect(evidence.apiKeys.length).toBeGreaterThan(0);
+
+    const everyTable = await Promise.all(
+      ['messages_outbound', 'messages_inbound', 'messages_status', 'messages_feedback', 'accounts_audit'].map(
+        (t) => count(ch, `SELECT count() AS n FROM ${t} FINAL`),
+      ),
+    );
+    const total = Object.values(produced).reduce((a, b) => a + b, 0);
+    expect(
+      everyTable.reduce((a, b) => a + b, 0),
+      'raw rows equal produced events',
+    ).toBe(total);
+    const benignCritical = await count(
+      ch,
+      `SELECT count() AS n FROM detections FINAL WHERE severity = 'critical' AND account_id NOT IN {attacked:Array(String)}`,
+      { attacked: label?.accountIds ?? [] },
+    );
+    expect(benignCritical, 'benign accounts must not page').toBe(0);
+  });
+
+  it('dead-letters poison records with their reasons and keeps consuming the valid ones around them', async () => {
+    const valid = simulation.events
+      .filter((e) => e.type === 'message.outbound')
+      .slice(0, 3)
+      .map((e) => ({ ...e, eventId: `${e.eventId}-again` }));
+    const producer = pipeline.kafka.producer();
+    await producer.connect();
+    const poison = [
+      { value: '{"type": "message.outbound", "eventId": ' },
+      { value: JSON.stringify({ ...valid[0], to: 'not-a-number', eventId: 'poison-schema' }) },
+      { value: JSON.stringify({ ...valid[0], body: 'x'.repeat(1024 * 1024), eventId: 'poison-huge' }) },
+    ];
+    await producer.send({
+      topic: pipeline.topics.outbound,
+      acks: -1,
+      messages: [
+        { key: 'a', value: JSON.stringify(valid[0]) },
+        poison[0] as { value: string },
+        { key: 'a', value: JSON.stringify(valid[1]) },
+        poison[1] as { value: string },
+        poison[2] as { value: string },
+        { key: 'a', value: JSON.stringify(valid[2]) },
+      ],
+    });
+    await producer.disconnect();
+
+    const dlq = pipeline.kafka.consumer({ groupId: `dlq-reader-${Date.now()}` });
+    await dlq.connect();
+    await dlq.subscribe({ topic: pipeline.topics.deadLetter, fromBeginning: true });
+    const reasons: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`only ${reasons.length} of 3 dead letters arrived`)),
+        30_000,
+      );
+      dlq
+        .run({
+          eachMessage: async ({ message }) => {
+            expect(message.headers?.['floodgate.source.topic']?.toString()).toBe(pipeline.topics.outbound);
+            reasons.push(JSON.parse(String(message.headers?.['floodgate.reasons']))[0].code);
+            if (reasons.length >= 3) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+    await dlq.disconnect();
+    expect(reasons.sort()).toEqual(['invalid_json', 'invalid_format', 'too_large'].sort());
+    await eventually(
+      async () =>
+        (await count(ch, `SELECT count() AS n FROM messages_outbound WHERE endsWith(event_id, '-again')`)) ===
+        3,
+      30_000,
+      'the three valid records around the poison ones',
+    );
+  });
+});
