@@ -76,6 +76,12 @@ export class RateTracker {
     return inFine || inCoarse;
   }
 
+  /** Count of `window` ending at `timeMs` (advancing through idle minutes, which the baseline learns). */
+  countAt(window: number, timeMs: number): number {
+    this.add(timeMs, 0);
+    return this.count(window);
+  }
+
   count(window: number): number {
     return window === LONG ? this.coarse.sum(0) : this.fine.sum(window);
   }

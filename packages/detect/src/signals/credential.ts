@@ -59,18 +59,27 @@ export function checkCredential(
   const accountMature = core.isMature(account, event.timeMs);
   const novelNetwork = keyMature && event.sourceNetwork !== '' && !apiKey.networks.has(event.sourceNetwork);
   const novelAgent = keyMature && event.userAgent !== '' && !apiKey.userAgents.has(event.userAgent);
-  // A key the account started using after warm-up, during its first hour.
-  const newKey =
+  // A key the account started using after warm-up, during its first hour, from a network none of
+  // the account's other keys uses (a rotation deploys the new key where the old one ran).
+  let newKey =
     accountMature &&
     apiKey.firstSeenMs >= account.firstSeenMs + core.config.accountWarmupMs &&
     keyAgeMs <= KEY_WARMUP_MS;
-  if (novelNetwork || novelAgent || newKey) {
+  if (newKey && event.sourceNetwork !== '') {
+    for (const [otherId, other] of account.apiKeys) {
+      if (otherId !== event.apiKeyId && other.networks.has(event.sourceNetwork)) {
+        newKey = false;
+        break;
+      }
+    }
+  }
+  if (novelAgent) apiKey.lastNovelUserAgent = event.userAgent;
+  // A new user agent alone is an SDK upgrade as often as not: evidence, never a trigger.
+  if (novelNetwork || newKey) {
     apiKey.novel ??= core.factory.fine();
     apiKey.novel.add(event.timeMs);
     if (novelNetwork) apiKey.lastNovelNetwork = event.sourceNetwork;
-    if (novelAgent) apiKey.lastNovelUserAgent = event.userAgent;
-    // Corroborating novelty for other signals: a mature key on a network it never used. A new key
-    // alone (rotation) or a new user agent alone (SDK upgrade) is routine and corroborates nothing.
+    // Corroborating novelty for other signals: a mature key on a network it never used.
     if (novelNetwork) {
       core.noteNovelty(
         account,
@@ -130,7 +139,7 @@ export function checkCredential(
     }
   }
 
-  const novelCount = apiKey.novel?.sum(1) ?? 0;
+  const novelCount = apiKey.novel?.sumAt(1, event.timeMs) ?? 0;
   if (novelCount >= t.minNovelCount5m) {
     const rate = apiKey.rate;
     const observed = rate.count(MEDIUM);

@@ -42,7 +42,7 @@ export function checkDestination(
   if (rare && !country.rareAtStart && count5m <= 1) country.rareAtStart = true;
   const sequential = neighbours >= t.sequentialMinRun;
   if (sequential) country.sequentialHits++;
-  const premium = country.premium?.sum(1) ?? 0;
+  const premium = country.premium?.sumAt(1, event.timeMs) ?? 0;
 
   const reasons: string[] = [];
   if (sequential)
@@ -106,7 +106,8 @@ export function checkConversion(
   if (total >= t.minConversionFeedback5m) {
     const rate = converted / total;
     if (baseline >= 0 && country.conversionSamples >= 50 && rate < baseline * t.conversionCollapseRatio) {
-      const volumeRising = country.rate.count(MEDIUM) >= 2 * (country.rate.expected[MEDIUM] as number);
+      const volumeRising =
+        country.rate.countAt(MEDIUM, event.timeMs) >= 2 * (country.rate.expected[MEDIUM] as number);
       core.emit({
         kind: 'destination_anomaly',
         account,

@@ -22,7 +22,7 @@ export function checkOptOut(
   account.optOutsHour.add(timeMs);
   const recent = account.optOuts.sum(1); // medium window (5m by default)
   const hourOptOuts = account.optOutsHour.sum(0);
-  const hourSent = Math.max(account.rate.count(LONG), 1);
+  const hourSent = Math.max(account.rate.countAt(LONG, timeMs), 1);
   const rate = hourOptOuts / hourSent;
   const baseline = account.optOutBaseline;
   const ratioBar = baseline > 0 ? baseline * t.minRatio : 0;
@@ -50,9 +50,10 @@ export function checkOptOut(
 export function learnOptOutRate(account: AccountState, hourIndex: number): void {
   if (hourIndex === account.optOutBaselineHour) return;
   account.optOutBaselineHour = hourIndex;
-  const sent = account.rate.count(LONG);
+  const nowMs = hourIndex * 3_600_000;
+  const sent = account.rate.countAt(LONG, nowMs);
   if (sent < 50) return;
-  const rate = (account.optOutsHour?.sum(0) ?? 0) / sent;
+  const rate = (account.optOutsHour?.sumAt(0, nowMs) ?? 0) / sent;
   // Do not learn from an hour that would itself fire.
   if (account.optOutBaseline > 0 && rate > account.optOutBaseline * 4 && rate > 0.02) return;
   account.optOutBaseline = account.optOutBaseline < 0 ? rate : 0.9 * account.optOutBaseline + 0.1 * rate;

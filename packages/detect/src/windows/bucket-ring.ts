@@ -90,6 +90,13 @@ export class BucketRing {
     return true;
   }
 
+  /** Sum of window `w` ending at `timeMs`: moves the ring forward first, so idle time counts as zeros. */
+  sumAt(w: number, timeMs: number): number {
+    const bucket = this.bucketOf(timeMs);
+    if (bucket > this.head) this.advance(bucket);
+    return this.sum(w);
+  }
+
   /** Sum of window `w` (0 or 1) ending at the head bucket. */
   sum(w: number): number {
     return w === 0 ? this.#sum0 : this.#sum1;

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseDetectConfig } from './config.ts';
+import { DetectionEngine } from './engine/engine.ts';
+import { outbound } from './engine/test-traffic.ts';
+
+const T0 = Date.UTC(2026, 10, 2);
+
+function burst(accountId: string, country = 'US', count = 200) {
+  return Array.from({ length: count }, (_, i) => outbound({ timeMs: T0 + i * 100, accountId, country }));
+}
+
+describe('detect config', () => {
+  it('documents its defaults and rejects nonsense with every path named', () => {
+    expect(parseDetectConfig().volume.minCount1m).toBe(30);
+    expect(() => parseDetectConfig({ volume: { minRatio: -1 }, allowedLatenessMs: 'soon' })).toThrow(
+      /minRatio[\s\S]*allowedLatenessMs|allowedLatenessMs[\s\S]*minRatio/,
+    );
+  });
+
+  it('exempt allow-listed accounts: a known blast never produces a detection', () => {
+    const engine = new DetectionEngine({
+      config: { allowList: { accounts: { acct_blast: { mode: 'exempt', reason: 'weekly newsletter' } } } },
+    });
+    const found = burst('acct_blast').flatMap((e) => [...engine.process(e)]);
+    expect(found).toEqual([]);
+  });
+
+  it('per-country overrides lower the floors for a low-traffic destination', () => {
+    const strict = new DetectionEngine();
+    const tuned = new DetectionEngine({
+      config: { countryOverrides: { IS: { volume: { minCount1m: 5, minCount5m: 5, minCount1h: 5 } } } },
+    });
+    const events = burst('acct_is', 'IS', 20);
+    const strictFound = events.flatMap((e) => [...strict.process(e)]).filter((d) => d.key === 'country:IS');
+    const tunedFound = events.flatMap((e) => [...tuned.process(e)]).filter((d) => d.key === 'country:IS');
+    expect(strictFound).toEqual([]);
+    expect(tunedFound.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { CrossAccountStage } from './cross-account.ts';
+import type { FingerprintObservation } from './engine/engine.ts';
+
+const T0 = Date.UTC(2026, 10, 2, 0, 0, 0);
+const MIN = 60_000;
+
+function observe(
+  fingerprint: string,
+  accountId: string,
+  minute: number,
+  messages: number,
+  first = false,
+): FingerprintObservation {
+  return {
+    fingerprint,
+    accountId,
+    minuteStartMs: T0 + minute * MIN,
+    messages,
+    firstForAccount: first,
+    linkDomains: ['evil.top'],
+    sample: 'Pay at https://evil.top/<path>',
+  };
+}
+
+describe('CrossAccountStage', () => {
+  it('fires when several accounts start sending the same new template within the window, once', () => {
+    const stage = new CrossAccountStage({
+      crossAccount: { minAccounts: 4, minMessagesPerAccount: 5, windowMs: 60 * MIN, warmupMs: 60 * MIN },
+    });
+    stage.process(observe('aaaa000000000000', 'warm', 0, 1, true));
+    const found = [];
+    for (let i = 0; i < 6; i++) {
+      found.push(...stage.process(observe('ffff000000000000', `acct_${i}`, 90 + i, 1, true)));
+      found.push(...stage.process(observe('ffff000000000000', `acct_${i}`, 91 + i, 9)));
+    }
+    expect(found).toHaveLength(1);
+    expect(found[0]?.kind).toBe('cross_account_campaign');
+    expect(found[0]?.evidence.accountIds).toEqual(['acct_0', 'acct_1', 'acct_2', 'acct_3']);
+  });
+
+  it('never fires on a template that was already shared during warm-up (common OTP wording)', () => {
+    const stage = new CrossAccountStage({
+      crossAccount: { minAccounts: 3, minMessagesPerAccount: 1, warmupMs: 60 * MIN },
+    });
+    const found = [];
+    for (let i = 0; i < 10; i++)
+      found.push(...stage.process(observe('0707070707070707', `acct_${i}`, i * 20, 50, true)));
+    expect(found).toEqual([]);
+  });
+
+  it('does not count accounts that sent only a handful of messages', () => {
+    const stage = new CrossAccountStage({
+      crossAccount: { minAccounts: 3, minMessagesPerAccount: 20, warmupMs: 0 },
+    });
+    const found = [];
+    for (let i = 0; i < 5; i++)
+      found.push(...stage.process(observe('1234123412341234', `acct_${i}`, 10, 2, true)));
+    expect(found).toEqual([]);
+  });
+
+  it('continues identically after snapshot → restore', () => {
+    const config = { crossAccount: { minAccounts: 3, minMessagesPerAccount: 1, warmupMs: 0 } };
+    const stage = new CrossAccountStage(config);
+    stage.process(observe('abababababababab', 'a', 1, 5, true));
+    stage.process(observe('abababababababab', 'b', 2, 5, true));
+    const restored = CrossAccountStage.restore(JSON.parse(JSON.stringify(stage.snapshot())), config);
+    expect(restored.process(observe('abababababababab', 'c', 3, 5, true))).toEqual(
+      stage.process(observe('abababababababab', 'c', 3, 5, true)),
+    );
+  });
+});
