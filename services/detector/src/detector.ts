@@ -35,7 +35,14 @@ export interface DetectorDependencies {
 export interface DetectorHandle {
   ready(): { ready: boolean; reason: string };
   readonly registry: Registry;
+  /** Records processed so far by this instance. */
+  processed(): number;
   stop(): Promise<void>;
+  /**
+   * Drops everything not yet checkpointed and leaves the group without committing — what a SIGKILL
+   * does to the process. For fault-injection tests of the restore path.
+   */
+  abort(): Promise<void>;
 }
 
 interface PartitionState {
@@ -93,9 +100,11 @@ export async function startDetector(
   await consumer.subscribe({ topics: [config.topics.normalized], fromBeginning: true });
 
   const partitions = new Map<number, PartitionState>();
+  let processedCount = 0;
   let assigned = false;
   let degraded = '';
   let stopping = false;
+  let aborted = false;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     assigned = Object.keys(event.payload.memberAssignment).length > 0;
     // Partitions may move on a rebalance: forget engines so the new owner's checkpoint is reloaded.
@@ -158,7 +167,7 @@ export async function startDetector(
     payload?: EachBatchPayload,
     commit = true,
   ): Promise<void> {
-    if (state.nextOffset === state.checkpointedOffset) return;
+    if (aborted || state.nextOffset === state.checkpointedOffset) return;
     const snapshot = JSON.stringify(state.engine.snapshot());
     const nextOffset = state.nextOffset;
     await withRetry('checkpoint write', payload, () =>
@@ -202,12 +211,14 @@ export async function startDetector(
         const offset = BigInt(message.offset ?? 0);
         if (offset < state.nextOffset) continue; // already inside the restored state
         consumedTotal.inc();
+        processedCount++;
         if (message.value) {
           const event = JSON.parse(message.value.toString('utf8')) as NormalizedEvent;
           for (const detection of state.engine.process(event)) detections.push(detection);
         }
         state.nextOffset = offset + 1n;
       }
+      if (aborted) return; // killed: nothing after this point happens
       if (detections.length > 0) {
         await withRetry('detections insert', payload, () =>
           clickhouse.client.insert({
@@ -237,6 +248,15 @@ export async function startDetector(
 
   return {
     registry,
+    processed: () => processedCount,
+    abort: async () => {
+      stopping = true;
+      aborted = true;
+      partitions.clear();
+      await consumer.disconnect();
+      await producer.disconnect();
+      if (ownsClickhouse) await clickhouse.close();
+    },
     ready: () =>
       degraded
         ? { ready: false, reason: `degraded: ${degraded}` }
