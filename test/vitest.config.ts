@@ -1,9 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` (pure logic, no I/O, milliseconds) and `integration` (real Kafka broker and
 // real ClickHouse engine, started once by the global setup). `source` makes workspace packages
 // resolve to their TypeScript sources, so tests never need a build first.
 export default defineConfig({
+  // This file lives in test/ to keep the top level to the agreed layout; paths stay repo-relative.
+  root: fileURLToPath(new URL('..', import.meta.url)),
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
