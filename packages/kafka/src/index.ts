@@ -9,4 +9,5 @@ export {
   type LocalBrokerOptions,
   startLocalBroker,
 } from './local-broker.ts';
+export { restartingConsumerRetry, retrySink, type SinkRetryOptions } from './sink-retry.ts';
 export { ensureTopics, type TopicSpec } from './topics.ts';

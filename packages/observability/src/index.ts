@@ -2,3 +2,4 @@ export { type AdminServer, type Readiness, startAdminServer } from './admin-serv
 export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts';
 export { maskPhone } from './mask.ts';
 export { Counter, createRegistry, Gauge, Histogram, Registry } from './metrics.ts';
+export { type RunnableService, runServiceMain } from './run-service.ts';

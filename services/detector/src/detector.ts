@@ -13,7 +13,7 @@ import {
   type EngineSnapshot,
   type NormalizedEvent,
 } from '@floodgate/detect';
-import { backoffDelayMs, createKafka, type EachBatchPayload, sleep } from '@floodgate/kafka';
+import { createKafka, type EachBatchPayload, restartingConsumerRetry, retrySink } from '@floodgate/kafka';
 import {
   Counter,
   createLogger,
@@ -88,13 +88,7 @@ export async function startDetector(
   await producer.connect();
   const consumer = kafka.consumer({
     groupId: config.groupId,
-    retry: {
-      retries: 10,
-      restartOnFailure: async (error) => {
-        logger.error({ err: error }, 'consumer failed; restarting');
-        return true;
-      },
-    },
+    retry: restartingConsumerRetry((error) => logger.error({ err: error }, 'consumer failed; restarting')),
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [config.topics.normalized], fromBeginning: true });
@@ -111,25 +105,23 @@ export async function startDetector(
     partitions.clear();
   });
 
-  async function withRetry<T>(
+  function withRetry<T>(
     what: string,
     payload: EachBatchPayload | undefined,
     action: () => Promise<T>,
   ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await action();
+    return retrySink(what, action, {
+      ...config.retry,
+      shouldStop: () => stopping || (payload !== undefined && (!payload.isRunning() || payload.isStale())),
+      ...(payload ? { heartbeat: () => payload.heartbeat() } : {}),
+      onFailure: (failing, attempt, delayMs, error) => {
+        degraded = `${failing} failing: ${(error as Error).message}`;
+        logger.warn({ what: failing, attempt, delayMs, err: error }, 'sink failed; retrying');
+      },
+      onSuccess: () => {
         degraded = '';
-        return result;
-      } catch (error) {
-        degraded = `${what} failing: ${(error as Error).message}`;
-        if (stopping || (payload && (!payload.isRunning() || payload.isStale()))) throw error;
-        const delay = backoffDelayMs(attempt, config.retry.initialBackoffMs, config.retry.maxBackoffMs);
-        logger.warn({ what, attempt, delayMs: delay, err: error }, 'sink failed; retrying');
-        await sleep(delay);
-        await payload?.heartbeat();
-      }
-    }
+      },
+    });
   }
 
   async function loadPartition(partition: number, firstOffset: bigint): Promise<PartitionState> {

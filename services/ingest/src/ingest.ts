@@ -8,7 +8,13 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type Clickhouse, createClickhouse, migrate } from '@floodgate/clickhouse';
 import { type NormalizeOptions, normalizeEvent, sampleErrorCodeCategories } from '@floodgate/detect';
-import { backoffDelayMs, createKafka, type EachBatchPayload, ensureTopics, sleep } from '@floodgate/kafka';
+import {
+  createKafka,
+  type EachBatchPayload,
+  ensureTopics,
+  restartingConsumerRetry,
+  retrySink,
+} from '@floodgate/kafka';
 import {
   Counter,
   createLogger,
@@ -117,13 +123,7 @@ export async function startIngest(
     groupId: config.groupId,
     maxBytesPerPartition: 4 * 1024 * 1024,
     // A failing batch is retried from its uncommitted offset; the consumer never gives up for good.
-    retry: {
-      retries: 10,
-      restartOnFailure: async (error) => {
-        logger.error({ err: error }, 'consumer failed; restarting');
-        return true;
-      },
-    },
+    retry: restartingConsumerRetry((error) => logger.error({ err: error }, 'consumer failed; restarting')),
   });
   await consumer.connect();
   await consumer.subscribe({ topics: inputTopics, fromBeginning: true });
@@ -146,31 +146,37 @@ export async function startIngest(
     token: string,
     payload: EachBatchPayload,
   ): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const stopTimer = insertLatency.startTimer();
-      try {
-        await clickhouse.client.insert({
-          table,
-          values: rows,
-          format: 'JSONEachRow',
-          // The same batch re-delivered after a crash carries the same token: ClickHouse drops it.
-          clickhouse_settings: { insert_deduplication_token: token },
-        });
-        stopTimer();
-        if (sinkDegraded) logger.info({ table }, 'ClickHouse answers again; resuming');
-        sinkDegraded = '';
-        return;
-      } catch (error) {
-        stopTimer();
-        sinkErrors.inc();
-        sinkDegraded = `ClickHouse insert failing: ${(error as Error).message}`;
-        if (stopping || !payload.isRunning() || payload.isStale()) throw error;
-        const delay = backoffDelayMs(attempt, config.retry.initialBackoffMs, config.retry.maxBackoffMs);
-        logger.warn({ table, attempt, delayMs: delay, err: error }, 'ClickHouse insert failed; retrying');
-        await sleep(delay);
-        await payload.heartbeat();
-      }
-    }
+    await retrySink(
+      `insert into ${table}`,
+      async () => {
+        const stopTimer = insertLatency.startTimer();
+        try {
+          await clickhouse.client.insert({
+            table,
+            values: rows,
+            format: 'JSONEachRow',
+            // The same batch re-delivered after a crash carries the same token: ClickHouse drops it.
+            clickhouse_settings: { insert_deduplication_token: token },
+          });
+        } finally {
+          stopTimer();
+        }
+      },
+      {
+        ...config.retry,
+        shouldStop: () => stopping || !payload.isRunning() || payload.isStale(),
+        heartbeat: () => payload.heartbeat(),
+        onFailure: (what, attempt, delayMs, error) => {
+          sinkErrors.inc();
+          sinkDegraded = `ClickHouse ${what} failing: ${(error as Error).message}`;
+          logger.warn({ what, attempt, delayMs, err: error }, 'ClickHouse insert failed; retrying');
+        },
+        onSuccess: () => {
+          if (sinkDegraded) logger.info({ table }, 'ClickHouse answers again; resuming');
+          sinkDegraded = '';
+        },
+      },
+    );
   }
 
   await consumer.run({

@@ -1,0 +1,50 @@
+/**
+ * The thin `main.ts` of every service: load config (exit 2 with every problem when it is wrong),
+ * log the effective config with secrets hidden, start the service and its admin endpoint, and stop
+ * both on SIGTERM/SIGINT within 10 s.
+ */
+import type { Registry } from 'prom-client';
+import { startAdminServer } from './admin-server.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export interface RunnableService<C> {
+  service: string;
+  defaultAdminAddress: string;
+  loadConfig(): C;
+  logLevel(config: C): string;
+  redact(config: C): unknown;
+  start(
+    config: C,
+    logger: Logger,
+  ): Promise<{ registry: Registry; ready(): { ready: boolean; reason: string }; stop(): Promise<void> }>;
+}
+
+export function runServiceMain<C>(runnable: RunnableService<C>): void {
+  const run = async (): Promise<void> => {
+    const config = runnable.loadConfig();
+    const logger = createLogger({ service: runnable.service, level: runnable.logLevel(config) as 'info' });
+    logger.info({ config: runnable.redact(config) }, 'starting');
+    const handle = await runnable.start(config, logger);
+    const admin = await startAdminServer(
+      process.env['ADMIN_ADDRESS'] ?? runnable.defaultAdminAddress,
+      handle.registry,
+      handle.ready,
+    );
+    logger.info({ admin: admin.url }, 'admin endpoint up');
+    const shutdown = async (): Promise<void> => {
+      const force = setTimeout(() => process.exit(1), 10_000);
+      await handle.stop();
+      await admin.close();
+      clearTimeout(force);
+      process.exit(0);
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  };
+  run().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    const badConfig =
+      typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'CONFIG_INVALID';
+    process.exit(badConfig ? 2 : 1);
+  });
+}
