@@ -9,4 +9,12 @@ export {
   runMigrations,
   splitStatements,
 } from './migrations.ts';
+export {
+  type CookbookQuery,
+  defaultQueriesDir,
+  loadCookbook,
+  parseCookbookQuery,
+  type QueryParameter,
+  runCookbookQuery,
+} from './queries.ts';
 export { settingsClause, withSettingsClause } from './query-settings.ts';
