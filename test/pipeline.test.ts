@@ -25,9 +25,14 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
     startMs,
     durationMs: 4 * HOUR,
     accounts: 25,
-    scenarios: [{ name: 'account_takeover', atMs: startMs + 3 * HOUR + 7 * 60_000 }],
+    scenarios: [
+      { name: 'account_takeover', atMs: startMs + 3 * HOUR + 7 * 60_000 },
+      { name: 'cross_account_campaign', atMs: startMs + 3 * HOUR + 19 * 60_000 },
+    ],
   });
-  const label = simulation.labels[0];
+  const label = simulation.labels.find((l) => l.scenario === 'account_takeover');
+  const campaign = simulation.labels.find((l) => l.scenario === 'cross_account_campaign');
+  const attacked = simulation.labels.flatMap((l) => l.accountIds);
 
   beforeAll(async () => {
     ch = await openTestClickhouse('pipeline');
@@ -93,9 +98,31 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
     const benignCritical = await count(
       ch,
       `SELECT count() AS n FROM detections FINAL WHERE severity = 'critical' AND account_id NOT IN {attacked:Array(String)}`,
-      { attacked: label?.accountIds ?? [] },
+      { attacked },
     );
     expect(benignCritical, 'benign accounts must not page').toBe(0);
+  });
+
+  it('the fingerprint-keyed stage finds the campaign sent through several accounts', async () => {
+    expect(campaign?.accountIds.length).toBeGreaterThan(3);
+    const row = await eventually(
+      async () => {
+        const rows = await (
+          await ch.client.query({
+            query: `SELECT evidence FROM detections FINAL WHERE kind = 'cross_account_campaign' LIMIT 1`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ evidence: string }>();
+        return rows[0];
+      },
+      30_000,
+      'a cross_account_campaign detection',
+    );
+    const accounts = (JSON.parse(row.evidence) as { accountIds: string[] }).accountIds;
+    expect(
+      accounts.every((a) => campaign?.accountIds.includes(a)),
+      `${accounts} are campaign accounts`,
+    ).toBe(true);
   });
 
   it('dead-letters poison records with their reasons and keeps consuming the valid ones around them', async () => {

@@ -28,6 +28,7 @@ export function topicNames(prefix: string) {
     deadLetter: `${prefix}.messages.dlq`,
     normalized: `${prefix}.traffic.normalized`,
     detections: `${prefix}.detections`,
+    observations: `${prefix}.fingerprints.observations`,
   };
 }
 

@@ -12,6 +12,8 @@ export const topicsSchema = z
     deadLetter: z.string().min(1).default('messages.dlq'),
     normalized: z.string().min(1).default('traffic.normalized'),
     detections: z.string().min(1).default('detections'),
+    /** Repartition topic of the cross-account stage, keyed by template fingerprint. */
+    observations: z.string().min(1).default('fingerprints.observations'),
   })
   .prefault({});
 
@@ -24,6 +26,7 @@ export const topicsEnv = {
   TOPIC_DLQ: 'topics.deadLetter',
   TOPIC_NORMALIZED: 'topics.normalized',
   TOPIC_DETECTIONS: 'topics.detections',
+  TOPIC_OBSERVATIONS: 'topics.observations',
 } as const;
 
 export const retrySchema = z

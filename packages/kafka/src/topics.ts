@@ -13,6 +13,24 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return;
+  await createTopics(admin, missing);
+  // A new topic's leaders reach every broker's metadata a moment after creation; producers that
+  // send before that see "does not host this topic-partition". Wait until all partitions have one.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: missing.map((s) => s.topic) });
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function createTopics(admin: Admin, missing: readonly TopicSpec[]): Promise<void> {
   await admin.createTopics({
     waitForLeaders: true,
     topics: missing.map((s) => ({

@@ -24,6 +24,8 @@ export const detectorConfigSchema = z.object({
   /** Each partition's engine state is checkpointed with its offset this often (and on shutdown). */
   checkpointIntervalMs: intFromEnv(1_000, 3_600_000).default(10_000),
   inventoryFile: z.string().min(1).optional(),
+  /** Partitions of the fingerprint repartition topic when the detector creates it. */
+  observationPartitions: intFromEnv(1, 1024).default(3),
   detect: detectConfigSchema.prefault({}),
 });
 

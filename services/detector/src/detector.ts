@@ -1,19 +1,23 @@
 /**
- * services/detector: one detection engine per assigned partition of `traffic.normalized`. Each
- * partition's engine state is checkpointed to ClickHouse with the offset it covers, and the Kafka
- * offset is committed only after that checkpoint is stored: a restarted or reassigned detector
- * restores the state and skips what the state already holds, so baselines survive restarts and
- * replayed records re-emit the same detection ids (the sink deduplicates by id).
+ * services/detector: two checkpointed stages (see checkpointed-stage.ts).
+ * 1. One detection engine per partition of `traffic.normalized` (keyed by account). Its
+ *    detections go to ClickHouse (`detections`, idempotent by id) and the `detections` topic; its
+ *    per-minute template observations are repartitioned by fingerprint to `fingerprints.observations`.
+ * 2. The campaign stage consumes that topic — every observation of one fingerprint lands on one
+ *    partition, whichever account sent it — and raises `cross_account_campaign`.
  */
 import { readFileSync } from 'node:fs';
 import { type Clickhouse, createClickhouse, migrate } from '@floodgate/clickhouse';
 import {
+  type CrossAccountSnapshot,
+  CrossAccountStage,
   type Detection,
   DetectionEngine,
   type EngineSnapshot,
+  type FingerprintObservation,
   type NormalizedEvent,
 } from '@floodgate/detect';
-import { createKafka, type EachBatchPayload, restartingConsumerRetry, retrySink } from '@floodgate/kafka';
+import { createKafka, ensureTopics } from '@floodgate/kafka';
 import {
   Counter,
   createLogger,
@@ -23,6 +27,7 @@ import {
   type Registry,
 } from '@floodgate/observability';
 import { type ApiKeyInventoryEntry, apiKeyInventorySchema } from '@floodgate/schema';
+import { startCheckpointedStage } from './checkpointed-stage.ts';
 import type { DetectorConfig } from './config.ts';
 import { detectionRow } from './detection-rows.ts';
 
@@ -35,22 +40,14 @@ export interface DetectorDependencies {
 export interface DetectorHandle {
   ready(): { ready: boolean; reason: string };
   readonly registry: Registry;
-  /** Records processed so far by this instance. */
+  /** Normalised events processed so far by this instance's engine stage. */
   processed(): number;
   stop(): Promise<void>;
   /**
-   * Drops everything not yet checkpointed and leaves the group without committing — what a SIGKILL
-   * does to the process. For fault-injection tests of the restore path.
+   * Drops everything not yet checkpointed and leaves the groups without committing — what a
+   * SIGKILL does to the process. For fault-injection tests of the restore path.
    */
   abort(): Promise<void>;
-}
-
-interface PartitionState {
-  engine: DetectionEngine;
-  /** Offset of the next record the engine has not seen. */
-  nextOffset: bigint;
-  checkpointedOffset: bigint;
-  lastCheckpointMs: number;
 }
 
 export async function startDetector(
@@ -84,191 +81,122 @@ export async function startDetector(
     : [];
 
   const kafka = createKafka(config.kafka, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [
+    {
+      topic: config.topics.observations,
+      partitions: config.observationPartitions,
+      retentionMs: 6 * 3_600_000,
+    },
+  ]);
+  await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const consumer = kafka.consumer({
-    groupId: config.groupId,
-    retry: restartingConsumerRetry((error) => logger.error({ err: error }, 'consumer failed; restarting')),
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [config.topics.normalized], fromBeginning: true });
 
-  const partitions = new Map<number, PartitionState>();
-  let processedCount = 0;
-  let assigned = false;
-  let degraded = '';
-  let stopping = false;
-  let aborted = false;
-  consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    assigned = Object.keys(event.payload.memberAssignment).length > 0;
-    // Partitions may move on a rebalance: forget engines so the new owner's checkpoint is reloaded.
-    partitions.clear();
-  });
-
-  function withRetry<T>(
-    what: string,
-    payload: EachBatchPayload | undefined,
-    action: () => Promise<T>,
-  ): Promise<T> {
-    return retrySink(what, action, {
-      ...config.retry,
-      shouldStop: () => stopping || (payload !== undefined && (!payload.isRunning() || payload.isStale())),
-      ...(payload ? { heartbeat: () => payload.heartbeat() } : {}),
-      onFailure: (failing, attempt, delayMs, error) => {
-        degraded = `${failing} failing: ${(error as Error).message}`;
-        logger.warn({ what: failing, attempt, delayMs, err: error }, 'sink failed; retrying');
-      },
-      onSuccess: () => {
-        degraded = '';
-      },
-    });
-  }
-
-  async function loadPartition(partition: number, firstOffset: bigint): Promise<PartitionState> {
-    const rows = await withRetry('checkpoint load', undefined, async () =>
-      (
-        await clickhouse.client.query({
-          query: `SELECT next_offset, state FROM detector_checkpoints FINAL
-                  WHERE group_id = {group:String} AND topic = {topic:String} AND partition = {partition:UInt32}`,
-          query_params: { group: config.groupId, topic: config.topics.normalized, partition },
-          format: 'JSONEachRow',
-        })
-      ).json<{ next_offset: string | number; state: string }>(),
-    );
-    const row = rows[0];
-    if (row) {
-      const engine = DetectionEngine.restore(JSON.parse(row.state) as EngineSnapshot, {
-        config: config.detect,
-        inventory,
-      });
-      const nextOffset = BigInt(row.next_offset);
-      logger.info({ partition, nextOffset: String(nextOffset) }, 'restored partition from checkpoint');
-      return { engine, nextOffset, checkpointedOffset: nextOffset, lastCheckpointMs: Date.now() };
-    }
-    return {
-      engine: new DetectionEngine({ config: config.detect, inventory }),
-      nextOffset: firstOffset,
-      checkpointedOffset: firstOffset,
-      lastCheckpointMs: Date.now(),
-    };
-  }
-
-  async function checkpoint(
-    partition: number,
-    state: PartitionState,
-    payload?: EachBatchPayload,
-    commit = true,
-  ): Promise<void> {
-    if (aborted || state.nextOffset === state.checkpointedOffset) return;
-    const snapshot = JSON.stringify(state.engine.snapshot());
-    const nextOffset = state.nextOffset;
-    await withRetry('checkpoint write', payload, () =>
+  const emit = async (
+    detections: Detection[],
+    retry: <T>(what: string, action: () => Promise<T>) => Promise<T>,
+  ): Promise<void> => {
+    if (detections.length === 0) return;
+    await retry('detections insert', () =>
       clickhouse.client.insert({
-        table: 'detector_checkpoints',
-        values: [
-          {
-            group_id: config.groupId,
-            topic: config.topics.normalized,
-            partition,
-            next_offset: String(nextOffset),
-            state: snapshot,
-          },
-        ],
+        table: 'detections',
+        values: detections.map(detectionRow),
         format: 'JSONEachRow',
       }),
     );
-    state.checkpointedOffset = nextOffset;
-    state.lastCheckpointMs = Date.now();
-    // The committed offset never runs ahead of the stored state. (After the consumer stopped the
-    // checkpoint alone is enough: a restart skips records below its offset.)
-    if (commit)
-      await consumer.commitOffsets([
-        { topic: config.topics.normalized, partition, offset: String(nextOffset) },
-      ]);
-  }
+    await producer.send({
+      topic: config.topics.detections,
+      acks: -1,
+      messages: detections.map((d) => ({ key: d.accountId, value: JSON.stringify(d) })),
+    });
+    for (const d of detections) detectionsTotal.inc({ kind: d.kind, severity: d.severity });
+  };
 
-  await consumer.run({
-    eachBatchAutoResolve: false,
-    autoCommit: false,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      if (batch.messages.length === 0) return;
-      let state = partitions.get(batch.partition);
-      if (!state) {
-        state = await loadPartition(batch.partition, BigInt(batch.firstOffset() ?? 0));
-        partitions.set(batch.partition, state);
-      }
-      const detections: Detection[] = [];
-      for (const message of batch.messages) {
-        const offset = BigInt(message.offset ?? 0);
-        if (offset < state.nextOffset) continue; // already inside the restored state
-        consumedTotal.inc();
-        processedCount++;
-        if (message.value) {
-          const event = JSON.parse(message.value.toString('utf8')) as NormalizedEvent;
-          for (const detection of state.engine.process(event)) detections.push(detection);
+  const engines = await startCheckpointedStage<DetectionEngine>({
+    name: 'engine',
+    kafka,
+    clickhouse,
+    logger,
+    topic: config.topics.normalized,
+    groupId: config.groupId,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    retry: config.retry,
+    onProcessed: (count) => consumedTotal.inc(count),
+    logic: {
+      create: () => new DetectionEngine({ config: config.detect, inventory }),
+      restore: (json) =>
+        DetectionEngine.restore(JSON.parse(json) as EngineSnapshot, { config: config.detect, inventory }),
+      snapshot: (engine) => engine.snapshot(),
+      process: (engine, value, detections) => {
+        for (const d of engine.process(JSON.parse(value.toString('utf8')) as NormalizedEvent))
+          detections.push(d);
+      },
+      flush: async (_partition, engine, detections, retry) => {
+        await emit(detections, retry);
+        const observations = engine.drainObservations();
+        for (let i = 0; i < observations.length; i += 500) {
+          await producer.send({
+            topic: config.topics.observations,
+            acks: -1,
+            messages: observations
+              .slice(i, i + 500)
+              .map((o) => ({ key: o.fingerprint, value: JSON.stringify(o) })),
+          });
         }
-        state.nextOffset = offset + 1n;
-      }
-      if (aborted) return; // killed: nothing after this point happens
-      if (detections.length > 0) {
-        await withRetry('detections insert', payload, () =>
-          clickhouse.client.insert({
-            table: 'detections',
-            values: detections.map(detectionRow),
-            format: 'JSONEachRow',
-          }),
-        );
-        await producer.send({
-          topic: config.topics.detections,
-          acks: -1,
-          messages: detections.map((d) => ({ key: d.accountId, value: JSON.stringify(d) })),
-        });
-        for (const d of detections) detectionsTotal.inc({ kind: d.kind, severity: d.severity });
-      }
-      payload.resolveOffset(batch.lastOffset());
-      if (Date.now() - state.lastCheckpointMs >= config.checkpointIntervalMs)
-        await checkpoint(batch.partition, state, payload);
-      let oldest = 0;
-      for (const s of partitions.values())
-        oldest = Math.max(oldest, (Date.now() - s.lastCheckpointMs) / 1000);
-      checkpointAge.set(oldest);
-      await payload.heartbeat();
+      },
     },
   });
+
+  const campaigns = await startCheckpointedStage<CrossAccountStage>({
+    name: 'campaigns',
+    kafka,
+    clickhouse,
+    logger,
+    topic: config.topics.observations,
+    groupId: `${config.groupId}-campaigns`,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    retry: config.retry,
+    logic: {
+      create: () => new CrossAccountStage(config.detect),
+      restore: (json) => CrossAccountStage.restore(JSON.parse(json) as CrossAccountSnapshot, config.detect),
+      snapshot: (stage) => stage.snapshot(),
+      process: (stage, value, detections) => {
+        for (const d of stage.process(JSON.parse(value.toString('utf8')) as FingerprintObservation))
+          detections.push(d);
+      },
+      flush: (_partition, _stage, detections, retry) => emit(detections, retry),
+    },
+  });
+  const ageTimer = setInterval(
+    () => checkpointAge.set(Math.max(engines.oldestCheckpointAgeS(), campaigns.oldestCheckpointAgeS())),
+    5_000,
+  );
+  ageTimer.unref();
   logger.info({ topic: config.topics.normalized, groupId: config.groupId }, 'detector running');
 
   return {
     registry,
-    processed: () => processedCount,
+    processed: () => engines.processed(),
+    ready: () => {
+      const degraded = engines.degraded() || campaigns.degraded();
+      if (degraded) return { ready: false, reason: `degraded: ${degraded}` };
+      return engines.assigned()
+        ? { ready: true, reason: 'ready' }
+        : { ready: false, reason: 'waiting for partition assignment' };
+    },
     abort: async () => {
-      stopping = true;
-      aborted = true;
-      partitions.clear();
-      await consumer.disconnect();
+      clearInterval(ageTimer);
+      await engines.abort();
+      await campaigns.abort();
       await producer.disconnect();
       if (ownsClickhouse) await clickhouse.close();
     },
-    ready: () =>
-      degraded
-        ? { ready: false, reason: `degraded: ${degraded}` }
-        : assigned
-          ? { ready: true, reason: 'ready' }
-          : { ready: false, reason: 'waiting for partition assignment' },
     stop: async () => {
-      stopping = true;
-      await consumer.stop();
-      for (const [partition, state] of partitions) {
-        try {
-          await checkpoint(partition, state, undefined, false);
-        } catch (error) {
-          logger.error(
-            { partition, err: error },
-            'final checkpoint failed; the partition will be re-processed',
-          );
-        }
-      }
-      await consumer.disconnect();
+      clearInterval(ageTimer);
+      await engines.stop();
+      await campaigns.stop();
       await producer.disconnect();
       if (ownsClickhouse) await clickhouse.close();
       logger.info('detector stopped');

@@ -1,0 +1,228 @@
+/**
+ * A consumer whose per-partition state is checkpointed to ClickHouse with the offset it covers.
+ * The Kafka offset is committed only after the checkpoint is stored, so a restarted or reassigned
+ * instance restores the state and skips the records the state already holds: nothing is learnt
+ * twice and nothing is forgotten. Both detector stages (the per-account engine and the
+ * fingerprint-keyed campaign stage) run on it.
+ */
+import type { Clickhouse } from '@floodgate/clickhouse';
+import type { Detection } from '@floodgate/detect';
+import { type EachBatchPayload, type Kafka, restartingConsumerRetry, retrySink } from '@floodgate/kafka';
+import type { Logger } from '@floodgate/observability';
+
+export interface StageLogic<S> {
+  create(): S;
+  restore(snapshotJson: string): S;
+  snapshot(state: S): unknown;
+  /** Processes one record; pushes what it found into `detections`. */
+  process(state: S, value: Buffer, detections: Detection[]): void;
+  /** Called after each batch with its detections, before offsets move (writes must be idempotent). */
+  flush(
+    partition: number,
+    state: S,
+    detections: Detection[],
+    retry: <T>(what: string, action: () => Promise<T>) => Promise<T>,
+  ): Promise<void>;
+}
+
+export interface StageOptions<S> {
+  name: string;
+  kafka: Kafka;
+  clickhouse: Clickhouse;
+  logger: Logger;
+  topic: string;
+  groupId: string;
+  checkpointIntervalMs: number;
+  retry: { initialBackoffMs: number; maxBackoffMs: number };
+  logic: StageLogic<S>;
+  onProcessed?: (count: number) => void;
+}
+
+export interface StageHandle {
+  processed(): number;
+  assigned(): boolean;
+  degraded(): string;
+  oldestCheckpointAgeS(): number;
+  stop(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+interface PartitionState<S> {
+  state: S;
+  nextOffset: bigint;
+  checkpointedOffset: bigint;
+  lastCheckpointMs: number;
+}
+
+export async function startCheckpointedStage<S>(options: StageOptions<S>): Promise<StageHandle> {
+  const { clickhouse, logger, logic } = options;
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    retry: restartingConsumerRetry((error) =>
+      logger.error({ stage: options.name, err: error }, 'consumer failed; restarting'),
+    ),
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+  const partitions = new Map<number, PartitionState<S>>();
+  let processed = 0;
+  let assigned = false;
+  let degraded = '';
+  let stopping = false;
+  let aborted = false;
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    assigned = Object.keys(event.payload.memberAssignment).length > 0;
+    // Partitions may move on a rebalance: forget states so the new owner's checkpoint is reloaded.
+    partitions.clear();
+  });
+
+  const retry = <T>(
+    what: string,
+    payload: EachBatchPayload | undefined,
+    action: () => Promise<T>,
+  ): Promise<T> =>
+    retrySink(what, action, {
+      ...options.retry,
+      shouldStop: () => stopping || (payload !== undefined && (!payload.isRunning() || payload.isStale())),
+      ...(payload ? { heartbeat: () => payload.heartbeat() } : {}),
+      onFailure: (failing, attempt, delayMs, error) => {
+        degraded = `${failing} failing: ${(error as Error).message}`;
+        logger.warn(
+          { stage: options.name, what: failing, attempt, delayMs, err: error },
+          'sink failed; retrying',
+        );
+      },
+      onSuccess: () => {
+        degraded = '';
+      },
+    });
+
+  async function load(partition: number, firstOffset: bigint): Promise<PartitionState<S>> {
+    const rows = await retry('checkpoint load', undefined, async () =>
+      (
+        await clickhouse.client.query({
+          query: `SELECT next_offset, state FROM detector_checkpoints FINAL
+                  WHERE group_id = {group:String} AND topic = {topic:String} AND partition = {partition:UInt32}`,
+          query_params: { group: options.groupId, topic: options.topic, partition },
+          format: 'JSONEachRow',
+        })
+      ).json<{ next_offset: string | number; state: string }>(),
+    );
+    const row = rows[0];
+    if (row) {
+      const nextOffset = BigInt(row.next_offset);
+      logger.info(
+        { stage: options.name, partition, nextOffset: String(nextOffset) },
+        'restored partition from checkpoint',
+      );
+      return {
+        state: logic.restore(row.state),
+        nextOffset,
+        checkpointedOffset: nextOffset,
+        lastCheckpointMs: Date.now(),
+      };
+    }
+    return {
+      state: logic.create(),
+      nextOffset: firstOffset,
+      checkpointedOffset: firstOffset,
+      lastCheckpointMs: Date.now(),
+    };
+  }
+
+  async function checkpoint(
+    partition: number,
+    p: PartitionState<S>,
+    payload?: EachBatchPayload,
+    commit = true,
+  ): Promise<void> {
+    if (aborted || p.nextOffset === p.checkpointedOffset) return;
+    const snapshot = JSON.stringify(logic.snapshot(p.state));
+    const nextOffset = p.nextOffset;
+    await retry('checkpoint write', payload, () =>
+      clickhouse.client.insert({
+        table: 'detector_checkpoints',
+        values: [
+          {
+            group_id: options.groupId,
+            topic: options.topic,
+            partition,
+            next_offset: String(nextOffset),
+            state: snapshot,
+          },
+        ],
+        format: 'JSONEachRow',
+      }),
+    );
+    p.checkpointedOffset = nextOffset;
+    p.lastCheckpointMs = Date.now();
+    // The committed offset never runs ahead of the stored state. (After the consumer stopped, the
+    // checkpoint alone is enough: a restart skips records below its offset.)
+    if (commit)
+      await consumer.commitOffsets([{ topic: options.topic, partition, offset: String(nextOffset) }]);
+  }
+
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: false,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      if (batch.messages.length === 0) return;
+      let p = partitions.get(batch.partition);
+      if (!p) {
+        p = await load(batch.partition, BigInt(batch.firstOffset() ?? 0));
+        partitions.set(batch.partition, p);
+      }
+      const detections: Detection[] = [];
+      let count = 0;
+      for (const message of batch.messages) {
+        const offset = BigInt(message.offset ?? 0);
+        if (offset < p.nextOffset) continue; // already inside the restored state
+        if (message.value) logic.process(p.state, message.value, detections);
+        p.nextOffset = offset + 1n;
+        count++;
+      }
+      processed += count;
+      options.onProcessed?.(count);
+      if (aborted) return; // killed: nothing after this point happens
+      await logic.flush(batch.partition, p.state, detections, (what, action) => retry(what, payload, action));
+      payload.resolveOffset(batch.lastOffset());
+      if (Date.now() - p.lastCheckpointMs >= options.checkpointIntervalMs)
+        await checkpoint(batch.partition, p, payload);
+      await payload.heartbeat();
+    },
+  });
+
+  return {
+    processed: () => processed,
+    assigned: () => assigned,
+    degraded: () => degraded,
+    oldestCheckpointAgeS: () => {
+      let oldest = 0;
+      for (const p of partitions.values())
+        oldest = Math.max(oldest, (Date.now() - p.lastCheckpointMs) / 1000);
+      return oldest;
+    },
+    abort: async () => {
+      stopping = true;
+      aborted = true;
+      partitions.clear();
+      await consumer.disconnect();
+    },
+    stop: async () => {
+      stopping = true;
+      await consumer.stop();
+      for (const [partition, p] of partitions) {
+        try {
+          await checkpoint(partition, p, undefined, false);
+        } catch (error) {
+          logger.error(
+            { stage: options.name, partition, err: error },
+            'final checkpoint failed; the partition will be re-processed',
+          );
+        }
+      }
+      await consumer.disconnect();
+    },
+  };
+}
