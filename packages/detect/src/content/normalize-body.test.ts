@@ -199,3 +199,12 @@ describe('templateOf: robustness', () => {
     expect(template.length, 'a non-blank body yields a non-empty template').toBeGreaterThan(0);
   });
 });
+
+describe('templateOf: regression', () => {
+  it('finishes on the supplementary-plane input that made the first scanner loop forever', () => {
+    // Astral characters (surrogate pairs) around a dot once left the link rescan stuck at one index.
+    const { template, linkDomains } = templateOf('𑂚𛁛𝆹𝅥.ᱮ𒉃𛇝🚕');
+    expect(template.length).toBeGreaterThan(0);
+    expect(linkDomains).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@
  * tokens plus character 4-grams. Hashing is pure 32-bit integer math, so fingerprints are stable
  * across runs and platforms and may be stored. Not reentrant (module scratch), which JS never needs.
  */
+import { flagsOfCodePoint, PUNCTUATION, unitAt, WHITESPACE, WORD } from './char-classes.ts';
 import { avalanche, HASH_SEED_HI, HASH_SEED_LO, hash32, mixRound } from './string-hash.ts';
 
 /** A 64-bit value as two unsigned 32-bit halves; `hi` holds bits 63..32. */
@@ -21,18 +22,31 @@ const DEFAULT_SHINGLE_SIZE = 3;
 const CHAR_GRAM_SIZE = 4;
 const FINGERPRINT_HEX = /^[0-9a-f]{16}$/i;
 
-// Placeholders are one token each; punctuation is ignored so "held." and "held" shingle alike;
-// other symbols (emoji, currency) are tokens because campaigns reuse them.
-const TEMPLATE_TOKEN = /<[a-z]+(?::[^<>\s]+)?>|[\p{L}\p{N}\p{M}_]+|[^\s\p{P}\p{L}\p{N}\p{M}]/gu;
+const NO_MATCH = -1;
+const LESS_THAN = 0x3c;
+const GREATER_THAN = 0x3e;
+const COLON = 0x3a;
+const LOWER_A = 0x61;
+const LOWER_Z = 0x7a;
 
-// Per-bit votes, and per-token hashes grown on demand: no allocation per call once warm.
-const bitVotes = new Int32Array(64);
+// Per-token hashes, grown on demand: no allocation per call once warm.
 let tokenHashHi = new Uint32Array(256);
 let tokenHashLo = new Uint32Array(256);
 
+// Votes are counted as set bits per fingerprint bit (a bit is set when more than half the features
+// set it). Byte k of laneCounts[j] counts bit 8k + j of the low half (j < 8) or of the high half
+// (j ≥ 8), so one feature costs 16 masked adds rather than 64 branches; every 255 features the
+// bytes, about to overflow, are drained into setBitCounts.
+const LANE_MASK = 0x01010101;
+const MAX_LANE_COUNT = 255;
+const laneCounts = new Uint32Array(16);
+const setBitCounts = new Int32Array(64);
+let featureCount = 0;
+let featuresInLanes = 0;
+
 export function simhash64(template: string, options?: SimhashOptions): Fingerprint64 {
   const shingleSize = Math.max(1, Math.floor(options?.shingleSize ?? DEFAULT_SHINGLE_SIZE));
-  bitVotes.fill(0);
+  resetVotes();
   const tokenCount = hashTokens(template);
   if (tokenCount >= shingleSize) {
     for (let first = 0; first + shingleSize <= tokenCount; first++) {
@@ -53,27 +67,83 @@ export function simhash64(template: string, options?: SimhashOptions): Fingerpri
       vote(hash32(template, HASH_SEED_HI, start, end), hash32(template, HASH_SEED_LO, start, end));
     }
   }
-  let hi = 0;
-  let lo = 0;
-  for (let bit = 0; bit < 32; bit++) {
-    if (bitVotes[bit]! > 0) lo |= 1 << bit;
-    if (bitVotes[bit + 32]! > 0) hi |= 1 << bit;
-  }
-  return { hi: hi >>> 0, lo: lo >>> 0 };
+  return fingerprintOfVotes();
 }
 
-/** Hashes every token of `template` into the scratch arrays; returns the token count. */
+/**
+ * Hashes every token of `template` into the scratch arrays; returns the token count. Tokens, the
+ * first that matches at a position (/u): a placeholder `<[a-z]+(?::[^<>\s]+)?>`, a word
+ * `[\p{L}\p{N}\p{M}_]+`, or any single other character but whitespace and punctuation, so "held."
+ * and "held" shingle alike while emoji and currency symbols, which campaigns reuse, count.
+ */
 function hashTokens(template: string): number {
   let count = 0;
-  TEMPLATE_TOKEN.lastIndex = 0;
-  for (let match = TEMPLATE_TOKEN.exec(template); match !== null; match = TEMPLATE_TOKEN.exec(template)) {
+  let position = 0;
+  while (position < template.length) {
+    const start = position;
+    let end = placeholderEnd(template, start);
+    if (end === NO_MATCH) {
+      const codePoint = template.codePointAt(start)!;
+      const flags = flagsOfCodePoint(codePoint);
+      end = start + (codePoint > 0xffff ? 2 : 1);
+      if (flags & WORD) {
+        end = wordEnd(template, end);
+      } else if (flags & (WHITESPACE | PUNCTUATION)) {
+        position = end;
+        continue;
+      }
+    }
     if (count === tokenHashHi.length) growTokenScratch();
-    const end = match.index + match[0].length;
-    tokenHashHi[count] = hash32(template, HASH_SEED_HI, match.index, end);
-    tokenHashLo[count] = hash32(template, HASH_SEED_LO, match.index, end);
+    // hash32 with both seeds in one pass over the token.
+    let hi = HASH_SEED_HI | 0;
+    let lo = HASH_SEED_LO | 0;
+    for (let i = start; i < end; i++) {
+      const unit = template.charCodeAt(i);
+      hi = mixRound(hi, unit);
+      lo = mixRound(lo, unit);
+    }
+    tokenHashHi[count] = avalanche(hi ^ (end - start));
+    tokenHashLo[count] = avalanche(lo ^ (end - start));
     count++;
+    position = end;
   }
   return count;
+}
+
+/** End of a `<[a-z]+(?::[^<>\s]+)?>` placeholder at `start`, or NO_MATCH. */
+function placeholderEnd(template: string, start: number): number {
+  if (unitAt(template, start) !== LESS_THAN) return NO_MATCH;
+  let end = start + 1;
+  while (isLowerAsciiLetter(unitAt(template, end))) end++;
+  if (end === start + 1) return NO_MATCH;
+  if (unitAt(template, end) === COLON) {
+    // No ':' argument that ends in '>' means no match: the colon itself cannot be the '>'.
+    const argumentStart = end + 1;
+    end = argumentStart;
+    while (end < template.length && isPlaceholderArgumentUnit(unitAt(template, end))) end++;
+    if (end === argumentStart) return NO_MATCH;
+  }
+  return unitAt(template, end) === GREATER_THAN ? end + 1 : NO_MATCH;
+}
+
+/** `[^<>\s]`, one UTF-16 unit at a time: every `\s` character is a single unit. */
+function isPlaceholderArgumentUnit(unit: number): boolean {
+  return unit !== LESS_THAN && unit !== GREATER_THAN && (flagsOfCodePoint(unit) & WHITESPACE) === 0;
+}
+
+function isLowerAsciiLetter(unit: number): boolean {
+  return unit >= LOWER_A && unit <= LOWER_Z;
+}
+
+/** End of the run of word characters starting at `start`. */
+function wordEnd(template: string, start: number): number {
+  let end = start;
+  while (end < template.length) {
+    const codePoint = template.codePointAt(end)!;
+    if ((flagsOfCodePoint(codePoint) & WORD) === 0) break;
+    end += codePoint > 0xffff ? 2 : 1;
+  }
+  return end;
 }
 
 function growTokenScratch(): void {
@@ -85,11 +155,43 @@ function growTokenScratch(): void {
   tokenHashLo = lo;
 }
 
+function resetVotes(): void {
+  laneCounts.fill(0);
+  setBitCounts.fill(0);
+  featureCount = 0;
+  featuresInLanes = 0;
+}
+
 function vote(hi: number, lo: number): void {
-  for (let bit = 0; bit < 32; bit++) {
-    bitVotes[bit]! += ((lo >>> bit) & 1) === 1 ? 1 : -1;
-    bitVotes[bit + 32]! += ((hi >>> bit) & 1) === 1 ? 1 : -1;
+  for (let shift = 0; shift < 8; shift++) {
+    laneCounts[shift]! += (lo >>> shift) & LANE_MASK;
+    laneCounts[shift + 8]! += (hi >>> shift) & LANE_MASK;
   }
+  featureCount++;
+  featuresInLanes++;
+  if (featuresInLanes === MAX_LANE_COUNT) drainLanes();
+}
+
+function drainLanes(): void {
+  for (let bit = 0; bit < 64; bit++) {
+    const bitInHalf = bit & 31;
+    const lanes = laneCounts[(bit >>> 5) * 8 + (bitInHalf & 7)]!;
+    setBitCounts[bit]! += (lanes >>> ((bitInHalf >>> 3) * 8)) & 0xff;
+  }
+  laneCounts.fill(0);
+  featuresInLanes = 0;
+}
+
+/** Sets each bit that more than half of the features set, as a sum of ±1 votes above zero would. */
+function fingerprintOfVotes(): Fingerprint64 {
+  drainLanes();
+  let hi = 0;
+  let lo = 0;
+  for (let bit = 0; bit < 32; bit++) {
+    if (2 * setBitCounts[bit]! > featureCount) lo |= 1 << bit;
+    if (2 * setBitCounts[bit + 32]! > featureCount) hi |= 1 << bit;
+  }
+  return { hi: hi >>> 0, lo: lo >>> 0 };
 }
 
 function popcount32(value: number): number {

@@ -59,9 +59,10 @@ export function checkVolume(
     // terms: a quiet account's sudden 30-message minute is worth a look, not a 3 a.m. call.
     else if (ratio >= 5 * thresholds.volume.minRatio && observed >= 10 * floorOf(thresholds, w))
       severity = 'critical';
-    // A moderate, uncorroborated spike (a morning ramp, a busy sale hour) is recorded for analysts
-    // but notifies no one; twice the ratio bar, or any corroboration, makes it a warning.
-    else if (ratio < 2 * (w === SHORT ? thresholds.volume.minRatio1m : thresholds.volume.minRatio))
+    // An uncorroborated spike — the account's usual keys, networks and content, only more of it (a
+    // morning ramp, a sale, a first scheduled blast) — is recorded for analysts but notifies no one
+    // unless it is extreme; corroboration (above) is what turns volume into a security event.
+    else if (ratio < 4 * (w === SHORT ? thresholds.volume.minRatio1m : thresholds.volume.minRatio))
       severity = 'info';
     const run = tracker.elevatedRun();
     core.emit({
