@@ -1,0 +1,1 @@
+export { type AllInOneHandle, startAllInOne } from './all-in-one.ts';
