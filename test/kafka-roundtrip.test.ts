@@ -1,4 +1,4 @@
-import { createKafka, type Kafka } from '@floodgate/kafka';
+import { createKafka, ensureTopics, type Kafka } from '@floodgate/kafka';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 
 const EVENTS = 10_000;
@@ -17,7 +17,7 @@ describe('Kafka round trip against the real broker', () => {
     });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+    await ensureTopics(admin, [{ topic, partitions: PARTITIONS }]);
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0]?.partitions, 'topic should have been created with 3 partitions').toHaveLength(
       PARTITIONS,

@@ -13,7 +13,13 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return;
-  await createTopics(admin, missing);
+  try {
+    await createTopics(admin, missing);
+  } catch (error) {
+    // Another client (the other service, a second instance) may have created them first.
+    const now = new Set(await admin.listTopics());
+    if (!missing.every((s) => now.has(s.topic))) throw error;
+  }
   // A new topic's leaders reach every broker's metadata a moment after creation; producers that
   // send before that see "does not host this topic-partition". Wait until all partitions have one.
   const deadline = Date.now() + 15_000;
@@ -32,7 +38,8 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
 
 async function createTopics(admin: Admin, missing: readonly TopicSpec[]): Promise<void> {
   await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs' own leader wait gives up on "does not host this topic-partition"; we poll below.
+    waitForLeaders: false,
     topics: missing.map((s) => ({
       topic: s.topic,
       numPartitions: s.partitions,
