@@ -39,6 +39,20 @@ describe('CrossAccountStage', () => {
     expect(found[0]?.evidence.accountIds).toEqual(['acct_0', 'acct_1', 'acct_2', 'acct_3']);
   });
 
+  it('judges warm-up by event time, not by which partition delivered first (a backfill arrives out of order)', () => {
+    const stage = new CrossAccountStage({
+      crossAccount: { minAccounts: 3, minMessagesPerAccount: 5, windowMs: 60 * MIN, warmupMs: 60 * MIN },
+    });
+    const found = [];
+    // One engine partition is already at minute 200 when the others deliver minute 0.
+    found.push(...stage.process(observe('cccc000000000000', 'acct_0', 200, 9, true)));
+    stage.process(observe('aaaa000000000000', 'warm', 0, 1, true));
+    for (let i = 1; i < 4; i++)
+      found.push(...stage.process(observe('cccc000000000000', `acct_${i}`, 200 + i, 9, true)));
+    expect(found).toHaveLength(1);
+    expect(found[0]?.evidence.accountIds).toEqual(['acct_0', 'acct_1', 'acct_2']);
+  });
+
   it('never fires on a template that was already shared during warm-up (common OTP wording)', () => {
     const stage = new CrossAccountStage({
       crossAccount: { minAccounts: 3, minMessagesPerAccount: 1, warmupMs: 60 * MIN },

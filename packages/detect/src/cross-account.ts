@@ -15,8 +15,8 @@ interface AccountUse {
 }
 
 interface ClusterUse {
+  /** Earliest observation time of the cluster (observations arrive out of order across partitions). */
   firstSeenMs: number;
-  established: boolean;
   accounts: Map<string, AccountUse>;
   linkDomains: string[];
   sample: string;
@@ -46,29 +46,33 @@ export class CrossAccountStage {
   process(observation: FingerprintObservation): Detection[] {
     const t = this.config.crossAccount;
     const time = observation.minuteStartMs;
-    if (Number.isNaN(this.#startMs)) this.#startMs = time;
+    // The stream's start is the earliest observation seen, not the first to arrive: observations come
+    // from every engine partition, each at its own point in event time (a backfill can deliver
+    // hour 3 from one partition before hour 0 from another).
+    if (Number.isNaN(this.#startMs) || time < this.#startMs) this.#startMs = time;
     if (time > this.#maxTimeMs) this.#maxTimeMs = time;
     let cluster = this.#clusters.get(observation.fingerprint);
     if (!cluster) {
       if (this.#clusters.size >= MAX_CLUSTERS) this.#evict();
       cluster = {
         firstSeenMs: time,
-        established: time - this.#startMs < t.warmupMs,
         accounts: new Map(),
         linkDomains: observation.linkDomains,
         sample: observation.sample,
         lastEmittedMs: Number.NEGATIVE_INFINITY,
       };
       this.#clusters.set(observation.fingerprint, cluster);
-    }
+    } else if (time < cluster.firstSeenMs) cluster.firstSeenMs = time;
     let use = cluster.accounts.get(observation.accountId);
     if (!use) {
       if (cluster.accounts.size >= MAX_ACCOUNTS_PER_CLUSTER) return [];
       use = { firstMs: time, messages: 0 };
       cluster.accounts.set(observation.accountId, use);
-    }
+    } else if (time < use.firstMs) use.firstMs = time;
     use.messages += observation.messages;
-    if (cluster.established) return [];
+    // Clusters already in use during the warm-up are established (shared OTP wording). Decided at
+    // each observation rather than at creation, so an out-of-order start cannot freeze the answer.
+    if (cluster.firstSeenMs - this.#startMs < t.warmupMs) return [];
     if (time - cluster.lastEmittedMs < this.config.repeatAfterMs) return [];
     const active: string[] = [];
     let messages = 0;
