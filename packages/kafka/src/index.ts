@@ -1,6 +1,13 @@
 export type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 export { backoffDelayMs, sleep } from './backoff.ts';
 export { createKafka, type KafkaLogSink } from './client-factory.ts';
+export {
+  type LagSample,
+  type LagTracker,
+  type LagTrackerOptions,
+  partitionLag,
+  startLagTracker,
+} from './consumer-lag.ts';
 export { type KafkaErrorCode, KafkaSetupError } from './errors.ts';
 export {
   ensureKafkaJars,

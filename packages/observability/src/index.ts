@@ -1,5 +1,13 @@
 export { type AdminServer, type Readiness, startAdminServer } from './admin-server.ts';
 export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts';
 export { maskPhone } from './mask.ts';
-export { Counter, createRegistry, Gauge, Histogram, Registry } from './metrics.ts';
+export {
+  Counter,
+  consumerLagReporter,
+  createRegistry,
+  Gauge,
+  Histogram,
+  type LagReport,
+  Registry,
+} from './metrics.ts';
 export { type RunnableService, runServiceMain } from './run-service.ts';

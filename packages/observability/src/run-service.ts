@@ -31,12 +31,25 @@ export function runServiceMain<C>(runnable: RunnableService<C>): void {
       handle.ready,
     );
     logger.info({ admin: admin.url }, 'admin endpoint up');
-    const shutdown = async (): Promise<void> => {
-      const force = setTimeout(() => process.exit(1), 10_000);
-      await handle.stop();
+    // Stop fetching, finish and flush the batch in hand, commit, checkpoint — or give up at 10 s.
+    const shutdown = async (signal: string): Promise<void> => {
+      const startedAt = Date.now();
+      logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => {
+        logger.error({ signal }, 'shutdown took longer than 10 s; exiting anyway');
+        process.exit(1);
+      }, 10_000);
+      let code = 0;
+      try {
+        await handle.stop();
+      } catch (error) {
+        logger.error({ err: error }, 'shutdown failed');
+        code = 1;
+      }
       await admin.close();
       clearTimeout(force);
-      process.exit(0);
+      logger.info({ signal, tookMs: Date.now() - startedAt }, 'stopped');
+      process.exit(code);
     };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);

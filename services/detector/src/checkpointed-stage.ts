@@ -7,7 +7,14 @@
  */
 import type { Clickhouse } from '@floodgate/clickhouse';
 import type { Detection } from '@floodgate/detect';
-import { type EachBatchPayload, type Kafka, restartingConsumerRetry, retrySink } from '@floodgate/kafka';
+import {
+  type EachBatchPayload,
+  type Kafka,
+  type LagSample,
+  restartingConsumerRetry,
+  retrySink,
+  startLagTracker,
+} from '@floodgate/kafka';
 import type { Logger } from '@floodgate/observability';
 
 export interface StageLogic<S> {
@@ -36,13 +43,18 @@ export interface StageOptions<S> {
   retry: { initialBackoffMs: number; maxBackoffMs: number };
   logic: StageLogic<S>;
   onProcessed?: (count: number) => void;
+  /** Consumer lag per owned partition, refreshed every `lagIntervalMs`. */
+  onLag?: (samples: readonly LagSample[]) => void;
+  lagIntervalMs?: number;
 }
 
-export interface StageHandle {
+export interface StageHandle<S> {
   processed(): number;
   assigned(): boolean;
   degraded(): string;
   oldestCheckpointAgeS(): number;
+  /** Visits the state of every partition this instance currently owns. */
+  forEachState(visit: (state: S, partition: number) => void): void;
   stop(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -54,16 +66,27 @@ interface PartitionState<S> {
   lastCheckpointMs: number;
 }
 
-export async function startCheckpointedStage<S>(options: StageOptions<S>): Promise<StageHandle> {
+export async function startCheckpointedStage<S>(options: StageOptions<S>): Promise<StageHandle<S>> {
   const { clickhouse, logger, logic } = options;
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
+    // A stop waits for the fetch in flight: a short long-poll keeps SIGTERM well inside 10 s.
+    maxWaitTimeInMs: 1_000,
     retry: restartingConsumerRetry((error) =>
       logger.error({ stage: options.name, err: error }, 'consumer failed; restarting'),
     ),
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+  const lag = startLagTracker({
+    kafka: options.kafka,
+    consumer,
+    groupId: options.groupId,
+    topics: [options.topic],
+    intervalMs: options.lagIntervalMs ?? 10_000,
+    onLag: (samples) => options.onLag?.(samples),
+    onError: (error) => logger.warn({ stage: options.name, err: error }, 'consumer lag refresh failed'),
+  });
   const partitions = new Map<number, PartitionState<S>>();
   let processed = 0;
   let assigned = false;
@@ -187,6 +210,7 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
       if (aborted) return; // killed: nothing after this point happens
       await logic.flush(batch.partition, p.state, detections, (what, action) => retry(what, payload, action));
       payload.resolveOffset(batch.lastOffset());
+      lag.processed(options.topic, batch.partition, p.nextOffset);
       if (Date.now() - p.lastCheckpointMs >= options.checkpointIntervalMs)
         await checkpoint(batch.partition, p, payload);
       await payload.heartbeat();
@@ -203,14 +227,19 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
         oldest = Math.max(oldest, (Date.now() - p.lastCheckpointMs) / 1000);
       return oldest;
     },
+    forEachState: (visit) => {
+      for (const [partition, p] of partitions) visit(p.state, partition);
+    },
     abort: async () => {
       stopping = true;
       aborted = true;
       partitions.clear();
+      await lag.stop();
       await consumer.disconnect();
     },
     stop: async () => {
       stopping = true;
+      await lag.stop();
       await consumer.stop();
       for (const [partition, p] of partitions) {
         try {

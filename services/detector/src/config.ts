@@ -24,6 +24,10 @@ export const detectorConfigSchema = z.object({
   /** Each partition's engine state is checkpointed with its offset this often (and on shutdown). */
   checkpointIntervalMs: intFromEnv(1_000, 3_600_000).default(10_000),
   inventoryFile: z.string().min(1).optional(),
+  /** How often the inventory file is checked for changes. */
+  inventoryPollMs: intFromEnv(100, 600_000).default(5_000),
+  /** How often consumer lag per partition is refreshed for /metrics. */
+  lagIntervalMs: intFromEnv(200, 600_000).default(10_000),
   /** Partitions of the fingerprint repartition topic when the detector creates it. */
   observationPartitions: intFromEnv(1, 1024).default(3),
   detect: detectConfigSchema.prefault({}),
@@ -37,6 +41,8 @@ export const detectorEnv = {
   DETECTOR_GROUP_ID: 'groupId',
   CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   API_KEY_INVENTORY_FILE: 'inventoryFile',
+  CONSUMER_LAG_INTERVAL_MS: 'lagIntervalMs',
+  API_KEY_INVENTORY_POLL_MS: 'inventoryPollMs',
   RETRY_INITIAL_BACKOFF_MS: 'retry.initialBackoffMs',
   RETRY_MAX_BACKOFF_MS: 'retry.maxBackoffMs',
 } as const;

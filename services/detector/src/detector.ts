@@ -6,7 +6,7 @@
  * 2. The campaign stage consumes that topic — every observation of one fingerprint lands on one
  *    partition, whichever account sent it — and raises `cross_account_campaign`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type Clickhouse, createClickhouse, migrate } from '@floodgate/clickhouse';
 import {
   type CrossAccountSnapshot,
@@ -20,6 +20,7 @@ import {
 import { createKafka, ensureTopics } from '@floodgate/kafka';
 import {
   Counter,
+  consumerLagReporter,
   createLogger,
   createRegistry,
   Gauge,
@@ -67,6 +68,12 @@ export async function startDetector(
     help: 'Normalized events consumed',
     registers: [registry],
   });
+  const inventoryReloads = new Counter({
+    name: 'floodgate_detector_inventory_reloads_total',
+    help: 'API key inventory file reloads, applied or rejected as invalid',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const checkpointAge = new Gauge({
     name: 'floodgate_detector_checkpoint_age_seconds',
     help: 'Age of the oldest partition checkpoint',
@@ -76,9 +83,9 @@ export async function startDetector(
   const ownsClickhouse = !deps.clickhouse;
   const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
   if (ownsClickhouse) await migrate(clickhouse, config.clickhouse);
-  const inventory: ApiKeyInventoryEntry[] = config.inventoryFile
-    ? apiKeyInventorySchema.parse(JSON.parse(readFileSync(config.inventoryFile, 'utf8')))
-    : [];
+  const readInventory = (path: string): ApiKeyInventoryEntry[] =>
+    apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  let inventory: ApiKeyInventoryEntry[] = config.inventoryFile ? readInventory(config.inventoryFile) : [];
 
   const kafka = createKafka(config.kafka, logger);
   const admin = kafka.admin();
@@ -124,6 +131,8 @@ export async function startDetector(
     checkpointIntervalMs: config.checkpointIntervalMs,
     retry: config.retry,
     onProcessed: (count) => consumedTotal.inc(count),
+    onLag: consumerLagReporter(registry, config.groupId),
+    lagIntervalMs: config.lagIntervalMs,
     logic: {
       create: () => new DetectionEngine({ config: config.detect, inventory }),
       restore: (json) =>
@@ -157,6 +166,8 @@ export async function startDetector(
     topic: config.topics.observations,
     groupId: `${config.groupId}-campaigns`,
     checkpointIntervalMs: config.checkpointIntervalMs,
+    onLag: consumerLagReporter(registry, `${config.groupId}-campaigns`),
+    lagIntervalMs: config.lagIntervalMs,
     retry: config.retry,
     logic: {
       create: () => new CrossAccountStage(config.detect),
@@ -169,6 +180,25 @@ export async function startDetector(
       flush: (_partition, _stage, detections, retry) => emit(detections, retry),
     },
   });
+  // Scope checks follow the inventory file: a changed file applies to every owned partition's engine
+  // and to engines created or restored later; an invalid one is reported and the old one kept.
+  const inventoryFile = config.inventoryFile;
+  if (inventoryFile) {
+    watchFile(inventoryFile, { interval: config.inventoryPollMs }, () => {
+      try {
+        inventory = readInventory(inventoryFile);
+        engines.forEachState((engine) => engine.setInventory(inventory));
+        inventoryReloads.inc({ outcome: 'applied' });
+        logger.info({ path: inventoryFile, keys: inventory.length }, 'API key inventory reloaded');
+      } catch (error) {
+        inventoryReloads.inc({ outcome: 'rejected' });
+        logger.error(
+          { path: inventoryFile, err: error },
+          'API key inventory invalid; keeping the previous one',
+        );
+      }
+    });
+  }
   const ageTimer = setInterval(
     () => checkpointAge.set(Math.max(engines.oldestCheckpointAgeS(), campaigns.oldestCheckpointAgeS())),
     5_000,
@@ -188,6 +218,7 @@ export async function startDetector(
     },
     abort: async () => {
       clearInterval(ageTimer);
+      if (inventoryFile) unwatchFile(inventoryFile);
       await engines.abort();
       await campaigns.abort();
       await producer.disconnect();
@@ -195,8 +226,10 @@ export async function startDetector(
     },
     stop: async () => {
       clearInterval(ageTimer);
-      await engines.stop();
-      await campaigns.stop();
+      if (inventoryFile) unwatchFile(inventoryFile);
+      const startedAt = Date.now();
+      await Promise.all([engines.stop(), campaigns.stop()]);
+      logger.info({ tookMs: Date.now() - startedAt }, 'detector stages stopped and checkpointed');
       await producer.disconnect();
       if (ownsClickhouse) await clickhouse.close();
       logger.info('detector stopped');

@@ -42,6 +42,8 @@ export const ingestConfigSchema = z.object({
     })
     .prefault({}),
   inventoryFile: z.string().min(1).optional(),
+  /** How often consumer lag per partition is refreshed for /metrics. */
+  lagIntervalMs: intFromEnv(200, 600_000).default(10_000),
 });
 
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;
@@ -56,6 +58,7 @@ export const ingestEnv = {
   FLOODGATE_HMAC_KEY: 'privacy.hmacKey',
   PREFIX_DIGITS: 'privacy.prefixDigits',
   API_KEY_INVENTORY_FILE: 'inventoryFile',
+  CONSUMER_LAG_INTERVAL_MS: 'lagIntervalMs',
   RETRY_INITIAL_BACKOFF_MS: 'retry.initialBackoffMs',
   RETRY_MAX_BACKOFF_MS: 'retry.maxBackoffMs',
 } as const;

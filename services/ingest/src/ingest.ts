@@ -14,9 +14,11 @@ import {
   ensureTopics,
   restartingConsumerRetry,
   retrySink,
+  startLagTracker,
 } from '@floodgate/kafka';
 import {
   Counter,
+  consumerLagReporter,
   createLogger,
   createRegistry,
   Histogram,
@@ -67,6 +69,18 @@ export async function startIngest(
   const insertLatency = new Histogram({
     name: 'floodgate_ingest_clickhouse_insert_seconds',
     help: 'ClickHouse insert latency',
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: 'floodgate_ingest_dead_lettered_total',
+    help: 'Records written to the dead-letter topic (acknowledged)',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: 'floodgate_ingest_batch_size',
+    help: 'Records per consumed batch',
+    buckets: [1, 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000],
     registers: [registry],
   });
   const sinkErrors = new Counter({
@@ -122,11 +136,22 @@ export async function startIngest(
   const consumer = kafka.consumer({
     groupId: config.groupId,
     maxBytesPerPartition: 4 * 1024 * 1024,
+    // A stop waits for the fetch in flight: a short long-poll keeps SIGTERM well inside 10 s.
+    maxWaitTimeInMs: 1_000,
     // A failing batch is retried from its uncommitted offset; the consumer never gives up for good.
     retry: restartingConsumerRetry((error) => logger.error({ err: error }, 'consumer failed; restarting')),
   });
   await consumer.connect();
   await consumer.subscribe({ topics: inputTopics, fromBeginning: true });
+  const lag = startLagTracker({
+    kafka,
+    consumer,
+    groupId: config.groupId,
+    topics: inputTopics,
+    intervalMs: config.lagIntervalMs,
+    onLag: consumerLagReporter(registry, config.groupId),
+    onError: (error) => logger.warn({ err: error }, 'consumer lag refresh failed'),
+  });
 
   const normalizeOptions: NormalizeOptions = {
     hmacKey: config.privacy.hmacKey,
@@ -185,6 +210,7 @@ export async function startIngest(
     eachBatch: async (payload) => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;
+      batchSize.observe(batch.messages.length);
       const rowsByTable = new Map<string, Record<string, unknown>[]>();
       const forwarded: { key: string; value: string }[] = [];
       const deadLetters: {
@@ -255,8 +281,10 @@ export async function startIngest(
       }
       for (const deadLetter of deadLetters) {
         await producer.send({ topic: config.topics.deadLetter, acks: -1, messages: [deadLetter] });
+        deadLettered.inc({ topic: batch.topic });
       }
       payload.resolveOffset(batch.lastOffset());
+      lag.processed(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
       await payload.commitOffsetsIfNecessary({
         topics: [
           {
@@ -279,12 +307,14 @@ export async function startIngest(
           ? { ready: true, reason: 'ready' }
           : { ready: false, reason: 'waiting for partition assignment' },
     stop: async () => {
+      const startedAt = Date.now();
       stopping = true;
       if (config.inventoryFile) unwatchFile(config.inventoryFile);
+      await lag.stop();
       await consumer.disconnect();
       await producer.disconnect();
       if (ownsClickhouse) await clickhouse.close();
-      logger.info('ingest stopped');
+      logger.info({ tookMs: Date.now() - startedAt }, 'ingest stopped');
     },
   };
 }

@@ -266,6 +266,21 @@ describe('event time', () => {
     expect(engine.stats()).toMatchObject({ processed: 2, late: 1 });
   });
 
+  it('judges lateness per event kind: a status stream running hours ahead does not make outbound late', () => {
+    const engine = new DetectionEngine({ config: { allowedLatenessMs: 30_000 } });
+    engine.process(audit({ timeMs: T0 + 3 * HOUR, action: 'login' }));
+    engine.process(outbound({ timeMs: T0 }));
+    engine.process(outbound({ timeMs: T0 + 60_000 }));
+    engine.process(audit({ timeMs: T0 + HOUR, action: 'login' }));
+    expect(engine.stats()).toMatchObject({ processed: 3, late: 1 });
+    const restored = DetectionEngine.restore(JSON.parse(JSON.stringify(engine.snapshot())), {
+      config: { allowedLatenessMs: 30_000 },
+    });
+    restored.process(outbound({ timeMs: T0 + 20_000 }));
+    restored.process(outbound({ timeMs: T0 + 2 * 60_000 }));
+    expect(restored.stats()).toMatchObject({ processed: 4, late: 2 });
+  });
+
   it('gives the same detections with the same ids for the same input, and after snapshot → restore', () => {
     const attack = Array.from({ length: 500 }, (_, i) =>
       outbound({

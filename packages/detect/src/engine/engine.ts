@@ -65,6 +65,13 @@ const SWEEP_EVERY_MS = 10 * 60_000;
 const MAX_EVIDENCE_BUFFERS = 2_000;
 const MAX_RECIPIENT_ATTRIBUTIONS = 200_000;
 const EMPTY: readonly Detection[] = Object.freeze([]);
+const EVENT_KINDS: readonly NormalizedEvent['kind'][] = [
+  'outbound',
+  'inbound',
+  'status',
+  'feedback',
+  'audit',
+];
 
 export class DetectionEngine implements EngineCore {
   readonly config: DetectConfig;
@@ -75,6 +82,13 @@ export class DetectionEngine implements EngineCore {
   readonly #clusterIndex: NearDuplicateIndex<string>;
   #scope: ScopeIndex;
   #maxEventTimeMs = Number.NEGATIVE_INFINITY;
+  /**
+   * Max event time per event kind. Each kind arrives through its own source topic, in order per key
+   * but skewed against the others whenever a consumer catches up (after an outage, on a backfill):
+   * a status batch hours ahead of the outbound one must not make every outbound event "late".
+   * Lateness is judged against the event's own stream, as a stream processor would per input.
+   */
+  readonly #maxEventTimeByKind = new Map<NormalizedEvent['kind'], number>();
   #lastSweepMs = Number.NEGATIVE_INFINITY;
   readonly #populationLog = { account: Number.NaN, apiKey: Number.NaN, country: Number.NaN };
   #out: Detection[] = [];
@@ -120,8 +134,9 @@ export class DetectionEngine implements EngineCore {
     this.#scope = compileInventory(inventory);
   }
 
-  get watermarkMs(): number {
-    return this.#maxEventTimeMs - this.config.allowedLatenessMs;
+  /** The watermark of one event kind's stream: its max event time − allowed lateness. */
+  watermarkMs(kind: NormalizedEvent['kind']): number {
+    return (this.#maxEventTimeByKind.get(kind) ?? Number.NEGATIVE_INFINITY) - this.config.allowedLatenessMs;
   }
 
   stats(): EngineStats {
@@ -134,7 +149,10 @@ export class DetectionEngine implements EngineCore {
    */
   process(event: NormalizedEvent): readonly Detection[] {
     if (event.timeMs > this.#maxEventTimeMs) this.#maxEventTimeMs = event.timeMs;
-    if (event.timeMs < this.watermarkMs) {
+    const kindMax = this.#maxEventTimeByKind.get(event.kind);
+    if (kindMax === undefined || event.timeMs > kindMax)
+      this.#maxEventTimeByKind.set(event.kind, event.timeMs);
+    else if (event.timeMs < kindMax - this.config.allowedLatenessMs) {
       this.#stats.late++;
       return EMPTY;
     }
@@ -575,6 +593,7 @@ export class DetectionEngine implements EngineCore {
     return {
       version: SNAPSHOT_VERSION,
       maxEventTimeMs: this.#maxEventTimeMs,
+      maxEventTimeByKind: Object.fromEntries(this.#maxEventTimeByKind),
       lastSweepMs: this.#lastSweepMs,
       populationLog: { ...this.#populationLog },
       stats: { ...this.#stats },
@@ -597,6 +616,14 @@ export class DetectionEngine implements EngineCore {
     }
     const engine = new DetectionEngine(options);
     engine.#maxEventTimeMs = snapshot.maxEventTimeMs ?? Number.NEGATIVE_INFINITY;
+    // Snapshots from before per-kind watermarks held one max for every kind.
+    const byKind =
+      snapshot.maxEventTimeByKind ??
+      (Number.isFinite(engine.#maxEventTimeMs)
+        ? Object.fromEntries(EVENT_KINDS.map((kind) => [kind, engine.#maxEventTimeMs]))
+        : {});
+    for (const [kind, timeMs] of Object.entries(byKind))
+      if (typeof timeMs === 'number') engine.#maxEventTimeByKind.set(kind as NormalizedEvent['kind'], timeMs);
     engine.#lastSweepMs = snapshot.lastSweepMs ?? Number.NEGATIVE_INFINITY;
     Object.assign(engine.#populationLog, snapshot.populationLog);
     Object.assign(engine.#stats, snapshot.stats);

@@ -45,6 +45,8 @@ export interface AccountSnapshot {
 export interface EngineSnapshot {
   version: number;
   maxEventTimeMs: number;
+  /** Per event kind (absent in snapshots written before per-kind watermarks). */
+  maxEventTimeByKind?: Partial<Record<string, number>>;
   lastSweepMs: number;
   populationLog: Record<string, number>;
   stats: Record<string, number>;

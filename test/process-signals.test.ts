@@ -1,0 +1,206 @@
+/**
+ * The services as separate processes, sent real signals: SIGTERM mid-stream must exit cleanly
+ * within 10 s; SIGKILL mid-stream must lose nothing and duplicate nothing once restarted. The
+ * all-in-one runner is used because the embedded ClickHouse engine lives in the process that opens
+ * its data directory; with a ClickHouse server the same test would run ingest and detector apart.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClickhouse } from '@floodgate/clickhouse';
+import { clickhouseConnectionSchema } from '@floodgate/config';
+import { DetectionEngine, type NormalizedEvent } from '@floodgate/detect';
+import { createKafka } from '@floodgate/kafka';
+import { simulate } from '@floodgate/simulator';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { eventually, topicNames, topicOf } from './setup/pipeline.ts';
+import { metricSum, type ServiceProcess, startServiceProcess } from './setup/service-process.ts';
+
+const HOUR = 3_600_000;
+
+describe('services as processes: SIGTERM and SIGKILL mid-stream', () => {
+  const prefix = `signals${Date.now()}`;
+  const topics = topicNames(prefix);
+  const dataPath = mkdtempSync(join(tmpdir(), 'floodgate-ch-signals-'));
+  const startMs = Date.UTC(2026, 9, 16, 4, 0, 0);
+  const simulation = simulate({
+    seed: 5,
+    startMs,
+    durationMs: 3 * HOUR,
+    accounts: 20,
+    scenarios: [{ name: 'account_takeover', atMs: startMs + 2.5 * HOUR }],
+  });
+  const total = simulation.events.length;
+  const groups = { ingest: `${prefix}-ingest`, detector: `${prefix}-detector` };
+  const running: ServiceProcess[] = [];
+
+  const env = (): Record<string, string> => ({
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    KAFKA_CLIENT_ID: prefix,
+    CLICKHOUSE_DATA_PATH: dataPath,
+    TOPIC_OUTBOUND: topics.outbound,
+    TOPIC_INBOUND: topics.inbound,
+    TOPIC_STATUS: topics.status,
+    TOPIC_FEEDBACK: topics.feedback,
+    TOPIC_AUDIT: topics.audit,
+    TOPIC_DLQ: topics.deadLetter,
+    TOPIC_NORMALIZED: topics.normalized,
+    TOPIC_DETECTIONS: topics.detections,
+    TOPIC_OBSERVATIONS: topics.observations,
+    INGEST_GROUP_ID: groups.ingest,
+    DETECTOR_GROUP_ID: groups.detector,
+    INGEST_PARTITIONS: '3',
+    FLOODGATE_HMAC_KEY: 'signals-test-hmac-key-0123',
+    CHECKPOINT_INTERVAL_MS: '1000',
+    CONSUMER_LAG_INTERVAL_MS: '500',
+    LOG_LEVEL: 'info',
+  });
+  const start = async (): Promise<ServiceProcess> => {
+    const service = await startServiceProcess('all-in-one', env());
+    running.push(service);
+    const deadline = Date.now() + 90_000;
+    while (!(await service.ready())) {
+      if (service.child.exitCode !== null || service.child.signalCode !== null || Date.now() > deadline)
+        throw new Error(`the all-in-one process never became ready:\n${service.output().slice(-4_000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return service;
+  };
+  const consumedBy = async (service: ServiceProcess) =>
+    metricSum(await service.metrics(), 'floodgate_detector_consumed_total').sum;
+
+  afterAll(async () => {
+    for (const service of running) if (service.child.exitCode === null) service.child.kill('SIGKILL');
+    rmSync(dataPath, { recursive: true, force: true });
+  });
+
+  it('exits within 10 s on SIGTERM, survives SIGKILL, and ends with every event stored once and the detections of an uninterrupted run', async () => {
+    const kafka = createKafka({
+      brokers: [inject('kafkaBrokers')],
+      clientId: `${prefix}-test`,
+      tls: false,
+      tlsRejectUnauthorized: true,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    // Topics are created by the first run; produce after it is up so partitions exist as configured.
+    const first = await start();
+    for (let at = 0; at < total; at += 2_000) {
+      const byTopic = new Map<string, { key: string; value: string }[]>();
+      for (const event of simulation.events.slice(at, at + 2_000)) {
+        const topic = topicOf(topics, event);
+        const list = byTopic.get(topic) ?? [];
+        list.push({ key: event.accountId, value: JSON.stringify(event) });
+        byTopic.set(topic, list);
+      }
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    }
+    await producer.disconnect();
+
+    // 1. SIGTERM part-way: stop fetching, flush, checkpoint, exit 0 — within 10 s.
+    await eventually(async () => (await consumedBy(first)) >= total * 0.2, 90_000, 'a fifth consumed');
+    const termAt = Date.now();
+    first.child.kill('SIGTERM');
+    const termExit = await first.exited;
+    const shutdownMs = termExit.atMs - termAt;
+    console.log(
+      `graceful shutdown took ${shutdownMs} ms`,
+      first
+        .output()
+        .split('\n')
+        .filter((l) => /stopp|shutting|shutdown/.test(l))
+        .map((l) => l.slice(0, 300))
+        .join('\n'),
+    );
+    expect(termExit.code, first.output().slice(-12_000)).toBe(0);
+    expect(shutdownMs).toBeLessThanOrEqual(10_000);
+
+    // 2. SIGKILL part-way through what is left: no flush, no checkpoint, no commit.
+    const second = await start();
+    await eventually(async () => (await consumedBy(second)) >= total * 0.2, 90_000, 'more consumed');
+    second.child.kill('SIGKILL');
+    expect((await second.exited).signal).toBe('SIGKILL');
+
+    // 3. Restart and let it finish: every group's lag reaches zero on every partition.
+    const third = await start();
+    await eventually(
+      async () => {
+        const m = await third.metrics();
+        const lagOf = (group: string) => metricSum(m, 'floodgate_consumer_lag', { group });
+        const parts = [lagOf(groups.ingest), lagOf(groups.detector), lagOf(`${groups.detector}-campaigns`)];
+        return parts.every((p) => p.series > 0 && p.sum === 0);
+      },
+      120_000,
+      'zero consumer lag for ingest, detector and campaign stage',
+    );
+    third.child.kill('SIGTERM');
+    expect((await third.exited).code).toBe(0);
+
+    // The reference: one engine per partition over `traffic.normalized` in offset order, exactly as
+    // an uninterrupted detector would have seen it.
+    const byPartition = new Map<number, NormalizedEvent[]>();
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topics.normalized);
+    await admin.disconnect();
+    const expectedRecords = ends.reduce((sum, e) => sum + Number(e.high), 0);
+    const reader = kafka.consumer({ groupId: `${prefix}-reader` });
+    await reader.connect();
+    await reader.subscribe({ topic: topics.normalized, fromBeginning: true });
+    let read = 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${read} of ${expectedRecords}`)), 60_000);
+      reader
+        .run({
+          eachBatch: async ({ batch }) => {
+            const list = byPartition.get(batch.partition) ?? [];
+            for (const m of batch.messages) list.push(JSON.parse(String(m.value)) as NormalizedEvent);
+            byPartition.set(batch.partition, list);
+            read += batch.messages.length;
+            if (read >= expectedRecords) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+    await reader.disconnect();
+    const expectedIds = new Set<string>();
+    for (const events of byPartition.values()) {
+      const engine = new DetectionEngine();
+      for (const event of events) for (const d of engine.process(event)) expectedIds.add(d.id);
+    }
+    console.log(
+      `reference detections: ${expectedIds.size} over ${expectedRecords} normalized records of ${total} events`,
+    );
+    expect(expectedIds.size, 'the takeover should be detected').toBeGreaterThan(0);
+
+    const clickhouse = await createClickhouse(clickhouseConnectionSchema.parse({ dataPath }));
+    try {
+      const query = async <T>(sql: string) =>
+        (await clickhouse.client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+      const tables = [
+        'messages_outbound',
+        'messages_inbound',
+        'messages_status',
+        'messages_feedback',
+        'accounts_audit',
+      ];
+      let stored = 0;
+      for (const table of tables)
+        stored += Number((await query<{ n: string }>(`SELECT count() AS n FROM ${table} FINAL`))[0]?.n);
+      expect(stored, 'raw rows equal produced events').toBe(total);
+      const rows = await query<{ id: string; kind: string }>(
+        `SELECT id, kind FROM detections FINAL WHERE kind != 'cross_account_campaign'`,
+      );
+      expect(new Set(rows.map((r) => r.id)).size, 'no duplicate detections').toBe(rows.length);
+      expect([...rows.map((r) => r.id)].sort()).toEqual([...expectedIds].sort());
+    } finally {
+      await clickhouse.close();
+    }
+  });
+});
