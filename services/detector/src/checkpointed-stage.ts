@@ -43,6 +43,8 @@ export interface StageOptions<S> {
   retry: { initialBackoffMs: number; maxBackoffMs: number };
   logic: StageLogic<S>;
   onProcessed?: (count: number) => void;
+  /** Records skipped as copies of records already counted (re-forwarded after an ingest crash). */
+  onDuplicates?: (count: number) => void;
   /** Consumer lag per owned partition, refreshed every `lagIntervalMs`. */
   onLag?: (samples: readonly LagSample[]) => void;
   lagIntervalMs?: number;
@@ -59,8 +61,19 @@ export interface StageHandle<S> {
   abort(): Promise<void>;
 }
 
+/** Header naming a record's source record (`topic/partition@offset`), set by ingest. */
+const SOURCE_HEADER = 'floodgate.source';
+/**
+ * A source offset at most this far behind the newest one seen from its source partition is a copy
+ * re-forwarded after an ingest crash; further behind, the source was reset (topic recreated,
+ * offsets rewound on purpose) and counting starts again rather than skipping everything.
+ */
+const REPLAY_WINDOW = 1_000_000n;
+
 interface PartitionState<S> {
   state: S;
+  /** Newest source offset counted, per source topic-partition (see SOURCE_HEADER). */
+  sources: Map<string, bigint>;
   nextOffset: bigint;
   checkpointedOffset: bigint;
   lastCheckpointMs: number;
@@ -124,12 +137,12 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
     const rows = await retry('checkpoint load', undefined, async () =>
       (
         await clickhouse.client.query({
-          query: `SELECT next_offset, state FROM detector_checkpoints FINAL
+          query: `SELECT next_offset, state, sources FROM detector_checkpoints FINAL
                   WHERE group_id = {group:String} AND topic = {topic:String} AND partition = {partition:UInt32}`,
           query_params: { group: options.groupId, topic: options.topic, partition },
           format: 'JSONEachRow',
         })
-      ).json<{ next_offset: string | number; state: string }>(),
+      ).json<{ next_offset: string | number; state: string; sources: string }>(),
     );
     const row = rows[0];
     if (row) {
@@ -138,8 +151,14 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
         { stage: options.name, partition, nextOffset: String(nextOffset) },
         'restored partition from checkpoint',
       );
+      const sources = new Map<string, bigint>();
+      for (const [source, offset] of Object.entries(
+        JSON.parse(row.sources || '{}') as Record<string, string>,
+      ))
+        sources.set(source, BigInt(offset));
       return {
         state: logic.restore(row.state),
+        sources,
         nextOffset,
         checkpointedOffset: nextOffset,
         lastCheckpointMs: Date.now(),
@@ -147,6 +166,7 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
     }
     return {
       state: logic.create(),
+      sources: new Map(),
       nextOffset: firstOffset,
       checkpointedOffset: firstOffset,
       lastCheckpointMs: Date.now(),
@@ -172,6 +192,7 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
             partition,
             next_offset: String(nextOffset),
             state: snapshot,
+            sources: JSON.stringify(Object.fromEntries([...p.sources].map(([k, v]) => [k, String(v)]))),
           },
         ],
         format: 'JSONEachRow',
@@ -198,15 +219,21 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
       }
       const detections: Detection[] = [];
       let count = 0;
+      let duplicates = 0;
       for (const message of batch.messages) {
         const offset = BigInt(message.offset ?? 0);
         if (offset < p.nextOffset) continue; // already inside the restored state
-        if (message.value) logic.process(p.state, message.value, detections);
         p.nextOffset = offset + 1n;
         count++;
+        if (isReplayedCopy(p.sources, message.headers?.[SOURCE_HEADER])) {
+          duplicates++;
+          continue;
+        }
+        if (message.value) logic.process(p.state, message.value, detections);
       }
       processed += count;
       options.onProcessed?.(count);
+      if (duplicates > 0) options.onDuplicates?.(duplicates);
       if (aborted) return; // killed: nothing after this point happens
       await logic.flush(batch.partition, p.state, detections, (what, action) => retry(what, payload, action));
       payload.resolveOffset(batch.lastOffset());
@@ -254,4 +281,30 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
       await consumer.disconnect();
     },
   };
+}
+
+/**
+ * Whether a record is a copy of one already counted: its source offset is not newer than the newest
+ * counted from the same source partition (records of one source partition arrive in order). Records
+ * without the header (other producers) are always counted. Updates `sources` otherwise.
+ */
+export function isReplayedCopy(
+  sources: Map<string, bigint>,
+  header: Buffer | string | (Buffer | string)[] | undefined,
+): boolean {
+  if (header === undefined) return false;
+  const text = String(Array.isArray(header) ? header[0] : header);
+  const at = text.lastIndexOf('@');
+  if (at <= 0) return false;
+  const source = text.slice(0, at);
+  let offset: bigint;
+  try {
+    offset = BigInt(text.slice(at + 1));
+  } catch {
+    return false;
+  }
+  const newest = sources.get(source);
+  if (newest !== undefined && offset <= newest && newest - offset <= REPLAY_WINDOW) return true;
+  sources.set(source, offset);
+  return false;
 }

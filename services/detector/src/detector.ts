@@ -68,6 +68,11 @@ export async function startDetector(
     help: 'Normalized events consumed',
     registers: [registry],
   });
+  const duplicatesTotal = new Counter({
+    name: 'floodgate_detector_replayed_copies_skipped_total',
+    help: 'Normalized records skipped as copies re-forwarded after an ingest crash',
+    registers: [registry],
+  });
   const inventoryReloads = new Counter({
     name: 'floodgate_detector_inventory_reloads_total',
     help: 'API key inventory file reloads, applied or rejected as invalid',
@@ -131,6 +136,7 @@ export async function startDetector(
     checkpointIntervalMs: config.checkpointIntervalMs,
     retry: config.retry,
     onProcessed: (count) => consumedTotal.inc(count),
+    onDuplicates: (count) => duplicatesTotal.inc(count),
     onLag: consumerLagReporter(registry, config.groupId),
     lagIntervalMs: config.lagIntervalMs,
     logic: {

@@ -29,6 +29,9 @@ import { type ApiKeyInventoryEntry, apiKeyInventorySchema, parseEventBytes } fro
 import type { IngestConfig } from './config.ts';
 import { type RawRow, rawRowOf } from './raw-rows.ts';
 
+/** Header of each forwarded record naming its source record: `topic/partition@offset`. */
+export const SOURCE_HEADER = 'floodgate.source';
+
 /** Records per produce request: ~1 KiB each keeps a request far below the usual 1 MiB limit. */
 const FORWARD_CHUNK = 500;
 
@@ -212,7 +215,7 @@ export async function startIngest(
       if (batch.messages.length === 0) return;
       batchSize.observe(batch.messages.length);
       const rowsByTable = new Map<string, Record<string, unknown>[]>();
-      const forwarded: { key: string; value: string }[] = [];
+      const forwarded: { key: string; value: string; headers: Record<string, string> }[] = [];
       const deadLetters: {
         key: Buffer | null;
         value: Buffer | null;
@@ -266,7 +269,12 @@ export async function startIngest(
           rowsByTable.set(raw.table, rows);
         }
         rows.push(raw.row);
-        forwarded.push({ key: event.accountId, value: JSON.stringify(normalized) });
+        forwarded.push({
+          key: event.accountId,
+          value: JSON.stringify(normalized),
+          // Lets the detector recognise the copies a crash-and-retry of this batch forwards again.
+          headers: { [SOURCE_HEADER]: `${batch.topic}/${batch.partition}@${message.offset}` },
+        });
       }
       const span = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`;
       for (const [table, rows] of rowsByTable)
