@@ -18,6 +18,7 @@ async function count(ch: TestClickhouse, sql: string, params: Record<string, unk
 describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detections', () => {
   let ch: TestClickhouse;
   let pipeline: TestPipeline;
+  let inventoryFile: string;
   const startMs = Date.UTC(2026, 9, 12, 6, 0, 0);
   // Four hours of 25 accounts: enough history for baselines and warm-up, then a takeover.
   const simulation = simulate({
@@ -37,7 +38,7 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
   beforeAll(async () => {
     ch = await openTestClickhouse('pipeline');
     const dir = mkdtempSync(join(tmpdir(), 'floodgate-inventory-'));
-    const inventoryFile = join(dir, 'inventory.json');
+    inventoryFile = join(dir, 'inventory.json');
     writeFileSync(inventoryFile, JSON.stringify(simulation.inventory));
     pipeline = await startTestPipeline(inject('kafkaBrokers'), ch, `e2e${Date.now()}`, { inventoryFile });
   });
@@ -182,5 +183,40 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
       30_000,
       'the three valid records around the poison ones',
     );
+  });
+
+  it('stores the API key inventory for analysts and reloads it when its file changes', async () => {
+    const keys = simulation.inventory.length;
+    expect(keys).toBeGreaterThan(0);
+    expect(await count(ch, 'SELECT count() AS n FROM api_keys FINAL')).toBe(keys);
+    const added = {
+      ...simulation.inventory[0],
+      keyId: 'key_added_by_reload',
+      allowedCountries: ['GB'],
+    };
+    writeFileSync(inventoryFile, JSON.stringify([...simulation.inventory, added]));
+    await eventually(
+      async () => (await count(ch, 'SELECT count() AS n FROM api_keys FINAL')) === keys + 1,
+      20_000,
+      'the added key in api_keys',
+    );
+    const applied = async () =>
+      (await pipeline.detector.registry.getSingleMetricAsString('floodgate_detector_inventory_reloads_total'))
+        .split('\n')
+        .find((line) => line.includes('outcome="applied"'));
+    await eventually(applied, 20_000, 'the detector to apply the new inventory');
+    // An invalid file is rejected and counted; the previous inventory stays.
+    writeFileSync(inventoryFile, '[{"keyId": 1}]');
+    await eventually(
+      async () =>
+        (
+          await pipeline.detector.registry.getSingleMetricAsString(
+            'floodgate_detector_inventory_reloads_total',
+          )
+        ).includes('outcome="rejected"'),
+      20_000,
+      'the detector to reject the invalid inventory',
+    );
+    expect(await count(ch, 'SELECT count() AS n FROM api_keys FINAL')).toBe(keys + 1);
   });
 });

@@ -59,7 +59,7 @@ export async function startTestPipeline(
     kafka: { brokers: [brokers], clientId: prefix },
     topics,
     retry: { initialBackoffMs: 100, maxBackoffMs: 1_000 },
-    ...(options.inventoryFile ? { inventoryFile: options.inventoryFile } : {}),
+    ...(options.inventoryFile ? { inventoryFile: options.inventoryFile, inventoryPollMs: 300 } : {}),
   };
   const ingest = await startIngest(
     ingestConfigSchema.parse({

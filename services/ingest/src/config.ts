@@ -42,6 +42,8 @@ export const ingestConfigSchema = z.object({
     })
     .prefault({}),
   inventoryFile: z.string().min(1).optional(),
+  /** How often the inventory file is checked for changes. */
+  inventoryPollMs: intFromEnv(100, 600_000).default(5_000),
   /** How often consumer lag per partition is refreshed for /metrics. */
   lagIntervalMs: intFromEnv(200, 600_000).default(10_000),
 });
@@ -59,6 +61,7 @@ export const ingestEnv = {
   PREFIX_DIGITS: 'privacy.prefixDigits',
   API_KEY_INVENTORY_FILE: 'inventoryFile',
   CONSUMER_LAG_INTERVAL_MS: 'lagIntervalMs',
+  API_KEY_INVENTORY_POLL_MS: 'inventoryPollMs',
   RETRY_INITIAL_BACKOFF_MS: 'retry.initialBackoffMs',
   RETRY_MAX_BACKOFF_MS: 'retry.maxBackoffMs',
 } as const;

@@ -120,17 +120,37 @@ export async function startIngest(
   }
   await admin.disconnect();
 
-  // The inventory is read for its validation only here; the detector uses it for scope checks.
+  // The inventory is stored in `api_keys` for analysts (the detector applies it in scope checks),
+  // at start and whenever the file changes; an invalid file is reported and the table left alone.
+  const storeInventory = (entries: ApiKeyInventoryEntry[]) =>
+    clickhouse.client.insert({
+      table: 'api_keys',
+      values: entries.map((e) => ({
+        key_id: e.keyId,
+        account_id: e.accountId,
+        owner: e.owner,
+        third_party: e.thirdParty ?? '',
+        allowed_networks: e.allowedNetworks,
+        allowed_countries: e.allowedCountries,
+        created_at: e.createdAt,
+      })),
+      format: 'JSONEachRow',
+    });
   if (config.inventoryFile) {
     const path = config.inventoryFile;
-    loadInventory(path);
-    watchFile(path, { interval: 5_000 }, () => {
+    await storeInventory(loadInventory(path));
+    watchFile(path, { interval: config.inventoryPollMs }, () => {
+      let entries: ApiKeyInventoryEntry[];
       try {
-        loadInventory(path);
-        logger.info({ path }, 'API key inventory reloaded');
+        entries = loadInventory(path);
       } catch (error) {
         logger.error({ path, err: error }, 'API key inventory invalid; keeping the previous one');
+        return;
       }
+      storeInventory(entries).then(
+        () => logger.info({ path, keys: entries.length }, 'API key inventory reloaded'),
+        (error: unknown) => logger.error({ path, err: error }, 'storing the API key inventory failed'),
+      );
     });
   }
 
