@@ -1,0 +1,75 @@
+/** services/alerter configuration: connections, the rules file, delivery policy and cadences. */
+import {
+  booleanFromEnv,
+  clickhouseConnectionSchema,
+  connectionEnv,
+  intFromEnv,
+  kafkaConnectionSchema,
+  type LoadOptions,
+  loadConfig,
+  loggingSchema,
+  retrySchema,
+  topicsEnv,
+  topicsSchema,
+} from '@floodgate/config';
+import { z } from 'zod';
+
+export const alerterConfigSchema = z.object({
+  kafka: kafkaConnectionSchema,
+  clickhouse: clickhouseConnectionSchema,
+  logging: loggingSchema,
+  topics: topicsSchema,
+  /** Backoff of ClickHouse writes (the outbox must be stored before offsets move). */
+  retry: retrySchema,
+  groupId: z.string().min(1).default('floodgate-alerter'),
+  /** A new consumer group starts at the end of `detections` unless this is set (no paging for history). */
+  fromBeginning: booleanFromEnv.default(false),
+  /** YAML or JSON rules file (see infra/alerting/rules.example.yaml). */
+  rulesFile: z.string().min(1, 'expected the path of the rules file'),
+  /** Links in notifications point at <publicBaseUrl>/incidents/<id>. */
+  publicBaseUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+    .default('http://localhost:8080'),
+  /** How often pending, quiet, repeating and silenced incidents are re-examined. */
+  evaluationIntervalMs: intFromEnv(50, 60_000).default(1_000),
+  /** How often consumer lag per partition is refreshed for /metrics. */
+  lagIntervalMs: intFromEnv(200, 600_000).default(10_000),
+  /** How often silences are re-read from ClickHouse. */
+  silenceRefreshMs: intFromEnv(100, 600_000).default(5_000),
+  delivery: z
+    .object({
+      maxAttempts: intFromEnv(1, 100).default(12),
+      initialBackoffMs: intFromEnv(10, 60_000).default(500),
+      maxBackoffMs: intFromEnv(100, 3_600_000).default(60_000),
+      /** At most this many notifications in flight at once. */
+      concurrency: intFromEnv(1, 64).default(8),
+      /** On a graceful stop, in-flight deliveries get this long before they are left pending. */
+      drainMs: intFromEnv(0, 60_000).default(5_000),
+    })
+    .prefault({}),
+});
+
+export type AlerterConfig = z.infer<typeof alerterConfigSchema>;
+export type AlerterConfigInput = z.input<typeof alerterConfigSchema>;
+
+export const alerterEnv = {
+  ...connectionEnv,
+  ...topicsEnv,
+  ALERTER_GROUP_ID: 'groupId',
+  ALERTER_FROM_BEGINNING: 'fromBeginning',
+  ALERT_RULES_FILE: 'rulesFile',
+  PUBLIC_BASE_URL: 'publicBaseUrl',
+  ALERT_EVALUATION_INTERVAL_MS: 'evaluationIntervalMs',
+  ALERT_SILENCE_REFRESH_MS: 'silenceRefreshMs',
+  CONSUMER_LAG_INTERVAL_MS: 'lagIntervalMs',
+  ALERT_DELIVERY_MAX_ATTEMPTS: 'delivery.maxAttempts',
+  ALERT_DELIVERY_INITIAL_BACKOFF_MS: 'delivery.initialBackoffMs',
+  ALERT_DELIVERY_MAX_BACKOFF_MS: 'delivery.maxBackoffMs',
+  ALERT_DELIVERY_CONCURRENCY: 'delivery.concurrency',
+  RETRY_INITIAL_BACKOFF_MS: 'retry.initialBackoffMs',
+  RETRY_MAX_BACKOFF_MS: 'retry.maxBackoffMs',
+} as const;
+
+export function loadAlerterConfig(options?: LoadOptions): AlerterConfig {
+  return loadConfig(alerterConfigSchema, alerterEnv, options);
+}
