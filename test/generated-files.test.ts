@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { referenceSections, withConfigReference } from '@floodgate/cli';
+import { undocumentedVariables } from '@floodgate/config';
 import { describe, expect, it } from 'vitest';
 import { generatedFiles } from '../scripts/generate-json-schemas.ts';
 
@@ -13,5 +15,14 @@ describe('generated files', () => {
       }
       expect(actual, `${path} is stale`).toBe(expected);
     }
+  });
+
+  it('the README configuration reference matches the config schemas (run `pnpm docs:config`)', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(withConfigReference(readme) === readme, 'README.md configuration reference is stale').toBe(true);
+  });
+
+  it('every environment variable a service reads is documented in its schema', () => {
+    expect(undocumentedVariables(referenceSections)).toEqual([]);
   });
 });

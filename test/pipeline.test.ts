@@ -96,6 +96,11 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
       everyTable.reduce((a, b) => a + b, 0),
       'raw rows equal produced events',
     ).toBe(total);
+    expect(
+      await count(ch, 'SELECT sum(messages) AS n FROM traffic_minute'),
+      'the per-minute rollup counts every outbound message',
+    ).toBe(outbound);
+    expect(await count(ch, 'SELECT count() AS n FROM fingerprints')).toBeGreaterThan(0);
     const benignCritical = await count(
       ch,
       `SELECT count() AS n FROM detections FINAL WHERE severity = 'critical' AND account_id NOT IN {attacked:Array(String)}`,

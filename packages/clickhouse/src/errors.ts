@@ -4,6 +4,7 @@ export const clickhouseErrorCodes = [
   'CLICKHOUSE_MIGRATION_FAILED',
   'CLICKHOUSE_MIGRATION_CHANGED',
   'CLICKHOUSE_BAD_MIGRATION_NAME',
+  'CLICKHOUSE_QUERY_NOT_FOUND',
 ] as const;
 export type ClickhouseErrorCode = (typeof clickhouseErrorCodes)[number];
 

@@ -15,6 +15,16 @@ export {
   loadCookbook,
   parseCookbookQuery,
   type QueryParameter,
+  readOnlySettings,
   runCookbookQuery,
+  runReadOnlyQuery,
 } from './queries.ts';
 export { settingsClause, withSettingsClause } from './query-settings.ts';
+export {
+  dateTimeParam,
+  defaultMinNetworks,
+  type SecurityReportOptions,
+  type SecurityReportSection,
+  securityReport,
+  securityReportSections,
+} from './security-report.ts';

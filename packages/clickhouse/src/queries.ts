@@ -46,6 +46,38 @@ export function loadCookbook(dir = defaultQueriesDir): CookbookQuery[] {
     .map((f) => parseCookbookQuery(basename(f, '.sql'), readFileSync(join(dir, f), 'utf8')));
 }
 
+/** Settings every analyst query runs with: no writes (ClickHouse enforces it), bounded time and rows. */
+export function readOnlySettings(maxRows = 100_000) {
+  return {
+    readonly: '2',
+    max_execution_time: 60,
+    max_result_rows: String(maxRows),
+    result_overflow_mode: 'break',
+  } as const;
+}
+
+/**
+ * Runs any SQL read-only (`readonly=2`: ClickHouse refuses writes and DDL) with query parameters —
+ * the `floodgate query` path. Returns the rows and the column names in order.
+ */
+export async function runReadOnlyQuery(
+  client: ClickHouseClient,
+  sql: string,
+  params: Record<string, unknown> = {},
+  maxRows = 100_000,
+): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+  const result = await client.query({
+    query: sql,
+    query_params: params,
+    format: 'JSONCompactEachRowWithNames',
+    clickhouse_settings: readOnlySettings(maxRows),
+  });
+  const [names, ...values] = await result.json<unknown[]>();
+  const columns = (names ?? []).map(String);
+  const rows = values.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
+  return { columns, rows };
+}
+
 /** Runs a cookbook query read-only; every declared parameter must be given. */
 export async function runCookbookQuery<T = Record<string, unknown>>(
   client: ClickHouseClient,
@@ -58,12 +90,7 @@ export async function runCookbookQuery<T = Record<string, unknown>>(
     query: query.sql,
     query_params: params,
     format: 'JSONEachRow',
-    clickhouse_settings: {
-      readonly: '2',
-      max_execution_time: 60,
-      max_result_rows: '100000',
-      result_overflow_mode: 'break',
-    },
+    clickhouse_settings: readOnlySettings(),
   });
   return result.json<T>();
 }

@@ -4,16 +4,36 @@ import { intFromEnv } from './fields.ts';
 
 export const topicsSchema = z
   .object({
-    outbound: z.string().min(1).default('messages.outbound'),
-    inbound: z.string().min(1).default('messages.inbound'),
-    status: z.string().min(1).default('messages.status'),
-    feedback: z.string().min(1).default('messages.feedback'),
-    audit: z.string().min(1).default('accounts.audit'),
-    deadLetter: z.string().min(1).default('messages.dlq'),
-    normalized: z.string().min(1).default('traffic.normalized'),
-    detections: z.string().min(1).default('detections'),
+    outbound: z.string().min(1).default('messages.outbound').describe('outbound message events'),
+    inbound: z.string().min(1).default('messages.inbound').describe('replies (STOP, HELP, …)'),
+    status: z.string().min(1).default('messages.status').describe('delivery receipts'),
+    feedback: z.string().min(1).default('messages.feedback').describe('conversion feedback'),
+    audit: z
+      .string()
+      .min(1)
+      .default('accounts.audit')
+      .describe('account audit events (logins, MFA, API keys)'),
+    deadLetter: z
+      .string()
+      .min(1)
+      .default('messages.dlq')
+      .describe('dead-letter topic: invalid events with their reasons'),
+    normalized: z
+      .string()
+      .min(1)
+      .default('traffic.normalized')
+      .describe('internal: normalised events, ingest → detector (short retention)'),
+    detections: z
+      .string()
+      .min(1)
+      .default('detections')
+      .describe('detections, detector → alerter and your tools'),
     /** Repartition topic of the cross-account stage, keyed by template fingerprint. */
-    observations: z.string().min(1).default('fingerprints.observations'),
+    observations: z
+      .string()
+      .min(1)
+      .default('fingerprints.observations')
+      .describe('internal: template observations keyed by fingerprint (campaign stage)'),
   })
   .prefault({});
 
@@ -31,8 +51,10 @@ export const topicsEnv = {
 
 export const retrySchema = z
   .object({
-    initialBackoffMs: intFromEnv(10, 60_000).default(200),
-    maxBackoffMs: intFromEnv(100, 600_000).default(15_000),
+    initialBackoffMs: intFromEnv(10, 60_000)
+      .default(200)
+      .describe('first retry delay while ClickHouse fails (ms; doubles, with jitter)'),
+    maxBackoffMs: intFromEnv(100, 600_000).default(15_000).describe('cap of the retry delay (ms)'),
   })
   .prefault({});
 

@@ -12,6 +12,14 @@ export interface Readiness {
   reason: string;
 }
 
+/** An extra endpoint: gets the method, path, headers and body; answers status, content type, body. */
+export type AdminRoute = (request: {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}) => Promise<{ status: number; type: string; body: string }>;
+
 export interface AdminServer {
   readonly url: string;
   close(): Promise<void>;
@@ -21,6 +29,7 @@ export async function startAdminServer(
   address: string,
   registry: Registry,
   readiness: () => Readiness,
+  routes: Record<string, AdminRoute> = {},
 ): Promise<AdminServer> {
   const [host = '127.0.0.1', portText = '0'] = address.split(/:(?=[0-9]+$)/);
   const server: Server = createServer((request, response) => {
@@ -35,6 +44,29 @@ export async function startAdminServer(
         .metrics()
         .then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text))
         .catch((error: unknown) => response.writeHead(500).end(String(error)));
+    } else if (path !== undefined && routes[path]) {
+      const route = routes[path];
+      const chunks: Buffer[] = [];
+      let size = 0;
+      request.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > 1024 * 1024) request.destroy();
+        else chunks.push(chunk);
+      });
+      request.on('end', () => {
+        route({
+          method: request.method ?? 'GET',
+          path,
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        })
+          .then((answer) =>
+            response.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body),
+          )
+          .catch((error: unknown) =>
+            response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),
+          );
+      });
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

@@ -4,7 +4,7 @@
  * both on SIGTERM/SIGINT within 10 s.
  */
 import type { Registry } from 'prom-client';
-import { startAdminServer } from './admin-server.ts';
+import { type AdminRoute, startAdminServer } from './admin-server.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 export interface RunnableService<C> {
@@ -16,7 +16,15 @@ export interface RunnableService<C> {
   start(
     config: C,
     logger: Logger,
-  ): Promise<{ registry: Registry; ready(): { ready: boolean; reason: string }; stop(): Promise<void> }>;
+  ): Promise<{
+    registry: Registry;
+    ready(): { ready: boolean; reason: string };
+    stop(): Promise<void>;
+    /** Extra admin endpoints (e.g. the all-in-one runner's read-only /query). */
+    adminRoutes?: Record<string, AdminRoute>;
+    /** Called once the admin endpoint listens, with its URL. */
+    onAdminUrl?(url: string): void;
+  }>;
 }
 
 export function runServiceMain<C>(runnable: RunnableService<C>): void {
@@ -29,7 +37,9 @@ export function runServiceMain<C>(runnable: RunnableService<C>): void {
       process.env['ADMIN_ADDRESS'] ?? runnable.defaultAdminAddress,
       handle.registry,
       handle.ready,
+      handle.adminRoutes,
     );
+    handle.onAdminUrl?.(admin.url);
     logger.info({ admin: admin.url }, 'admin endpoint up');
     // Stop fetching, finish and flush the batch in hand, commit, checkpoint — or give up at 10 s.
     const shutdown = async (signal: string): Promise<void> => {

@@ -27,8 +27,9 @@ import {
 } from '@floodgate/observability';
 import type { AlerterConfig } from './config.ts';
 import { detectionInstance } from './detection-instance.ts';
+import { loadIncidentActions } from './incidents/actions.ts';
 import { type Changes, IncidentBook } from './incidents/book.ts';
-import type { Incident, NotificationRecord } from './incidents/incident.ts';
+import type { Incident, IncidentAction, NotificationRecord } from './incidents/incident.ts';
 import { AlertStore } from './incidents/store.ts';
 import { DeliveryAborted, deliver } from './notify/deliver.ts';
 import { createRenderer } from './notify/render.ts';
@@ -55,6 +56,8 @@ export interface AlerterHandle {
   openIncidents(): Incident[];
   /** Re-reads silences now instead of at the next refresh. */
   refreshSilences(): Promise<void>;
+  /** Reads and applies people's actions (acknowledge, resolve) now instead of at the next refresh. */
+  refreshActions(): Promise<void>;
   stop(): Promise<void>;
   /**
    * What a SIGKILL does: drops in-flight deliveries and leaves the group without committing or
@@ -376,6 +379,38 @@ export async function startAlerter(
     silencesReadAtMs = Date.now();
   }
 
+  // People's actions on the open incidents this instance holds; each applied once (see IncidentBook).
+  let actionsReadAtMs = 0;
+  async function readActions(): Promise<IncidentAction[]> {
+    actionsReadAtMs = Date.now();
+    try {
+      return await loadIncidentActions(
+        clickhouse,
+        book.openIncidents().map((i) => i.id),
+      );
+    } catch (error) {
+      logger.warn({ err: error }, 'reading incident actions failed; retrying at the next refresh');
+      return [];
+    }
+  }
+  function applyActions(actions: readonly IncidentAction[], nowMs: number): void {
+    for (const action of actions) {
+      const outcome = book.applyAction(action, nowMs);
+      if (outcome === 'applied' || outcome === 'unchanged')
+        logger.info(
+          { incident: action.incidentId, action: action.action, actor: action.actor, outcome },
+          'incident action applied',
+        );
+    }
+  }
+  async function refreshActions(): Promise<void> {
+    const actions = await readActions();
+    await exclusive(async () => {
+      applyActions(actions, Date.now());
+      await persist(book.drain());
+    });
+  }
+
   function resendToAlertmanager(nowMs: number): void {
     for (const incident of book.openIncidents()) {
       if (incident.state !== 'firing' || incident.silencedBy || incident.mode !== 'live') continue;
@@ -421,6 +456,7 @@ export async function startAlerter(
     try {
       const nowMs = Date.now();
       if (nowMs - silencesReadAtMs >= config.silenceRefreshMs) await refreshSilences();
+      const actions = nowMs - actionsReadAtMs >= config.actionRefreshMs ? await readActions() : [];
       const results: { rule: SqlRule; instances: Awaited<ReturnType<typeof evaluateSqlRule>> }[] = [];
       for (const rule of sqlRules) {
         if (nowMs < (nextSqlRunMs.get(rule.name) ?? 0)) continue;
@@ -437,6 +473,7 @@ export async function startAlerter(
       }
       await exclusive(async () => {
         const evaluatedAtMs = Date.now();
+        applyActions(actions, evaluatedAtMs);
         for (const { rule, instances } of results) {
           const present = new Set<string>();
           for (const instance of instances) {
@@ -472,6 +509,7 @@ export async function startAlerter(
     consumed: () => consumed,
     openIncidents: () => book.openIncidents().map((i) => structuredClone(i)),
     refreshSilences,
+    refreshActions,
     ready: () => {
       if (degraded) return { ready: false, reason: `degraded: ${degraded}` };
       return assigned

@@ -21,28 +21,46 @@ export const alerterConfigSchema = z.object({
   topics: topicsSchema,
   /** Backoff of ClickHouse writes (the outbox must be stored before offsets move). */
   retry: retrySchema,
-  groupId: z.string().min(1).default('floodgate-alerter'),
+  groupId: z.string().min(1).default('floodgate-alerter').describe('consumer group of the alerter'),
   /** A new consumer group starts at the end of `detections` unless this is set (no paging for history). */
-  fromBeginning: booleanFromEnv.default(false),
+  fromBeginning: booleanFromEnv
+    .default(false)
+    .describe(
+      'a new consumer group reads detections from the beginning (default: from the end, no paging for history)',
+    ),
   /** YAML or JSON rules file (see infra/alerting/rules.example.yaml). */
-  rulesFile: z.string().min(1, 'expected the path of the rules file'),
+  rulesFile: z
+    .string()
+    .min(1, 'expected the path of the rules file')
+    .describe('YAML or JSON rules file (see infra/alerting/rules.example.yaml)'),
   /** Links in notifications point at <publicBaseUrl>/incidents/<id>. */
   publicBaseUrl: z
     .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-    .default('http://localhost:8080'),
+    .default('http://localhost:8080')
+    .describe('links in notifications point at <this>/incidents/<id>'),
   /** How often pending, quiet, repeating and silenced incidents are re-examined. */
-  evaluationIntervalMs: intFromEnv(50, 60_000).default(1_000),
+  evaluationIntervalMs: intFromEnv(50, 60_000)
+    .default(1_000)
+    .describe('how often pending, quiet, repeating and silenced incidents are re-examined (ms)'),
   /** How often consumer lag per partition is refreshed for /metrics. */
-  lagIntervalMs: intFromEnv(200, 600_000).default(10_000),
+  lagIntervalMs: intFromEnv(200, 600_000).default(10_000).describe('refresh of the consumer-lag gauge (ms)'),
   /** How often silences are re-read from ClickHouse. */
-  silenceRefreshMs: intFromEnv(100, 600_000).default(5_000),
+  silenceRefreshMs: intFromEnv(100, 600_000).default(5_000).describe('how often silences are re-read (ms)'),
+  /** How often people's actions on open incidents (acknowledge, resolve) are read from ClickHouse. */
+  actionRefreshMs: intFromEnv(100, 600_000)
+    .default(2_000)
+    .describe('how often acknowledge/resolve actions are read (ms)'),
   delivery: z
     .object({
-      maxAttempts: intFromEnv(1, 100).default(12),
-      initialBackoffMs: intFromEnv(10, 60_000).default(500),
-      maxBackoffMs: intFromEnv(100, 3_600_000).default(60_000),
+      maxAttempts: intFromEnv(1, 100)
+        .default(12)
+        .describe('delivery attempts before a notification is recorded failed'),
+      initialBackoffMs: intFromEnv(10, 60_000).default(500).describe('first delivery retry delay (ms)'),
+      maxBackoffMs: intFromEnv(100, 3_600_000)
+        .default(60_000)
+        .describe('cap of the delivery retry delay (ms)'),
       /** At most this many notifications in flight at once. */
-      concurrency: intFromEnv(1, 64).default(8),
+      concurrency: intFromEnv(1, 64).default(8).describe('notifications in flight at once'),
       /** On a graceful stop, in-flight deliveries get this long before they are left pending. */
       drainMs: intFromEnv(0, 60_000).default(5_000),
     })
@@ -61,6 +79,7 @@ export const alerterEnv = {
   PUBLIC_BASE_URL: 'publicBaseUrl',
   ALERT_EVALUATION_INTERVAL_MS: 'evaluationIntervalMs',
   ALERT_SILENCE_REFRESH_MS: 'silenceRefreshMs',
+  ALERT_ACTION_REFRESH_MS: 'actionRefreshMs',
   CONSUMER_LAG_INTERVAL_MS: 'lagIntervalMs',
   ALERT_DELIVERY_MAX_ATTEMPTS: 'delivery.maxAttempts',
   ALERT_DELIVERY_INITIAL_BACKOFF_MS: 'delivery.initialBackoffMs',

@@ -3,6 +3,9 @@ export const alerterErrorCodes = [
   'ALERT_RULES_INVALID',
   'ALERT_RULES_UNREADABLE',
   'ALERT_SILENCE_INVALID',
+  'ALERT_ACTION_INVALID',
+  'ALERT_INCIDENT_NOT_FOUND',
+  'ALERT_INCIDENT_RESOLVED',
   'ALERT_DELIVERY_FAILED',
 ] as const;
 export type AlerterErrorCode = (typeof alerterErrorCodes)[number];

@@ -8,9 +8,17 @@ export {
 } from './config.ts';
 export { parseDuration } from './durations.ts';
 export { AlerterError, type AlerterErrorCode, type RuleProblem, RulesError } from './errors.ts';
-export type { AlertInstance } from './incidents/book.ts';
+export {
+  type IncidentActionInput,
+  incidentActionInputSchema,
+  loadIncidentActions,
+  recordIncidentAction,
+} from './incidents/actions.ts';
+export type { ActionOutcome, AlertInstance } from './incidents/book.ts';
 export type {
   Incident,
+  IncidentAction,
+  IncidentActionKind,
   IncidentState,
   NotificationAction,
   NotificationRecord,
@@ -30,6 +38,7 @@ export {
 } from './rules/load.ts';
 export { matchesDetection, observedRatio } from './rules/match.ts';
 export type { RulesFileInput } from './rules/schema.ts';
+export { type AlerterSetup, alerterService, loadAlerterSetup } from './service.ts';
 export {
   createSilence,
   expireSilence,

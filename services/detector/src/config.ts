@@ -20,14 +20,26 @@ export const detectorConfigSchema = z.object({
   logging: loggingSchema,
   topics: topicsSchema,
   retry: retrySchema,
-  groupId: z.string().min(1).default('floodgate-detector'),
+  groupId: z
+    .string()
+    .min(1)
+    .default('floodgate-detector')
+    .describe('consumer group of the detector (the campaign stage adds -campaigns)'),
   /** Each partition's engine state is checkpointed with its offset this often (and on shutdown). */
-  checkpointIntervalMs: intFromEnv(1_000, 3_600_000).default(10_000),
-  inventoryFile: z.string().min(1).optional(),
+  checkpointIntervalMs: intFromEnv(1_000, 3_600_000)
+    .default(10_000)
+    .describe('checkpoint cadence of each partition (ms; also on shutdown)'),
+  inventoryFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('API key inventory (JSON list) for scope checks, re-read when it changes'),
   /** How often the inventory file is checked for changes. */
-  inventoryPollMs: intFromEnv(100, 600_000).default(5_000),
+  inventoryPollMs: intFromEnv(100, 600_000)
+    .default(5_000)
+    .describe('how often the inventory file is checked (ms)'),
   /** How often consumer lag per partition is refreshed for /metrics. */
-  lagIntervalMs: intFromEnv(200, 600_000).default(10_000),
+  lagIntervalMs: intFromEnv(200, 600_000).default(10_000).describe('refresh of the consumer-lag gauge (ms)'),
   /** Partitions of the fingerprint repartition topic when the detector creates it. */
   observationPartitions: intFromEnv(1, 1024).default(3),
   detect: detectConfigSchema.prefault({}),

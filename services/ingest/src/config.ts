@@ -23,29 +23,41 @@ export const ingestConfigSchema = z.object({
   logging: loggingSchema,
   topics: topicsSchema,
   retry: retrySchema,
-  groupId: z.string().min(1).default('floodgate-ingest'),
+  groupId: z.string().min(1).default('floodgate-ingest').describe('consumer group of ingest'),
   /** Partitions created for missing topics (development; production topics are provisioned). */
-  partitions: intFromEnv(1, 1024).default(6),
-  createTopics: booleanFromEnv.default(true),
+  partitions: intFromEnv(1, 1024).default(6).describe('partitions of the topics ingest creates'),
+  createTopics: booleanFromEnv
+    .default(true)
+    .describe('create missing topics at start (set false where topics are provisioned)'),
   /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
   normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),
   privacy: z
     .object({
       /** none: no body; masked: codes, amounts, names, link paths masked; full: as sent. */
-      bodyStorage: z.enum(['none', 'masked', 'full']).default('masked'),
+      bodyStorage: z
+        .enum(['none', 'masked', 'full'])
+        .default('masked')
+        .describe('message bodies stored: none, masked (codes, amounts, names, link paths masked) or full'),
       /** Key for recipient HMACs. Required outside development: a default would make hashes reversible by dictionary. */
       hmacKey: z
         .string()
         .min(16, 'expected at least 16 characters of secret')
-        .default('floodgate-dev-only-hmac-key'),
-      prefixDigits: intFromEnv(1, 12).default(6),
+        .default('floodgate-dev-only-hmac-key')
+        .describe('secret key of the recipient-number HMACs (≥ 16 characters; set it outside development)'),
+      prefixDigits: intFromEnv(1, 12).default(6).describe('digits of the number prefix kept in clear'),
     })
     .prefault({}),
-  inventoryFile: z.string().min(1).optional(),
+  inventoryFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('API key inventory (JSON list), stored in api_keys and re-read when it changes'),
   /** How often the inventory file is checked for changes. */
-  inventoryPollMs: intFromEnv(100, 600_000).default(5_000),
+  inventoryPollMs: intFromEnv(100, 600_000)
+    .default(5_000)
+    .describe('how often the inventory file is checked (ms)'),
   /** How often consumer lag per partition is refreshed for /metrics. */
-  lagIntervalMs: intFromEnv(200, 600_000).default(10_000),
+  lagIntervalMs: intFromEnv(200, 600_000).default(10_000).describe('refresh of the consumer-lag gauge (ms)'),
 });
 
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;

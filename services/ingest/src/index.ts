@@ -7,3 +7,4 @@ export {
 } from './config.ts';
 export { type IngestDependencies, type IngestHandle, loadInventory, startIngest } from './ingest.ts';
 export { type BodyStorage, type RawRow, rawRowOf } from './raw-rows.ts';
+export { ingestService } from './service.ts';

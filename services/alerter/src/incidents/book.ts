@@ -3,7 +3,9 @@
  * pending → firing → resolved as alert instances arrive and time passes. It decides which
  * notifications to create (with deterministic ids, so a replay after a crash recreates the same
  * ids instead of new pages) and whether each is sent, silenced or only recorded (shadow mode).
- * No I/O: callers drain the changes and persist them before anything is delivered.
+ * People act on it too (`applyAction`): an acknowledgement stops repeats until the incident
+ * escalates, a manual resolve ends it now. No I/O: callers drain the changes and persist them
+ * before anything is delivered.
  */
 import type { DetectionRule, Rule, RuleSet, SqlRule } from '../rules/load.ts';
 import { groupKeyOf, maxSeverity, severityAtLeast } from '../rules/match.ts';
@@ -12,10 +14,12 @@ import { findSilence, type Silence } from '../silences/silences.ts';
 import {
   hashId,
   type Incident,
+  type IncidentAction,
   type IncidentEvidence,
   type NotificationAction,
   type NotificationRecord,
   type Transition,
+  withDefaults,
 } from './incident.ts';
 
 export interface AlertInstance {
@@ -44,7 +48,11 @@ export type Renderer = (
   payload: string;
 };
 
+/** What became of a person's action: `duplicate` = applied before (possibly before a restart). */
+export type ActionOutcome = 'applied' | 'unchanged' | 'duplicate' | 'not-open';
+
 const recentIdsKept = 200;
+const appliedActionIdsKept = 200;
 
 export class IncidentBook {
   private readonly open = new Map<string, Incident>();
@@ -66,7 +74,8 @@ export class IncidentBook {
    * An incident whose rule was removed from the file is resolved now, so no pager stays open.
    */
   restore(incidents: readonly Incident[], nowMs: number, receivers: ReadonlySet<string>): void {
-    for (const incident of incidents) {
+    for (const stored of incidents) {
+      const incident = withDefaults(stored);
       if (incident.state === 'resolved') continue;
       if (this.rulesByName.has(incident.rule)) {
         this.open.set(this.keyOf(incident.rule, incident.groupKey), incident);
@@ -145,6 +154,11 @@ export class IncidentBook {
         lastNotifiedAtMs: 0,
         notificationSeq: 0,
         containment: null,
+        acknowledgedBy: '',
+        acknowledgedAtMs: null,
+        acknowledgedNote: '',
+        resolvedBy: '',
+        appliedActionIds: [],
       };
       this.open.set(key, incident);
       this.transition(
@@ -180,6 +194,9 @@ export class IncidentBook {
     else if (incident.state === 'firing') {
       if (escalated) {
         this.transition(incident, 'firing', 'escalated', `severity now ${incident.severity}`, nowMs);
+        // An acknowledgement covers the incident as it was: a worse one notifies and repeats again.
+        if (incident.acknowledgedBy)
+          this.unacknowledge(incident, `severity escalated to ${incident.severity}`, '', nowMs);
         this.notifyAll(rule, incident, 'update', nowMs);
       }
       if (rule.type === 'detection') this.maybeContain(rule, incident, nowMs);
@@ -220,12 +237,59 @@ export class IncidentBook {
       this.applySilence(rule, incident, nowMs);
       if (
         !incident.silencedBy &&
+        !incident.acknowledgedBy &&
         incident.notified.length > 0 &&
         nowMs - incident.lastNotifiedAtMs >= rule.repeatIntervalMs
       )
         this.notifyAll(rule, incident, 'update', nowMs);
       if (rule.type === 'detection') this.containmentExpiry(rule, incident, nowMs);
     }
+  }
+
+  /**
+   * A person's action on an open incident, applied once: its id is kept in the incident (and so in
+   * its stored version), and an action seen again — re-read, or re-read after a restart — is a duplicate.
+   */
+  applyAction(action: IncidentAction, nowMs: number): ActionOutcome {
+    let incident: Incident | undefined;
+    for (const candidate of this.open.values())
+      if (candidate.id === action.incidentId) {
+        incident = candidate;
+        break;
+      }
+    if (!incident) return 'not-open';
+    if (incident.appliedActionIds.includes(action.id)) return 'duplicate';
+    incident.appliedActionIds.push(action.id);
+    if (incident.appliedActionIds.length > appliedActionIdsKept) incident.appliedActionIds.shift();
+    this.touch(incident);
+    const by = `by ${action.actor}${action.note ? `: ${action.note}` : ''}`;
+    switch (action.action) {
+      case 'ack':
+        incident.acknowledgedBy = action.actor;
+        incident.acknowledgedAtMs = nowMs;
+        incident.acknowledgedNote = action.note;
+        this.transition(incident, incident.state, 'acknowledged', `acknowledged ${by}`, nowMs, action.actor);
+        return 'applied';
+      case 'unack':
+        if (!incident.acknowledgedBy) return 'unchanged';
+        this.unacknowledge(incident, `acknowledgement withdrawn ${by}`, action.actor, nowMs);
+        return 'applied';
+      case 'resolve': {
+        const rule = this.rulesByName.get(incident.rule);
+        if (!rule) return 'unchanged'; // restore() resolves incidents of removed rules
+        incident.resolvedBy = action.actor;
+        this.resolve(rule, incident, nowMs, `resolved ${by}`, action.actor);
+        return 'applied';
+      }
+    }
+  }
+
+  private unacknowledge(incident: Incident, reason: string, actor: string, nowMs: number): void {
+    incident.acknowledgedBy = '';
+    incident.acknowledgedAtMs = null;
+    incident.acknowledgedNote = '';
+    this.touch(incident);
+    this.transition(incident, incident.state, 'unacknowledged', reason, nowMs, actor);
   }
 
   private fire(rule: Rule, incident: Incident, nowMs: number): void {
@@ -281,13 +345,13 @@ export class IncidentBook {
     this.touch(incident);
   }
 
-  private resolve(rule: Rule, incident: Incident, nowMs: number, reason: string): void {
+  private resolve(rule: Rule, incident: Incident, nowMs: number, reason: string, actor = ''): void {
     const from = incident.state;
     incident.state = 'resolved';
     incident.resolvedAtMs = nowMs;
     this.open.delete(this.keyOf(incident.rule, incident.groupKey));
     this.touch(incident);
-    this.transition(incident, from, 'resolved', reason, nowMs);
+    this.transition(incident, from, 'resolved', reason, nowMs, actor);
     if (from !== 'firing') return;
     // Resolve what was triggered, even when a silence started since: the pager must not stay open.
     for (const receiver of rule.receivers)
@@ -385,6 +449,7 @@ export class IncidentBook {
     to: Transition['to'],
     reason: string,
     nowMs: number,
+    actor = '',
   ): void {
     this.transitions.push({
       incidentId: incident.id,
@@ -394,6 +459,7 @@ export class IncidentBook {
       from,
       to,
       reason,
+      actor,
     });
   }
 

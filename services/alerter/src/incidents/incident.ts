@@ -70,6 +70,26 @@ export interface Incident {
   /** Sequence of notifications created for this incident; part of their deterministic ids. */
   notificationSeq: number;
   containment: ContainmentState | null;
+  /** Who acknowledged it ('' when nobody has, or the acknowledgement ended). */
+  acknowledgedBy: string;
+  acknowledgedAtMs: number | null;
+  acknowledgedNote: string;
+  /** Who resolved it by hand ('' when it resolved by itself). */
+  resolvedBy: string;
+  /** Ids of the people's actions (alert_actions) already applied: each is applied once, across restarts. */
+  appliedActionIds: string[];
+}
+
+/** An action a person took on an incident (`floodgate incidents ack|resolve`), as stored in alert_actions. */
+export type IncidentActionKind = 'ack' | 'unack' | 'resolve';
+
+export interface IncidentAction {
+  id: string;
+  incidentId: string;
+  action: IncidentActionKind;
+  actor: string;
+  note: string;
+  atMs: number;
 }
 
 export interface NotificationRecord {
@@ -94,12 +114,32 @@ export interface Transition {
   rule: string;
   accountId: string;
   from: IncidentState | 'none';
-  to: IncidentState | 'silenced' | 'unsilenced' | 'escalated' | 'contained' | 'lifted';
+  to:
+    | IncidentState
+    | 'silenced'
+    | 'unsilenced'
+    | 'escalated'
+    | 'contained'
+    | 'lifted'
+    | 'acknowledged'
+    | 'unacknowledged';
   reason: string;
+  /** The person behind the change ('' when the alerter decided it). */
+  actor?: string;
 }
 
 export function hashId(...parts: (string | number)[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+/** Fills the fields added after an incident was stored (older versions of the JSON lack them). */
+export function withDefaults(incident: Incident): Incident {
+  incident.acknowledgedBy ??= '';
+  incident.acknowledgedAtMs ??= null;
+  incident.acknowledgedNote ??= '';
+  incident.resolvedBy ??= '';
+  incident.appliedActionIds ??= [];
+  return incident;
 }
 
 export function emptyEvidence(): IncidentEvidence {

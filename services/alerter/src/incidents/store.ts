@@ -1,5 +1,6 @@
 /**
- * Incidents, transitions and the notification outbox in ClickHouse (migration 0004_alerting).
+ * Incidents, transitions and the notification outbox in ClickHouse (migrations 0004_alerting and
+ * 0006_alert_actions).
  * Write order makes the outbox safe: notifications first (skipping ids that already exist, so a
  * replayed detection cannot queue a second page), then the incident versions, then the log; the
  * caller commits Kafka offsets only after all three.
@@ -7,7 +8,7 @@
 import type { Clickhouse } from '@floodgate/clickhouse';
 import { versionNow } from '../version.ts';
 import type { Changes } from './book.ts';
-import type { Incident, NotificationRecord, Transition } from './incident.ts';
+import { type Incident, type NotificationRecord, type Transition, withDefaults } from './incident.ts';
 
 function incidentRow(incident: Incident): Record<string, unknown> {
   return {
@@ -26,6 +27,9 @@ function incidentRow(incident: Incident): Record<string, unknown> {
     last_match_at: incident.lastMatchAtMs,
     resolved_at: incident.resolvedAtMs,
     silenced_by: incident.silencedBy,
+    acknowledged_by: incident.acknowledgedBy,
+    acknowledged_at: incident.acknowledgedAtMs,
+    resolved_by: incident.resolvedBy,
     detections: incident.detections,
     incident: JSON.stringify(incident),
     version: versionNow(),
@@ -59,6 +63,7 @@ function transitionRow(t: Transition): Record<string, unknown> {
     from_state: t.from,
     to_state: t.to,
     reason: t.reason,
+    actor: t.actor ?? '',
   };
 }
 
@@ -163,7 +168,7 @@ export class AlertStore {
         format: 'JSONEachRow',
       })
     ).json<{ incident: string }>();
-    return rows.map((r) => JSON.parse(r.incident) as Incident);
+    return rows.map((r) => withDefaults(JSON.parse(r.incident) as Incident));
   }
 
   async loadPendingNotifications(): Promise<NotificationRecord[]> {

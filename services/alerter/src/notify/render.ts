@@ -46,6 +46,9 @@ export function evidenceDetails(incident: Incident, link: string): Record<string
     opened_at: iso(incident.openedAtMs),
     fired_at: iso(incident.firedAtMs),
     resolved_at: iso(incident.resolvedAtMs),
+    // Who took the incident, and who closed it by hand (`floodgate incidents ack|resolve`).
+    acknowledged_by: incident.acknowledgedBy || null,
+    resolved_by: incident.resolvedBy || null,
     reason: e.reason,
     top_templates: e.topTemplates.slice(0, 5),
     countries: e.topCountries.slice(0, 10),

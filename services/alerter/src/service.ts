@@ -1,0 +1,44 @@
+/** The alerter as a runnable service: what `main.ts`, `floodgate run alerter` and the all-in-one runner start. */
+import { ConfigError, type LoadOptions, redactConfig, secretPaths } from '@floodgate/config';
+import type { RunnableService } from '@floodgate/observability';
+import { startAlerter } from './alerter.ts';
+import { type AlerterConfig, loadAlerterConfig } from './config.ts';
+import { RulesError } from './errors.ts';
+import { loadRules, type RuleSet } from './rules/load.ts';
+
+export interface AlerterSetup {
+  config: AlerterConfig;
+  rules: RuleSet;
+}
+
+/**
+ * The alerter's config and its rules file, validated together. An invalid rules file is a
+ * configuration error like a bad variable: every problem with its location, exit status 2.
+ */
+export function loadAlerterSetup(options?: LoadOptions): AlerterSetup {
+  const config = loadAlerterConfig(options);
+  try {
+    return { config, rules: loadRules(config.rulesFile) };
+  } catch (error) {
+    if (error instanceof RulesError)
+      throw new ConfigError(
+        error.problems.map((p) => ({
+          source: p.path ? `${p.location} ${p.path}` : p.location,
+          path: p.path,
+          message: p.message,
+        })),
+        { cause: error },
+      );
+    throw error;
+  }
+}
+
+export const alerterService: RunnableService<AlerterSetup> = {
+  service: 'alerter',
+  defaultAdminAddress: '127.0.0.1:9466',
+  loadConfig: () => loadAlerterSetup(),
+  logLevel: ({ config }) => config.logging.level,
+  // Receivers (URLs, routing keys, HMAC secrets) live in the rules, which are not logged at all.
+  redact: ({ config }) => redactConfig(config, secretPaths),
+  start: ({ config, rules }, logger) => startAlerter(config, { logger, rules }),
+};
