@@ -148,7 +148,10 @@ rules:
     };
     // The services' own logs would drown the demo's output (kafkajs reports every transient broker
     // state); FLOODGATE_DEBUG=1 shows them.
-    const logger = createLogger({ service: 'demo', level: process.env['FLOODGATE_DEBUG'] ? 'info' : 'fatal' });
+    const logger = createLogger({
+      service: 'demo',
+      level: process.env['FLOODGATE_DEBUG'] ? 'info' : 'fatal',
+    });
     const handle = await startAllInOne(
       ingestConfigSchema.parse({
         ...common,
