@@ -137,6 +137,10 @@ describe('services as processes: SIGTERM and SIGKILL mid-stream', () => {
       120_000,
       'zero consumer lag for ingest, detector and campaign stage',
     );
+    const seeks = running
+      .flatMap((service) => service.output().split('\n'))
+      .filter((line) => line.includes('seeking back'));
+    console.log(`batches that started after their partition's state (sought back): ${seeks.length}`);
     third.child.kill('SIGTERM');
     expect((await third.exited).code).toBe(0);
 

@@ -77,6 +77,8 @@ interface PartitionState<S> {
   nextOffset: bigint;
   checkpointedOffset: bigint;
   lastCheckpointMs: number;
+  /** The offset this instance last seeked back to (to accept a gap that seeking cannot close). */
+  seekedTo?: bigint;
 }
 
 export async function startCheckpointedStage<S>(options: StageOptions<S>): Promise<StageHandle<S>> {
@@ -217,6 +219,36 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
         p = await load(batch.partition, BigInt(batch.firstOffset() ?? 0));
         partitions.set(batch.partition, p);
       }
+      // The state covers every record below nextOffset and none above. A batch that starts further on
+      // (fetched before a rebalance replaced the state with its checkpoint, e.g. when a killed
+      // member's session expires) would silently skip records: seek back instead. A gap that is still
+      // there after seeking (records deleted by retention) is accepted and reported.
+      const firstOffset = BigInt(batch.messages[0]?.offset ?? batch.firstOffset() ?? 0);
+      if (firstOffset > p.nextOffset) {
+        if (p.seekedTo !== p.nextOffset) {
+          logger.warn(
+            {
+              stage: options.name,
+              partition: batch.partition,
+              from: String(p.nextOffset),
+              batchStart: String(firstOffset),
+            },
+            'batch starts after the state; seeking back so no record is skipped',
+          );
+          p.seekedTo = p.nextOffset;
+          consumer.seek({ topic: options.topic, partition: batch.partition, offset: String(p.nextOffset) });
+          return;
+        }
+        logger.warn(
+          {
+            stage: options.name,
+            partition: batch.partition,
+            from: String(p.nextOffset),
+            to: String(firstOffset),
+          },
+          'records before this batch are gone from the topic (retention?); continuing after the gap',
+        );
+      }
       const detections: Detection[] = [];
       let count = 0;
       let duplicates = 0;
@@ -235,7 +267,17 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
       options.onProcessed?.(count);
       if (duplicates > 0) options.onDuplicates?.(duplicates);
       if (aborted) return; // killed: nothing after this point happens
-      await logic.flush(batch.partition, p.state, detections, (what, action) => retry(what, payload, action));
+      try {
+        await logic.flush(batch.partition, p.state, detections, (what, action) =>
+          retry(what, payload, action),
+        );
+      } catch (error) {
+        // The state already holds this batch but its detections were not stored: drop the state so
+        // no checkpoint (the final one on shutdown included) can cover them; the batch is re-read
+        // from the last checkpoint.
+        if (partitions.get(batch.partition) === p) partitions.delete(batch.partition);
+        throw error;
+      }
       payload.resolveOffset(batch.lastOffset());
       lag.processed(options.topic, batch.partition, p.nextOffset);
       if (Date.now() - p.lastCheckpointMs >= options.checkpointIntervalMs)
