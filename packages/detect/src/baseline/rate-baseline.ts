@@ -3,8 +3,11 @@
  * counts (winsorised so a spike does not teach itself), a ring of hourly totals for a robust
  * median/MAD, an optional hour-of-day or hour-of-week profile once a day of history exists, and a
  * slowly decaying peak so an account's history of large blasts is remembered.
+ * State lives in one slab slot (see tracker-slab.ts): scalars as Float64, the hourly ring and the
+ * profile as Float32, exactly the precisions the learned values always had.
  */
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import { ownSlot } from '../engine/tracker-slab.ts';
 
 const HOURS_KEPT = 48;
 const MINUTE_MS = 60_000;
@@ -34,27 +37,107 @@ export interface RateBaselineState {
   hourMaxMinute: number;
 }
 
-export class RateBaseline {
-  mean = 0;
-  variance = 0;
-  minutes = 0;
-  #hourTotal = 0;
-  #hourIndex = -1;
-  #hourMaxMinute = 0;
-  readonly #hours = new Float32Array(HOURS_KEPT);
-  #hoursSeen = 0;
-  /** Per slot, the ratio of that slot's rate to the mean rate (EWMA across days). */
-  #profile: Float32Array | null = null;
-  peakPerMinute = 0;
-  #robustAt = -1;
-  #robustMedian = 0;
-  #robustMad = 0;
-  readonly #alpha: number;
-  readonly #slots: number;
+// Word offsets of the scalars within the slot.
+const MEAN = 0;
+const VARIANCE = 1;
+const MINUTES = 2;
+const HOUR_TOTAL = 3;
+const HOUR_INDEX = 4;
+const HOUR_MAX_MINUTE = 5;
+const HOURS_SEEN = 6;
+const PEAK = 7;
+const ROBUST_AT = 8;
+const ROBUST_MEDIAN = 9;
+const ROBUST_MAD = 10;
+const HAS_PROFILE = 11;
+/** Word where the Float32 hourly ring starts; the profile follows it. */
+const HOURS_WORD = 12;
+const PROFILE_WORD = HOURS_WORD + HOURS_KEPT / 2;
 
-  constructor(halfLifeMinutes: number, seasonalitySlots: 0 | 24 | 168) {
-    this.#alpha = 1 - 2 ** (-1 / halfLifeMinutes);
-    this.#slots = seasonalitySlots;
+/** What every baseline of one configuration shares (one object, not two numbers per key). */
+interface BaselineSettings {
+  alpha: number;
+  slots: 0 | 24 | 168;
+}
+
+const settingsCache = new Map<string, BaselineSettings>();
+
+function settingsFor(halfLifeMinutes: number, slots: 0 | 24 | 168): BaselineSettings {
+  const key = `${halfLifeMinutes}/${slots}`;
+  let settings = settingsCache.get(key);
+  if (settings === undefined) {
+    settings = { alpha: 1 - 2 ** (-1 / halfLifeMinutes), slots };
+    settingsCache.set(key, settings);
+  }
+  return settings;
+}
+
+export class RateBaseline {
+  readonly #f64: Float64Array;
+  readonly #f32: Float32Array;
+  readonly #base: number;
+  readonly #settings: BaselineSettings;
+
+  /** 8-byte words a baseline with `seasonalitySlots` occupies in a slot. */
+  static words(seasonalitySlots: number): number {
+    return PROFILE_WORD + Math.ceil(seasonalitySlots / 2);
+  }
+
+  /**
+   * With `f64`/`f32` (two views of one buffer), the baseline lives in the zero-filled words
+   * `[base, base + words(seasonalitySlots))`; without, in a buffer of its own.
+   */
+  constructor(
+    halfLifeMinutes: number,
+    seasonalitySlots: 0 | 24 | 168,
+    f64?: Float64Array,
+    f32?: Float32Array,
+    base = 0,
+  ) {
+    this.#settings = settingsFor(halfLifeMinutes, seasonalitySlots);
+    const storage = f64 && f32 ? { f64, f32, base } : ownSlot(RateBaseline.words(seasonalitySlots));
+    this.#f64 = storage.f64;
+    this.#f32 = storage.f32;
+    this.#base = storage.base;
+    this.#f64[this.#base + HOUR_INDEX] = -1;
+    this.#f64[this.#base + ROBUST_AT] = -1;
+  }
+
+  /** Float32 index of the hourly ring and of the profile. */
+  get #hours(): number {
+    return 2 * (this.#base + HOURS_WORD);
+  }
+
+  get #profile(): number {
+    return 2 * (this.#base + PROFILE_WORD);
+  }
+
+  get #slots(): 0 | 24 | 168 {
+    return this.#settings.slots;
+  }
+
+  get #alpha(): number {
+    return this.#settings.alpha;
+  }
+
+  get mean(): number {
+    return this.#f64[this.#base + MEAN] as number;
+  }
+
+  get variance(): number {
+    return this.#f64[this.#base + VARIANCE] as number;
+  }
+
+  get minutes(): number {
+    return this.#f64[this.#base + MINUTES] as number;
+  }
+
+  get peakPerMinute(): number {
+    return this.#f64[this.#base + PEAK] as number;
+  }
+
+  get hoursSeen(): number {
+    return this.#f64[this.#base + HOURS_SEEN] as number;
   }
 
   /** Learns one closed minute (its start time and count); `zeros` more idle minutes follow it. */
@@ -67,55 +150,72 @@ export class RateBaseline {
     }
     // A long idle stretch in closed form: zero hours into the hourly ring, the EWMA decayed as if
     // it had seen `zeros` empty minutes. Per-minute work here made reactivated keys expensive.
+    const f = this.#f64;
+    const b = this.#base;
     const lastIdleMinuteMs = minuteStartMs + zeros * MINUTE_MS;
     const lastHour = Math.floor(lastIdleMinuteMs / HOUR_MS);
-    if (lastHour !== this.#hourIndex) {
-      this.#closeHour(this.#hourIndex);
-      const idleHours = Math.min(lastHour - this.#hourIndex - 1, HOURS_KEPT);
+    const hourIndex = f[b + HOUR_INDEX] as number;
+    if (lastHour !== hourIndex) {
+      this.#closeHour(hourIndex);
+      const idleHours = Math.min(lastHour - hourIndex - 1, HOURS_KEPT);
       for (let h = 0; h < idleHours; h++) {
-        this.#hours[this.#hoursSeen % HOURS_KEPT] = 0;
-        this.#hoursSeen++;
+        const seen = f[b + HOURS_SEEN] as number;
+        this.#f32[this.#hours + (seen % HOURS_KEPT)] = 0;
+        f[b + HOURS_SEEN] = seen + 1;
       }
-      this.#hourIndex = lastHour;
-      this.#hourTotal = 0;
-      this.#hourMaxMinute = 0;
+      f[b + HOUR_INDEX] = lastHour;
+      f[b + HOUR_TOTAL] = 0;
+      f[b + HOUR_MAX_MINUTE] = 0;
     }
     const decay = (1 - this.#alpha) ** zeros;
-    this.mean *= decay;
-    this.variance *= decay;
-    this.minutes += zeros;
+    f[b + MEAN] = (f[b + MEAN] as number) * decay;
+    f[b + VARIANCE] = (f[b + VARIANCE] as number) * decay;
+    f[b + MINUTES] = (f[b + MINUTES] as number) + zeros;
   }
 
   #learn(minuteStartMs: number, count: number): void {
+    const f = this.#f64;
+    const b = this.#base;
     const hourIndex = Math.floor(minuteStartMs / HOUR_MS);
-    if (hourIndex !== this.#hourIndex) {
-      if (this.#hourIndex >= 0) this.#closeHour(this.#hourIndex);
-      this.#hourIndex = hourIndex;
-      this.#hourTotal = 0;
-      this.#hourMaxMinute = 0;
+    if (hourIndex !== f[b + HOUR_INDEX]) {
+      if ((f[b + HOUR_INDEX] as number) >= 0) this.#closeHour(f[b + HOUR_INDEX] as number);
+      f[b + HOUR_INDEX] = hourIndex;
+      f[b + HOUR_TOTAL] = 0;
+      f[b + HOUR_MAX_MINUTE] = 0;
     }
-    this.#hourTotal += count;
-    if (count > this.#hourMaxMinute) this.#hourMaxMinute = count;
+    f[b + HOUR_TOTAL] = (f[b + HOUR_TOTAL] as number) + count;
+    if (count > (f[b + HOUR_MAX_MINUTE] as number)) f[b + HOUR_MAX_MINUTE] = count;
     // Winsorise once there is history: a burst moves the baseline only a little per minute.
-    const sd = Math.sqrt(Math.max(this.variance, this.mean, 1));
-    const x = this.minutes >= 30 ? Math.min(count, this.mean + 6 * sd) : count;
-    const alpha = this.minutes < 30 ? 1 / (this.minutes + 1) : this.#alpha;
-    const delta = x - this.mean;
-    this.mean += alpha * delta;
-    this.variance = (1 - alpha) * (this.variance + alpha * delta * delta);
-    this.minutes++;
+    const mean = f[b + MEAN] as number;
+    const variance = f[b + VARIANCE] as number;
+    const minutes = f[b + MINUTES] as number;
+    const sd = Math.sqrt(Math.max(variance, mean, 1));
+    const x = minutes >= 30 ? Math.min(count, mean + 6 * sd) : count;
+    const alpha = minutes < 30 ? 1 / (minutes + 1) : this.#alpha;
+    const delta = x - mean;
+    f[b + MEAN] = mean + alpha * delta;
+    f[b + VARIANCE] = (1 - alpha) * (variance + alpha * delta * delta);
+    f[b + MINUTES] = minutes + 1;
   }
 
   #closeHour(hourIndex: number): void {
-    this.#hours[this.#hoursSeen % HOURS_KEPT] = this.#hourTotal;
-    this.#hoursSeen++;
-    this.peakPerMinute = Math.max(this.peakPerMinute * PEAK_DECAY_PER_HOUR, this.#hourMaxMinute);
-    if (this.#slots === 0 || this.mean <= 0) return;
-    this.#profile ??= new Float32Array(this.#slots).fill(1);
-    const slot = this.#slot(hourIndex * HOUR_MS);
-    const ratio = Math.min(10, this.#hourTotal / 60 / Math.max(this.mean, 1e-3));
+    const f = this.#f64;
+    const b = this.#base;
+    const seen = f[b + HOURS_SEEN] as number;
+    const hourTotal = f[b + HOUR_TOTAL] as number;
+    this.#f32[this.#hours + (seen % HOURS_KEPT)] = hourTotal;
+    f[b + HOURS_SEEN] = seen + 1;
+    f[b + PEAK] = Math.max((f[b + PEAK] as number) * PEAK_DECAY_PER_HOUR, f[b + HOUR_MAX_MINUTE] as number);
+    const mean = f[b + MEAN] as number;
+    if (this.#slots === 0 || mean <= 0) return;
+    if (f[b + HAS_PROFILE] === 0) {
+      this.#f32.fill(1, this.#profile, this.#profile + this.#slots);
+      f[b + HAS_PROFILE] = 1;
+    }
+    const at = this.#profile + this.#slot(hourIndex * HOUR_MS);
+    const ratio = Math.min(10, hourTotal / 60 / Math.max(mean, 1e-3));
     // Each slot is seen once a day (or week): a fast per-slot EWMA learns the shape in a few cycles.
-    this.#profile[slot] = 0.7 * (this.#profile[slot] as number) + 0.3 * ratio;
+    this.#f32[at] = 0.7 * (this.#f32[at] as number) + 0.3 * ratio;
   }
 
   #slot(timeMs: number): number {
@@ -126,34 +226,35 @@ export class RateBaseline {
 
   /** Robust hourly level: median of recent hourly totals, with MAD for its spread (cached per hour). */
   robustHourly(): { median: number; mad: number } | undefined {
-    const n = Math.min(this.#hoursSeen, HOURS_KEPT);
+    const f = this.#f64;
+    const b = this.#base;
+    const seen = f[b + HOURS_SEEN] as number;
+    const n = Math.min(seen, HOURS_KEPT);
     if (n < 6) return undefined;
-    if (this.#robustAt !== this.#hoursSeen) {
-      const values = Array.from(this.#hours.subarray(0, n));
-      this.#robustMedian = median(values);
-      this.#robustMad = medianAbsoluteDeviation(values);
-      this.#robustAt = this.#hoursSeen;
+    if (f[b + ROBUST_AT] !== seen) {
+      const values = Array.from(this.#f32.subarray(this.#hours, this.#hours + n));
+      f[b + ROBUST_MEDIAN] = median(values);
+      f[b + ROBUST_MAD] = medianAbsoluteDeviation(values);
+      f[b + ROBUST_AT] = seen;
     }
-    return { median: this.#robustMedian, mad: this.#robustMad };
+    return { median: f[b + ROBUST_MEDIAN] as number, mad: f[b + ROBUST_MAD] as number };
   }
 
   expectationAt(timeMs: number): Expectation {
-    let perMinute = this.mean;
+    const mean = this.mean;
+    let perMinute = mean;
     const robust = this.robustHourly();
     if (robust) perMinute = Math.max(perMinute, robust.median / 60);
-    const seasonal = this.#profile !== null && this.#hoursSeen >= (this.#slots === 168 ? 168 * 2 : 24);
-    if (seasonal && this.#profile) {
+    const hasProfile = this.#f64[this.#base + HAS_PROFILE] === 1;
+    const seasonal = hasProfile && this.hoursSeen >= (this.#slots === 168 ? 168 * 2 : 24);
+    if (seasonal) {
       // Never let a quiet slot drop the expectation below a fifth of the mean, nor a busy one
       // raise it above five times: the profile refines, it does not decide.
-      const factor = Math.min(5, Math.max(0.2, this.#profile[this.#slot(timeMs)] as number));
-      perMinute = Math.max(perMinute * factor, this.mean * 0.2);
+      const factor = Math.min(5, Math.max(0.2, this.#f32[this.#profile + this.#slot(timeMs)] as number));
+      perMinute = Math.max(perMinute * factor, mean * 0.2);
     }
     const sdPerMinute = Math.sqrt(Math.max(this.variance, perMinute));
     return { perMinute, sdPerMinute, mature: this.minutes >= 60 };
-  }
-
-  get hoursSeen(): number {
-    return this.#hoursSeen;
   }
 
   toJSON(): RateBaselineState {
@@ -161,26 +262,35 @@ export class RateBaseline {
       mean: this.mean,
       variance: this.variance,
       minutes: this.minutes,
-      hourTotal: this.#hourTotal,
-      hourIndex: this.#hourIndex,
-      hours: Array.from(this.#hours),
-      hoursSeen: this.#hoursSeen,
-      profile: this.#profile ? Array.from(this.#profile) : null,
+      hourTotal: this.#f64[this.#base + HOUR_TOTAL] as number,
+      hourIndex: this.#f64[this.#base + HOUR_INDEX] as number,
+      hours: Array.from(this.#f32.subarray(this.#hours, this.#hours + HOURS_KEPT)),
+      hoursSeen: this.hoursSeen,
+      profile:
+        this.#f64[this.#base + HAS_PROFILE] === 1
+          ? Array.from(this.#f32.subarray(this.#profile, this.#profile + this.#slots))
+          : null,
       peakPerMinute: this.peakPerMinute,
-      hourMaxMinute: this.#hourMaxMinute,
+      hourMaxMinute: this.#f64[this.#base + HOUR_MAX_MINUTE] as number,
     };
   }
 
   restore(state: RateBaselineState): void {
-    this.mean = state.mean;
-    this.variance = state.variance;
-    this.minutes = state.minutes;
-    this.#hourTotal = state.hourTotal;
-    this.#hourIndex = state.hourIndex;
-    this.#hours.set(state.hours);
-    this.#hoursSeen = state.hoursSeen;
-    this.#profile = state.profile ? Float32Array.from(state.profile) : null;
-    this.peakPerMinute = state.peakPerMinute;
-    this.#hourMaxMinute = state.hourMaxMinute;
+    const f = this.#f64;
+    const b = this.#base;
+    f[b + MEAN] = state.mean;
+    f[b + VARIANCE] = state.variance;
+    f[b + MINUTES] = state.minutes;
+    f[b + HOUR_TOTAL] = state.hourTotal;
+    f[b + HOUR_INDEX] = state.hourIndex;
+    this.#f32.set(state.hours.slice(0, HOURS_KEPT), this.#hours);
+    f[b + HOURS_SEEN] = state.hoursSeen;
+    // A profile of another length (seasonality changed since the snapshot) is relearned.
+    const restoreProfile = state.profile !== null && state.profile.length === this.#slots && this.#slots > 0;
+    if (restoreProfile) this.#f32.set(state.profile as number[], this.#profile);
+    f[b + HAS_PROFILE] = restoreProfile ? 1 : 0;
+    f[b + PEAK] = state.peakPerMinute;
+    f[b + HOUR_MAX_MINUTE] = state.hourMaxMinute;
+    f[b + ROBUST_AT] = -1;
   }
 }

@@ -56,6 +56,57 @@ describe('NearDuplicateIndex', () => {
     );
   });
 
+  it('matches a brute-force model through adds, replacements and deletes (nearest, then oldest)', () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('add' as const),
+        id: fc.nat({ max: 12 }),
+        centre: fc.nat(),
+        flips: bitFlips(5),
+      }),
+      fc.record({ kind: fc.constant('delete' as const), id: fc.nat({ max: 12 }) }),
+      fc.record({ kind: fc.constant('find' as const), centre: fc.nat(), flips: bitFlips(5) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fingerprint, { minLength: 1, maxLength: 3 }),
+        fc.array(op, { maxLength: 60 }),
+        (centres, ops) => {
+          const index = new NearDuplicateIndex<number>({ maxDistance: 3, capacity: 1_000 });
+          const model = new Map<number, { fp: Fingerprint64; sequence: number }>();
+          let sequence = 0;
+          for (const o of ops) {
+            if (o.kind === 'add') {
+              const fp = flipBits(centres[o.centre % centres.length]!, o.flips);
+              index.add(fp, o.id);
+              model.delete(o.id);
+              model.set(o.id, { fp, sequence: sequence++ });
+            } else if (o.kind === 'delete') {
+              expect(index.delete(o.id)).toBe(model.delete(o.id));
+            } else {
+              const query = flipBits(centres[o.centre % centres.length]!, o.flips);
+              let best: { id: number; distance: number; sequence: number } | undefined;
+              for (const [id, entry] of model) {
+                const distance = hammingDistance(entry.fp, query);
+                if (distance > 3) continue;
+                if (
+                  !best ||
+                  distance < best.distance ||
+                  (distance === best.distance && entry.sequence < best.sequence)
+                )
+                  best = { id, distance, sequence: entry.sequence };
+              }
+              const match = index.findNearest(query);
+              expect(match && { id: match.id, distance: match.distance }).toEqual(
+                best && { id: best.id, distance: best.distance },
+              );
+            }
+          }
+        },
+      ),
+    );
+  });
+
   it('evicts the oldest entry once capacity is exceeded', () => {
     const index = new NearDuplicateIndex<string>({ capacity: 2 });
     const a = { hi: 1, lo: 1 };

@@ -40,6 +40,17 @@ interface Entry<T> {
   sequence: number;
 }
 
+/**
+ * One band bucket. The halves of every member's fingerprint sit in flat number arrays beside the
+ * entries, so a probe scans contiguous numbers instead of chasing two objects per candidate (near-
+ * duplicate templates crowd a few buckets with thousands of members).
+ */
+interface Bucket<T> {
+  entries: Entry<T>[];
+  hi: number[];
+  lo: number[];
+}
+
 const MAX_SUPPORTED_DISTANCE = 31;
 const DEFAULT_MAX_DISTANCE = 3;
 const TWO_TO_32 = 4294967296;
@@ -48,7 +59,7 @@ export class NearDuplicateIndex<T> {
   readonly maxDistance: number;
   readonly capacity: number;
   readonly #bands: readonly Band[];
-  readonly #buckets: Map<number, Entry<T>[]>[];
+  readonly #buckets: Map<number, Bucket<T>>[];
   /** Map iteration order is recency order: the first entry is the next to evict. */
   readonly #entries = new Map<T, Entry<T>>();
   #nextSequence = 0;
@@ -64,7 +75,7 @@ export class NearDuplicateIndex<T> {
     this.maxDistance = maxDistance;
     this.capacity = options.capacity;
     this.#bands = bandsFor(maxDistance + 1);
-    this.#buckets = this.#bands.map(() => new Map<number, Entry<T>[]>());
+    this.#buckets = this.#bands.map(() => new Map<number, Bucket<T>>());
   }
 
   get size(): number {
@@ -88,8 +99,13 @@ export class NearDuplicateIndex<T> {
       const key = bandKey(entry.fp, this.#bands[b]!);
       const bucketsOfBand = this.#buckets[b]!;
       const bucket = bucketsOfBand.get(key);
-      if (bucket === undefined) bucketsOfBand.set(key, [entry]);
-      else bucket.push(entry);
+      if (bucket === undefined) {
+        bucketsOfBand.set(key, { entries: [entry], hi: [entry.fp.hi], lo: [entry.fp.lo] });
+      } else {
+        bucket.entries.push(entry);
+        bucket.hi.push(entry.fp.hi);
+        bucket.lo.push(entry.fp.lo);
+      }
     }
     while (this.#entries.size > this.capacity) {
       const oldest = this.#entries.keys().next();
@@ -108,12 +124,17 @@ export class NearDuplicateIndex<T> {
       const bucketsOfBand = this.#buckets[b]!;
       const bucket = bucketsOfBand.get(key);
       if (bucket === undefined) continue;
-      const at = bucket.indexOf(entry);
+      const at = bucket.entries.indexOf(entry);
       if (at >= 0) {
-        bucket[at] = bucket[bucket.length - 1]!;
-        bucket.pop();
+        const last = bucket.entries.length - 1;
+        bucket.entries[at] = bucket.entries[last]!;
+        bucket.hi[at] = bucket.hi[last]!;
+        bucket.lo[at] = bucket.lo[last]!;
+        bucket.entries.pop();
+        bucket.hi.pop();
+        bucket.lo.pop();
       }
-      if (bucket.length === 0) bucketsOfBand.delete(key);
+      if (bucket.entries.length === 0) bucketsOfBand.delete(key);
     }
     return true;
   }
@@ -141,13 +162,20 @@ export class NearDuplicateIndex<T> {
   }
 
   #nearestEntry(fp: Fingerprint64): Entry<T> | undefined {
+    // The best is the minimum of (distance, sequence) over all candidates: independent of the
+    // order buckets and their members are scanned in.
     let best: Entry<T> | undefined;
     let bestDistance = this.maxDistance + 1;
+    const fpHi = fp.hi >>> 0;
+    const fpLo = fp.lo >>> 0;
     for (let b = 0; b < this.#bands.length; b++) {
       const bucket = this.#buckets[b]!.get(bandKey(fp, this.#bands[b]!));
       if (bucket === undefined) continue;
-      for (const candidate of bucket) {
-        const distance = hammingDistance(fp, candidate.fp);
+      const { hi, lo } = bucket;
+      for (let i = 0; i < hi.length; i++) {
+        const distance = popcount32((hi[i]! ^ fpHi) >>> 0) + popcount32((lo[i]! ^ fpLo) >>> 0);
+        if (distance > bestDistance) continue;
+        const candidate = bucket.entries[i]!;
         if (
           distance < bestDistance ||
           (distance === bestDistance && best !== undefined && candidate.sequence < best.sequence)
@@ -159,6 +187,13 @@ export class NearDuplicateIndex<T> {
     }
     return best;
   }
+}
+
+function popcount32(value: number): number {
+  let x = value - ((value >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
 }
 
 /** `count` contiguous bands covering bits 0..63, widths differing by at most one. */

@@ -1,13 +1,18 @@
 /**
  * Everything the engine remembers about one account, nested so an evicted account takes its
  * sub-keys with it and the per-event path needs no string concatenation: API keys, destination
- * countries, template clusters and link domains hang off the account in bounded maps.
+ * countries, template clusters and link domains hang off the account in bounded maps. The rate
+ * trackers' numbers sit in the engine's slab, not in these objects.
  */
 import type { HyperLogLog } from '../content/index.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
+import type { EvidenceBuffer } from './evidence-buffer.ts';
+import { HabitCounts } from './habit-counts.ts';
 import type { RateTracker, WindowLayout } from './rate-tracker.ts';
 
 export const SEQUENTIAL_MEMORY = 32;
+/** Values of a habit (networks, user agents, login networks) remembered per key. */
+export const MAX_REMEMBERED = 16;
 
 export interface TrackerFactory {
   layout: WindowLayout;
@@ -19,12 +24,10 @@ export interface TrackerFactory {
 
 export class ApiKeyState {
   readonly rate: RateTracker;
-  firstSeenMs: number;
-  lastSeenMs: number;
   messages = 0;
   /** Source networks and user agents seen while the key was behaving normally. */
-  readonly networks = new Map<string, number>();
-  readonly userAgents = new Map<string, number>();
+  readonly networks = new HabitCounts(MAX_REMEMBERED);
+  readonly userAgents = new HabitCounts(MAX_REMEMBERED);
   /** Bit h set = the key has sent during UTC hour h. */
   hourMask = 0;
   /** Messages from a network/user agent first seen after warm-up, per fine bucket (allocated on first use). */
@@ -36,18 +39,34 @@ export class ApiKeyState {
 
   constructor(factory: TrackerFactory, timeMs: number) {
     this.rate = factory.tracker();
-    this.firstSeenMs = timeMs;
-    this.lastSeenMs = timeMs;
+    this.rate.ownerFirstSeenMs = timeMs;
+    this.rate.ownerLastSeenMs = timeMs;
+  }
+
+  // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
+  get firstSeenMs(): number {
+    return this.rate.ownerFirstSeenMs;
+  }
+
+  set firstSeenMs(timeMs: number) {
+    this.rate.ownerFirstSeenMs = timeMs;
+  }
+
+  get lastSeenMs(): number {
+    return this.rate.ownerLastSeenMs;
+  }
+
+  set lastSeenMs(timeMs: number) {
+    this.rate.ownerLastSeenMs = timeMs;
   }
 }
 
 export class CountryState {
   readonly rate: RateTracker;
-  firstSeenMs: number;
-  lastSeenMs: number;
   /** Decayed share bookkeeping: messages to this country, decayed with the account total. */
   weight = 0;
-  readonly recentNumbers = new Float64Array(SEQUENTIAL_MEMORY);
+  /** A plain double array: a Float64Array this small costs more in typed-array overhead than data. */
+  readonly recentNumbers: number[] = new Array<number>(SEQUENTIAL_MEMORY).fill(0);
   recentCount = 0;
   /** Allocated on first premium-rate recipient / first conversion feedback. */
   premium: BucketRing | null = null;
@@ -61,8 +80,25 @@ export class CountryState {
 
   constructor(factory: TrackerFactory, timeMs: number) {
     this.rate = factory.tracker();
-    this.firstSeenMs = timeMs;
-    this.lastSeenMs = timeMs;
+    this.rate.ownerFirstSeenMs = timeMs;
+    this.rate.ownerLastSeenMs = timeMs;
+  }
+
+  // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
+  get firstSeenMs(): number {
+    return this.rate.ownerFirstSeenMs;
+  }
+
+  set firstSeenMs(timeMs: number) {
+    this.rate.ownerFirstSeenMs = timeMs;
+  }
+
+  get lastSeenMs(): number {
+    return this.rate.ownerLastSeenMs;
+  }
+
+  set lastSeenMs(timeMs: number) {
+    this.rate.ownerLastSeenMs = timeMs;
   }
 }
 
@@ -116,15 +152,21 @@ export interface RiskyAudit {
   targetApiKeyId: string;
 }
 
+/** What an account's never-used maps read as until the first write creates them. */
+const NO_ENTRIES: ReadonlyMap<string, never> = new Map<string, never>();
+
 export class AccountState {
   readonly accountId: string;
-  readonly firstSeenMs: number;
-  lastSeenMs: number;
   readonly rate: RateTracker;
   readonly apiKeys = new Map<string, ApiKeyState>();
   readonly countries = new Map<string, CountryState>();
-  readonly clusters = new Map<string, ClusterState>();
-  readonly domains = new Map<string, DomainState>();
+  // Clusters, domains, login networks and emitted detections are empty for most accounts most of
+  // the time: each map is created on its first write (reads see an empty map), which saves about
+  // 150 bytes per map per account.
+  #clusters: Map<string, ClusterState> | null = null;
+  #domains: Map<string, DomainState> | null = null;
+  #loginNetworks: Map<string, number> | null = null;
+  #lastEmitted: Map<string, { timeMs: number; rank: number }> | null = null;
   /** Total decayed weight of outbound messages, for country shares. */
   totalWeight = 0;
   weightMinute = -1;
@@ -140,7 +182,6 @@ export class AccountState {
   failureBaseline = -1;
   filteredBaseline = -1;
   failureBaselineBucket = -1;
-  readonly loginNetworks = new Map<string, number>();
   readonly riskyAudits: RiskyAudit[] = [];
   /** How many new-template bursts this account has had: campaign launches are routine for some. */
   contentBursts = 0;
@@ -149,14 +190,75 @@ export class AccountState {
   noveltyReason = '';
   /** The API key the last novelty concerned ('' for account-wide novelty such as a risky login). */
   noveltyKey = '';
-  /** (kind|key) → event time of the last emitted detection, for repeat suppression. */
-  readonly lastEmitted = new Map<string, { timeMs: number; rank: number }>();
+  /** The account's evidence ring, if it holds one (the engine keeps the capped set). */
+  evidence: EvidenceBuffer | undefined = undefined;
+  /**
+   * The sub-key states the last outbound event used: most accounts send with one key to one
+   * country, so the next event usually skips both map lookups. Cleared whenever the map entry goes.
+   */
+  lastApiKeyId = '';
+  lastApiKey: ApiKeyState | undefined = undefined;
+  lastCountryCode = '';
+  lastCountry: CountryState | undefined = undefined;
 
   constructor(accountId: string, factory: TrackerFactory, timeMs: number) {
     this.accountId = accountId;
-    this.firstSeenMs = timeMs;
-    this.lastSeenMs = timeMs;
     this.rate = factory.tracker();
+    this.rate.ownerFirstSeenMs = timeMs;
+    this.rate.ownerLastSeenMs = timeMs;
+  }
+
+  // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
+  get firstSeenMs(): number {
+    return this.rate.ownerFirstSeenMs;
+  }
+
+  get lastSeenMs(): number {
+    return this.rate.ownerLastSeenMs;
+  }
+
+  set lastSeenMs(timeMs: number) {
+    this.rate.ownerLastSeenMs = timeMs;
+  }
+
+  /** Template clusters the account uses (a read-only view; write through `mutableClusters`). */
+  get clusters(): ReadonlyMap<string, ClusterState> {
+    return this.#clusters ?? NO_ENTRIES;
+  }
+
+  mutableClusters(): Map<string, ClusterState> {
+    this.#clusters ??= new Map();
+    return this.#clusters;
+  }
+
+  /** Link domains the account sends. */
+  get domains(): ReadonlyMap<string, DomainState> {
+    return this.#domains ?? NO_ENTRIES;
+  }
+
+  mutableDomains(): Map<string, DomainState> {
+    this.#domains ??= new Map();
+    return this.#domains;
+  }
+
+  /** Networks of the account's normal logins, with how often each was seen. */
+  get loginNetworks(): ReadonlyMap<string, number> {
+    return this.#loginNetworks ?? NO_ENTRIES;
+  }
+
+  mutableLoginNetworks(): Map<string, number> {
+    this.#loginNetworks ??= new Map();
+    return this.#loginNetworks;
+  }
+
+  /** (kind|key) → event time of the last emitted detection, for repeat suppression. */
+  get lastEmitted(): ReadonlyMap<string, { timeMs: number; rank: number }> {
+    return this.#lastEmitted ?? NO_ENTRIES;
+  }
+
+  mutableLastEmitted(): Map<string, { timeMs: number; rank: number }> {
+    this.#lastEmitted ??= new Map();
+    return this.#lastEmitted;
   }
 }
 

@@ -46,6 +46,17 @@ export interface EngineCore {
   /** Typical per-minute rate of mature peer keys of this level (geometric mean). */
   prior(level: 'account' | 'apiKey' | 'country'): number;
   isMature(account: AccountState, timeMs: number): boolean;
+  /**
+   * True when a detection of this kind, key and severity would be suppressed as a repeat; counts it
+   * as suppressed. Lets a signal skip building a request that `emit` would drop.
+   */
+  suppressRepeat(
+    account: AccountState,
+    kind: DetectionKind,
+    key: string,
+    timeMs: number,
+    severity: Severity,
+  ): boolean;
   /** Returns true when the detection was emitted (not suppressed as a repeat). */
   emit(request: EmitRequest): boolean;
   /** Marks the account suspicious (novel network, key, domain, scope violation, risky audit). */

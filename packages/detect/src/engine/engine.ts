@@ -3,10 +3,17 @@
  * time; the watermark (max event time − allowed lateness) decides what is too late. State is per
  * account (see account-state.ts), bounded by TTL and size caps, and can be snapshotted and restored
  * so a restarted detector continues with its baselines. The same input in the same order always
- * gives the same detections with the same ids.
+ * gives the same detections with the same ids. Rate trackers live in one slab (tracker-slab.ts);
+ * whatever evicts an account, API key or country must release its tracker's slot.
  */
 import type { ApiKeyInventoryEntry } from '@floodgate/schema';
-import { type DetectConfig, type DetectConfigInput, detectConfigSchema, type Severity } from '../config.ts';
+import {
+  type DetectConfig,
+  type DetectConfigInput,
+  type DetectionKind,
+  detectConfigSchema,
+  type Severity,
+} from '../config.ts';
 import { fingerprintFromHex, NearDuplicateIndex } from '../content/index.ts';
 import { DETECTOR_VERSION, type Detection, detectionId } from '../detection.ts';
 import type { NormalizedEvent, NormalizedOutbound } from '../normalized-event.ts';
@@ -29,9 +36,10 @@ import {
 } from './account-state.ts';
 import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
 import { buildEvidence, EvidenceBuffer, type NoveltyLookup } from './evidence-buffer.ts';
-import { RateTracker, windowLayout } from './rate-tracker.ts';
+import { RateTracker, trackerWords, windowLayout } from './rate-tracker.ts';
 import { compileInventory } from './scope-index.ts';
 import { accountFromJSON, accountToJSON, type EngineSnapshot, SNAPSHOT_VERSION } from './snapshot.ts';
+import { TrackerSlab } from './tracker-slab.ts';
 
 /** One account's use of a template cluster in one minute: the record the cross-account stage consumes. */
 export interface FingerprintObservation {
@@ -104,14 +112,25 @@ export class DetectionEngine implements EngineCore {
   };
   readonly #overrideCache = new Map<string, EffectiveThresholds | null>();
   readonly #hasOverrides: boolean;
+  /** Whether any allow-list entry exists per level: most deployments have none to look up. */
+  readonly #hasAccountAllow: boolean;
+  readonly #hasKeyAllow: boolean;
+  readonly #hasTemplateAllow: boolean;
+  /**
+   * Event time between sweeps: ten minutes, or a quarter of the shortest idle TTL when that is
+   * shorter, so short TTLs really bound the live set (and memory) instead of the sweep period.
+   */
+  readonly #sweepEveryMs: number;
 
   constructor(options: EngineOptions = {}) {
     this.config = detectConfigSchema.parse(options.config ?? {});
     const layout = windowLayout(this.config.windowsMs);
     const { baselineHalfLifeMinutes: halfLife, seasonalitySlots: slots } = this.config;
+    // Rate trackers of accounts, API keys and countries share one slab; eviction releases them.
+    const slab = new TrackerSlab(trackerWords(layout, slots));
     this.factory = {
       layout,
-      tracker: () => new RateTracker(layout, halfLife, slots),
+      tracker: () => new RateTracker(layout, halfLife, slots, slab),
       fine: () =>
         new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
       coarse: () => new BucketRing(60_000, layout.coarseLength, [layout.coarseLength]),
@@ -127,6 +146,13 @@ export class DetectionEngine implements EngineCore {
       Object.keys(this.config.accountOverrides).length > 0 ||
       Object.values(allow.accounts).some((e) => e.mode === 'thresholds') ||
       Object.values(allow.apiKeys).some((e) => e.mode === 'thresholds');
+    this.#sweepEveryMs = Math.min(
+      SWEEP_EVERY_MS,
+      Math.max(1_000, Math.floor(Math.min(this.config.accountIdleTtlMs, this.config.keyIdleTtlMs) / 4)),
+    );
+    this.#hasAccountAllow = Object.keys(allow.accounts).length > 0;
+    this.#hasKeyAllow = Object.keys(allow.apiKeys).length > 0;
+    this.#hasTemplateAllow = Object.keys(allow.templates).length > 0;
   }
 
   /** Replaces the API key inventory (reloaded by the service when its file changes). */
@@ -157,7 +183,7 @@ export class DetectionEngine implements EngineCore {
       return EMPTY;
     }
     this.#stats.processed++;
-    if (this.#maxEventTimeMs - this.#lastSweepMs >= SWEEP_EVERY_MS) this.#sweep();
+    if (this.#maxEventTimeMs - this.#lastSweepMs >= this.#sweepEveryMs) this.#sweep();
     this.#out.length = 0;
     const account = this.#account(event.accountId, event.timeMs);
     switch (event.kind) {
@@ -181,12 +207,7 @@ export class DetectionEngine implements EngineCore {
         break;
       }
       case 'feedback': {
-        const country = boundedGet(
-          account.countries,
-          event.country || 'ZZ',
-          this.config.maxSubKeysPerAccount,
-          () => new CountryState(this.factory, event.timeMs),
-        );
+        const country = this.#countryOf(account, event.country || 'ZZ', event.timeMs);
         const thresholds = this.thresholds(account, event.country);
         if (thresholds) checkConversion(this, account, country, thresholds, event);
         break;
@@ -211,12 +232,15 @@ export class DetectionEngine implements EngineCore {
       if (this.#accounts.size >= this.config.maxAccounts) {
         const oldest = this.#accounts.keys().next();
         if (!oldest.done) {
+          const evicted = this.#accounts.get(oldest.value);
+          if (evicted) releaseAccount(evicted);
           this.#accounts.delete(oldest.value);
           this.#evidence.delete(oldest.value);
           this.#stats.evictedAccounts++;
         }
       }
       account = new AccountState(accountId, this.factory, timeMs);
+      account.evidence = this.#evidence.get(accountId);
       this.#accounts.set(accountId, account);
     }
     if (timeMs > account.lastSeenMs) account.lastSeenMs = timeMs;
@@ -231,36 +255,36 @@ export class DetectionEngine implements EngineCore {
     const thresholds = this.thresholds(account, event.country, event.apiKeyId, event.fingerprint);
 
     // Evidence is kept only for busy or suspicious accounts, a bounded number of them.
-    let evidence = this.#evidence.get(account.accountId);
+    // account.evidence mirrors this.#evidence.get(account.accountId), without the lookup.
+    let evidence = account.evidence;
     if (
       evidence === undefined &&
       (account.rate.count(0) >= 20 || this.recentNovelty(account, event.timeMs))
     ) {
+      let recycled: EvidenceBuffer | undefined;
       if (this.#evidence.size >= MAX_EVIDENCE_BUFFERS) {
-        const oldest = this.#evidence.keys().next();
-        if (!oldest.done) this.#evidence.delete(oldest.value);
+        const oldest = this.#evidence.entries().next();
+        if (!oldest.done) {
+          this.#evidence.delete(oldest.value[0]);
+          const owner = this.#accounts.get(oldest.value[0]);
+          if (owner) owner.evidence = undefined;
+          recycled = oldest.value[1];
+        }
       }
-      evidence = new EvidenceBuffer();
+      // Busy accounts churn through the capped set: reuse the evicted ring (4 KiB) rather than
+      // allocate one per newcomer.
+      evidence = recycled?.reset() ?? new EvidenceBuffer();
       this.#evidence.set(account.accountId, evidence);
+      account.evidence = evidence;
     }
     evidence?.push(event);
 
-    const apiKey = boundedGet(
-      account.apiKeys,
-      event.apiKeyId,
-      config.maxSubKeysPerAccount,
-      () => new ApiKeyState(this.factory, event.timeMs),
-    );
+    const apiKey = this.#apiKeyOf(account, event.apiKeyId, event.timeMs);
     apiKey.lastSeenMs = Math.max(apiKey.lastSeenMs, event.timeMs);
     apiKey.messages++;
     apiKey.rate.add(event.timeMs);
 
-    const country = boundedGet(
-      account.countries,
-      event.country,
-      config.maxSubKeysPerAccount,
-      () => new CountryState(this.factory, event.timeMs),
-    );
+    const country = this.#countryOf(account, event.country, event.timeMs);
     country.lastSeenMs = Math.max(country.lastSeenMs, event.timeMs);
     const accountMean = account.rate.baseline.mean;
     const shareBefore = accountMean > 0 ? Math.min(1, country.rate.baseline.mean / accountMean) : 1;
@@ -268,9 +292,11 @@ export class DetectionEngine implements EngineCore {
     if (country.rate.count(1) <= 1) country.rareAtStart = false;
 
     let newDomainInEvent = false;
-    for (const domainName of event.linkDomains) {
+    const linkDomains = event.linkDomains;
+    for (let d = 0; d < linkDomains.length; d++) {
+      const domainName = linkDomains[d] as string;
       const domain = boundedGet(
-        account.domains,
+        account.mutableDomains(),
         domainName,
         config.maxSubKeysPerAccount,
         () => new DomainState(this.factory, event.timeMs, !this.isMature(account, event.timeMs)),
@@ -295,7 +321,7 @@ export class DetectionEngine implements EngineCore {
         event.fingerprint,
       ).clusterId;
       cluster = boundedGet(
-        account.clusters,
+        account.mutableClusters(),
         clusterId,
         config.maxSubKeysPerAccount,
         () => new ClusterState(this.factory, clusterId, event.timeMs, event.maskedBody),
@@ -317,32 +343,54 @@ export class DetectionEngine implements EngineCore {
     // Credential first: its novelty marks corroborate the volume and content signals below.
     checkCredential(this, account, apiKey, thresholds, this.#scope, event);
     checkDestination(this, account, country, thresholds, event, shareBefore);
-    for (const domainName of event.linkDomains) {
+    for (let d = 0; d < linkDomains.length; d++) {
+      const domainName = linkDomains[d] as string;
       const domain = account.domains.get(domainName);
       if (domain) checkNewDomain(this, account, domainName, domain, thresholds, event);
     }
     if (cluster) checkCluster(this, account, cluster, thresholds, event, newDomainInEvent);
-    checkVolume(this, account, account.rate, 'account', {}, thresholds, this.prior('account'), event);
-    checkVolume(
-      this,
-      account,
-      apiKey.rate,
-      `api_key:${event.apiKeyId}`,
-      { apiKeyId: event.apiKeyId },
-      thresholds,
-      this.prior('apiKey'),
-      event,
-    );
-    checkVolume(
-      this,
-      account,
-      country.rate,
-      `country:${event.country}`,
-      { country: event.country },
-      thresholds,
-      this.prior('country'),
-      event,
-    );
+    checkVolume(this, account, account.rate, 'account', thresholds, event);
+    checkVolume(this, account, apiKey.rate, 'apiKey', thresholds, event);
+    checkVolume(this, account, country.rate, 'country', thresholds, event);
+  }
+
+  /** The account's state for an API key, created on first use (evicting the oldest past the cap). */
+  #apiKeyOf(account: AccountState, apiKeyId: string, timeMs: number): ApiKeyState {
+    if (account.lastApiKey !== undefined && account.lastApiKeyId === apiKeyId) return account.lastApiKey;
+    let apiKey = account.apiKeys.get(apiKeyId);
+    if (apiKey === undefined) {
+      apiKey = new ApiKeyState(this.factory, timeMs);
+      if (account.apiKeys.size >= this.config.maxSubKeysPerAccount) {
+        const oldest = account.apiKeys.entries().next();
+        if (!oldest.done) {
+          oldest.value[1].rate.release();
+          account.apiKeys.delete(oldest.value[0]);
+        }
+      }
+      account.apiKeys.set(apiKeyId, apiKey);
+    }
+    account.lastApiKeyId = apiKeyId;
+    account.lastApiKey = apiKey;
+    return apiKey;
+  }
+
+  #countryOf(account: AccountState, country: string, timeMs: number): CountryState {
+    if (account.lastCountry !== undefined && account.lastCountryCode === country) return account.lastCountry;
+    let state = account.countries.get(country);
+    if (state === undefined) {
+      state = new CountryState(this.factory, timeMs);
+      if (account.countries.size >= this.config.maxSubKeysPerAccount) {
+        const oldest = account.countries.entries().next();
+        if (!oldest.done) {
+          oldest.value[1].rate.release();
+          account.countries.delete(oldest.value[0]);
+        }
+      }
+      account.countries.set(country, state);
+    }
+    account.lastCountryCode = country;
+    account.lastCountry = state;
+    return state;
   }
 
   #observe(account: AccountState, cluster: ClusterState, event: NormalizedOutbound, minute: number): void {
@@ -412,9 +460,9 @@ export class DetectionEngine implements EngineCore {
     fingerprint?: string,
   ): EffectiveThresholds | null {
     const allow = this.config.allowList;
-    const accountAllow = allow.accounts[account.accountId];
-    const keyAllow = apiKeyId ? allow.apiKeys[apiKeyId] : undefined;
-    const templateAllow = fingerprint ? allow.templates[fingerprint] : undefined;
+    const accountAllow = this.#hasAccountAllow ? allow.accounts[account.accountId] : undefined;
+    const keyAllow = apiKeyId && this.#hasKeyAllow ? allow.apiKeys[apiKeyId] : undefined;
+    const templateAllow = fingerprint && this.#hasTemplateAllow ? allow.templates[fingerprint] : undefined;
     if (accountAllow?.mode === 'exempt' || keyAllow?.mode === 'exempt' || templateAllow?.mode === 'exempt')
       return null;
     if (!this.#hasOverrides && !templateAllow) return this.config;
@@ -481,20 +529,31 @@ export class DetectionEngine implements EngineCore {
     return (login && followUp) || keyMatch ? recent : [];
   }
 
-  emit(request: EmitRequest): boolean {
-    const { account, kind, key, timeMs } = request;
-    const suppressionKey = `${kind}\u0000${key}`;
-    const previous = account.lastEmitted.get(suppressionKey);
-    const rank = SEVERITY_RANK[request.severity];
+  suppressRepeat(
+    account: AccountState,
+    kind: DetectionKind,
+    key: string,
+    timeMs: number,
+    severity: Severity,
+  ): boolean {
+    const previous = account.lastEmitted.get(`${kind}\u0000${key}`);
     if (
       previous !== undefined &&
       timeMs - previous.timeMs < this.config.repeatAfterMs &&
-      rank <= previous.rank
+      SEVERITY_RANK[severity] <= previous.rank
     ) {
       this.#stats.suppressed++;
-      return false;
+      return true;
     }
-    account.lastEmitted.set(suppressionKey, { timeMs, rank });
+    return false;
+  }
+
+  emit(request: EmitRequest): boolean {
+    const { account, kind, key, timeMs } = request;
+    const suppressionKey = `${kind}\u0000${key}`;
+    const rank = SEVERITY_RANK[request.severity];
+    if (this.suppressRepeat(account, kind, key, timeMs, request.severity)) return false;
+    account.mutableLastEmitted().set(suppressionKey, { timeMs, rank });
     const bucketMs = this.factory.layout.fineBucketMs;
     const windowEndMs = (Math.floor(timeMs / bucketMs) + 1) * bucketMs;
     const windowStartMs = windowEndMs - request.windowMs;
@@ -558,34 +617,46 @@ export class DetectionEngine implements EngineCore {
     const keyTtl = this.config.keyIdleTtlMs;
     for (const [accountId, account] of this.#accounts) {
       if (now - account.lastSeenMs > this.config.accountIdleTtlMs) {
+        releaseAccount(account);
         this.#accounts.delete(accountId);
         this.#evidence.delete(accountId);
         this.#stats.evictedAccounts++;
         continue;
       }
       this.#stats.evictedKeys +=
-        evictIdle(account.clusters, now, keyTtl) +
-        evictIdle(account.domains, now, Math.max(keyTtl, 7 * 24 * 3_600_000));
+        (account.clusters.size > 0 ? evictIdle(account.mutableClusters(), now, keyTtl) : 0) +
+        (account.domains.size > 0
+          ? evictIdle(account.mutableDomains(), now, Math.max(keyTtl, 7 * 24 * 3_600_000))
+          : 0);
       for (const [k, state] of account.apiKeys) {
         // Keys and countries keep their habits for a week: that is what makes "new" meaningful.
         if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
+          state.rate.release();
           account.apiKeys.delete(k);
+          if (account.lastApiKey === state) account.lastApiKey = undefined;
           this.#stats.evictedKeys++;
         }
       }
       for (const [k, state] of account.countries) {
         if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
+          state.rate.release();
           account.countries.delete(k);
+          if (account.lastCountry === state) account.lastCountry = undefined;
           this.#stats.evictedKeys++;
         }
       }
-      for (const [k, at] of account.lastEmitted)
-        if (now - at.timeMs > this.config.repeatAfterMs) account.lastEmitted.delete(k);
+      if (account.lastEmitted.size > 0) {
+        const lastEmitted = account.mutableLastEmitted();
+        for (const [k, at] of lastEmitted)
+          if (now - at.timeMs > this.config.repeatAfterMs) lastEmitted.delete(k);
+      }
     }
     for (const [accountId, buffer] of this.#evidence) {
       const account = this.#accounts.get(accountId);
-      if (!account || now - account.lastSeenMs > keyTtl || buffer.size === 0)
+      if (!account || now - account.lastSeenMs > keyTtl || buffer.size === 0) {
         this.#evidence.delete(accountId);
+        if (account) account.evidence = undefined;
+      }
     }
   }
 
@@ -642,10 +713,19 @@ export class DetectionEngine implements EngineCore {
         buffer.events[i] = e ?? undefined;
       });
       engine.#evidence.set(entry.accountId, buffer);
+      const account = engine.#accounts.get(entry.accountId);
+      if (account) account.evidence = buffer;
     }
     for (const [k, v] of snapshot.lastFingerprint) engine.#lastFingerprint.set(k, v);
     return engine;
   }
+}
+
+/** Gives an evicted account's rate trackers back to the slab. */
+function releaseAccount(account: AccountState): void {
+  account.rate.release();
+  for (const apiKey of account.apiKeys.values()) apiKey.rate.release();
+  for (const country of account.countries.values()) country.rate.release();
 }
 
 function evictIdle(map: Map<string, { lastSeenMs: number }>, now: number, ttl: number): number {

@@ -14,6 +14,15 @@ export class EvidenceBuffer {
   size = 0;
   lastUsedMs = 0;
 
+  /** Empties the ring for reuse; indistinguishable from a new buffer, snapshots included. */
+  reset(): this {
+    this.events.fill(undefined);
+    this.next = 0;
+    this.size = 0;
+    this.lastUsedMs = 0;
+    return this;
+  }
+
   push(event: NormalizedOutbound): void {
     this.events[this.next] = event;
     this.next = (this.next + 1) % EVIDENCE_RING;

@@ -182,7 +182,9 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.rate.restore(c['rate']);
     state.lastSeenMs = c['lastSeenMs'];
     state.weight = c['weight'];
-    state.recentNumbers.set(c['recentNumbers'] as number[]);
+    (c['recentNumbers'] as number[]).forEach((n, i) => {
+      if (i < state.recentNumbers.length) state.recentNumbers[i] = n;
+    });
     state.recentCount = c['recentCount'];
     if (c['premium']) {
       state.premium = factory.fine();
@@ -215,7 +217,7 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.optOuts = c['optOuts'];
     state.observationMinute = c['observationMinute'];
     state.pendingObservation = c['pendingObservation'];
-    account.clusters.set(id, state);
+    account.mutableClusters().set(id, state);
   }
   for (const [id, raw] of s.domains) {
     const d = raw as Loose;
@@ -223,7 +225,7 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.lastSeenMs = d['lastSeenMs'];
     state.messages = d['messages'];
     state.rate.restore(d['rate']);
-    account.domains.set(id, state);
+    account.mutableDomains().set(id, state);
   }
   const sc = s.scalars as Loose;
   account.totalWeight = sc['totalWeight'];
@@ -249,8 +251,8 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
   account.statusTotal = restoreRing(rings['statusTotal'], factory.fine);
   account.statusFailed = restoreRing(rings['statusFailed'], factory.fine);
   account.statusFiltered = restoreRing(rings['statusFiltered'], factory.fine);
-  for (const [n, c] of s.loginNetworks) account.loginNetworks.set(n, c);
+  for (const [n, c] of s.loginNetworks) account.mutableLoginNetworks().set(n, c);
   for (const a of s.riskyAudits) account.riskyAudits.push({ ...a });
-  for (const [k, v] of s.lastEmitted) account.lastEmitted.set(k, { ...v });
+  for (const [k, v] of s.lastEmitted) account.mutableLastEmitted().set(k, { ...v });
   return account;
 }

@@ -7,11 +7,12 @@
  */
 import type { ApiKeyInventoryEntry } from '@floodgate/schema';
 import type { AccountState, ApiKeyState, RiskyAudit } from '../engine/account-state.ts';
+import { MAX_REMEMBERED } from '../engine/account-state.ts';
 import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
+import { rememberIn } from '../engine/habit-counts.ts';
 import { MEDIUM } from '../engine/rate-tracker.ts';
 import type { NormalizedAudit, NormalizedOutbound } from '../normalized-event.ts';
 
-const MAX_REMEMBERED = 16;
 const MAX_RISKY_AUDITS = 16;
 const KEY_WARMUP_MS = 60 * 60_000;
 
@@ -19,28 +20,6 @@ export interface ScopeIndex {
   /** Why the message is outside the key's inventory scope; empty when in scope or the key is unknown. */
   violation(event: NormalizedOutbound): readonly string[];
   entry(apiKeyId: string): ApiKeyInventoryEntry | undefined;
-}
-
-function remember(map: Map<string, number>, value: string): void {
-  if (!value) return;
-  const seen = map.get(value);
-  if (seen !== undefined) {
-    map.set(value, seen + 1);
-    return;
-  }
-  if (map.size >= MAX_REMEMBERED) {
-    // Forget the least used, so one-off values do not crowd out the key's real habits.
-    let rarest = '';
-    let rarestCount = Infinity;
-    for (const [k, c] of map) {
-      if (c < rarestCount) {
-        rarest = k;
-        rarestCount = c;
-      }
-    }
-    map.delete(rarest);
-  }
-  map.set(value, 1);
 }
 
 export function checkCredential(
@@ -91,8 +70,8 @@ export function checkCredential(
   }
   // Only normal-looking usage teaches a mature key its habits: a burst from a new network stays new.
   if (!novelNetwork && !novelAgent) {
-    remember(apiKey.networks, event.sourceNetwork);
-    remember(apiKey.userAgents, event.userAgent);
+    apiKey.networks.remember(event.sourceNetwork);
+    apiKey.userAgents.remember(event.userAgent);
   }
   apiKey.hourMask |= 1 << Math.floor((event.timeMs / 3_600_000) % 24);
 
@@ -143,7 +122,7 @@ export function checkCredential(
   if (novelCount >= t.minNovelCount5m) {
     const rate = apiKey.rate;
     const observed = rate.count(MEDIUM);
-    const expected = rate.expected[MEDIUM] as number;
+    const expected = rate.expectedOf(MEDIUM);
     const rising = newKey
       ? observed >= t.minNovelCount5m * 3
       : observed >= Math.max(t.minVolumeRatio * expected, t.minNovelCount5m);
@@ -190,7 +169,7 @@ export function observeAudit(core: EngineCore, account: AccountState, event: Nor
   let risky = false;
   if (event.action === 'login') {
     risky = event.mfaUsed === false && hadLogins && !knownNetwork;
-    if (!risky) remember(account.loginNetworks, event.sourceNetwork);
+    if (!risky) rememberIn(account.mutableLoginNetworks(), event.sourceNetwork, MAX_REMEMBERED);
   } else if (
     event.action === 'mfa_disabled' ||
     event.action === 'api_key_created' ||

@@ -44,6 +44,12 @@ export function checkDestination(
   if (sequential) country.sequentialHits++;
   const premium = country.premium?.sumAt(1, event.timeMs) ?? 0;
 
+  if (
+    !sequential &&
+    premium < t.minPremiumCount5m &&
+    !(country.rareAtStart && count5m >= t.minRareCountryCount5m)
+  )
+    return;
   const reasons: string[] = [];
   if (sequential)
     reasons.push(
@@ -61,7 +67,7 @@ export function checkDestination(
   const strong =
     (sequential && (country.rareAtStart || country.sequentialHits >= 3)) || premium >= t.minPremiumCount5m;
   const severity = strong || (country.rareAtStart && sequential) ? 'critical' : 'warning';
-  const expected = country.rate.expected[MEDIUM] as number;
+  const expected = country.rate.expectedOf(MEDIUM);
   core.emit({
     kind: 'destination_anomaly',
     account,
@@ -106,8 +112,7 @@ export function checkConversion(
   if (total >= t.minConversionFeedback5m) {
     const rate = converted / total;
     if (baseline >= 0 && country.conversionSamples >= 50 && rate < baseline * t.conversionCollapseRatio) {
-      const volumeRising =
-        country.rate.countAt(MEDIUM, event.timeMs) >= 2 * (country.rate.expected[MEDIUM] as number);
+      const volumeRising = country.rate.countAt(MEDIUM, event.timeMs) >= 2 * country.rate.expectedOf(MEDIUM);
       core.emit({
         kind: 'destination_anomaly',
         account,

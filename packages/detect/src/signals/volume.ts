@@ -20,18 +20,20 @@ function floorOf(thresholds: EffectiveThresholds, w: number): number {
   return w === SHORT ? v.minCount1m : w === MEDIUM ? v.minCount5m : v.minCount1h;
 }
 
+/** Which of the event's keys `tracker` counts: the account, its API key or its destination country. */
+export type VolumeLevel = 'account' | 'apiKey' | 'country';
+
 export function checkVolume(
   core: EngineCore,
   account: AccountState,
   tracker: RateTracker,
-  key: string,
-  focus: EvidenceFocus,
+  level: VolumeLevel,
   thresholds: EffectiveThresholds,
-  prior: number,
   event: NormalizedOutbound,
 ): void {
   const v = thresholds.volume;
   // Every threshold is at least its volume floor: most keys never reach one, and skip all maths.
+  // Nothing is allocated until a window crosses its threshold: this runs three times per event.
   if (
     tracker.count(SHORT) < v.minCount1m &&
     tracker.count(MEDIUM) < v.minCount5m &&
@@ -39,13 +41,25 @@ export function checkVolume(
   ) {
     return;
   }
-  tracker.refreshThresholds(event.timeMs, v, prior);
-  const windowsMs = [core.config.windowsMs.short, core.config.windowsMs.medium, core.config.windowsMs.long];
+  tracker.refreshThresholds(event.timeMs, v, core.prior(level));
   for (let w = SHORT; w <= LONG; w++) {
     const observed = tracker.count(w);
-    if (observed < (tracker.threshold[w] as number)) continue;
-    const expected = tracker.expected[w] as number;
-    const score = anomalyScore(observed, expected, tracker.sd[w] as number);
+    if (observed < tracker.thresholdOf(w)) continue;
+    const key =
+      level === 'account'
+        ? 'account'
+        : level === 'apiKey'
+          ? `api_key:${event.apiKeyId}`
+          : `country:${event.country}`;
+    const focus: EvidenceFocus =
+      level === 'account'
+        ? {}
+        : level === 'apiKey'
+          ? { apiKeyId: event.apiKeyId }
+          : { country: event.country };
+    const windowsMs = [core.config.windowsMs.short, core.config.windowsMs.medium, core.config.windowsMs.long];
+    const expected = tracker.expectedOf(w);
+    const score = anomalyScore(observed, expected, tracker.sdOf(w));
     const ratio = observed / Math.max(expected, 1e-9);
     const peak = (tracker.baseline.peakPerMinute * (windowsMs[w] as number)) / 60_000;
     const withinKnownPeak =
@@ -64,6 +78,8 @@ export function checkVolume(
     // unless it is extreme; corroboration (above) is what turns volume into a security event.
     else if (ratio < 4 * (w === SHORT ? thresholds.volume.minRatio1m : thresholds.volume.minRatio))
       severity = 'info';
+    // A repeat would be dropped by emit: skip building its evidence and text (hot keys repeat often).
+    if (core.suppressRepeat(account, 'volume_spike', key, event.timeMs, severity)) return;
     const run = tracker.elevatedRun();
     core.emit({
       kind: 'volume_spike',
@@ -78,7 +94,7 @@ export function checkVolume(
       reason: `${key} sent ${observed} messages in ${WINDOW_NAMES[w]} against ${expected.toFixed(1)} expected (${ratio.toFixed(1)}x)${
         withinKnownPeak ? '; within the account’s historical peak' : ''
       }${novelty ? `; ${novelty}` : ''}`,
-      metrics: { ratio, threshold: tracker.threshold[w] as number, historicalPeak: peak },
+      metrics: { ratio, threshold: tracker.thresholdOf(w), historicalPeak: peak },
       messagesBeforeDetection: Math.max(run.messages, observed),
       anomalyStartMs: run.messages > 0 ? run.startMs : event.timeMs - (windowsMs[w] as number),
       focus,

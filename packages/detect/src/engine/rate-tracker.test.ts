@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RateBaseline } from '../baseline/rate-baseline.ts';
+import { BucketRing } from '../windows/bucket-ring.ts';
+import { LONG, MEDIUM, RateTracker, SHORT, trackerWords, windowLayout } from './rate-tracker.ts';
+import { TrackerSlab } from './tracker-slab.ts';
+
+const layout = windowLayout({ short: 60_000, medium: 5 * 60_000, long: 60 * 60_000 });
+const T0 = Date.UTC(2026, 10, 2);
+
+/** The tracker as it was before slabs: two BucketRings feeding a baseline, the reference to match. */
+class ReferenceTracker {
+  readonly fine = new BucketRing(layout.fineBucketMs, layout.fineLength, [
+    layout.shortBuckets,
+    layout.fineLength,
+  ]);
+  readonly coarse = new BucketRing(60_000, layout.coarseLength, [layout.coarseLength]);
+  readonly baseline = new RateBaseline(360, 24);
+
+  add(timeMs: number, amount: number): boolean {
+    const minute = Math.floor(timeMs / 60_000);
+    if (minute > this.coarse.head) {
+      this.coarse.advance(minute, (m, count, zeros) => this.baseline.observeMinute(m * 60_000, count, zeros));
+    }
+    const inFine = this.fine.add(timeMs, amount);
+    const inCoarse = this.coarse.add(timeMs, amount);
+    return inFine || inCoarse;
+  }
+}
+
+/** Steps of event time: mostly small, some back in time (late events), some long idle gaps. */
+const step = fc.oneof(
+  { weight: 8, arbitrary: fc.integer({ min: 0, max: 20_000 }) },
+  { weight: 2, arbitrary: fc.integer({ min: -400_000, max: 0 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 6 * 3_600_000 }) },
+);
+
+describe('RateTracker', () => {
+  it('counts, learns and snapshots exactly like the BucketRing composition it replaced, slab or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(step, fc.constantFrom(0, 1, 1, 1, 3), fc.boolean()), { maxLength: 400 }),
+        (events) => {
+          const slab = new TrackerSlab(trackerWords(layout, 24));
+          // Two trackers interleaved in one slab, and a released slot reused: neighbours must not leak.
+          const scratch = new RateTracker(layout, 360, 24, slab);
+          const slabbed = new RateTracker(layout, 360, 24, slab);
+          scratch.add(T0 + 123_456, 9);
+          scratch.release();
+          const reused = new RateTracker(layout, 360, 24, slab);
+          const standalone = new RateTracker(layout, 360, 24);
+          const reference = new ReferenceTracker();
+          let timeMs = T0;
+          for (const [delta, amount, toReused] of events) {
+            timeMs += delta;
+            const expected = reference.add(timeMs, amount);
+            expect(slabbed.add(timeMs, amount)).toBe(expected);
+            expect(standalone.add(timeMs, amount)).toBe(expected);
+            if (toReused) reused.add(timeMs + 1_000, 2);
+            expect([slabbed.count(SHORT), slabbed.count(MEDIUM), slabbed.count(LONG)]).toEqual([
+              reference.fine.sum(0),
+              reference.fine.sum(1),
+              reference.coarse.sum(0),
+            ]);
+          }
+          const want = {
+            fine: reference.fine.toJSON(),
+            coarse: reference.coarse.toJSON(),
+            baseline: reference.baseline.toJSON(),
+          };
+          expect(slabbed.toJSON()).toEqual(want);
+          expect(standalone.toJSON()).toEqual(want);
+          const restored = new RateTracker(layout, 360, 24, slab);
+          restored.restore(JSON.parse(JSON.stringify(slabbed.toJSON())));
+          expect(restored.toJSON()).toEqual(want);
+          expect([restored.count(SHORT), restored.count(MEDIUM), restored.count(LONG)]).toEqual([
+            slabbed.count(SHORT),
+            slabbed.count(MEDIUM),
+            slabbed.count(LONG),
+          ]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Fixed-size slots of numeric state carved out of large shared pages, so a key's rate tracker is
+ * one contiguous run of memory (a few cache lines) instead of a graph of small objects and typed
+ * arrays. Each page is one ArrayBuffer seen as Float64 (scalars) and Float32 (bucket counts).
+ * Released slots go on a free list and are reused, so evicting idle keys caps memory at the peak
+ * live set. A slot is zero-filled when handed out; its owner initialises the rest.
+ */
+
+/** Slots per page: large enough that pages are few, small enough that the last one wastes little. */
+const SLOTS_PER_PAGE = 1024;
+
+/** Where one slot lives: `f64[base .. base + stride)` and the same bytes as `f32[2 * base ..)`. */
+export interface SlabSlot {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly base: number;
+  /** Page index × SLOTS_PER_PAGE + slot index; -1 for a standalone slot. */
+  readonly id: number;
+}
+
+export class TrackerSlab {
+  /** Slot size in 8-byte words. */
+  readonly stride: number;
+  readonly #pages: Array<{ f64: Float64Array; f32: Float32Array }> = [];
+  /** Free slots as (page index × SLOTS_PER_PAGE + slot index); reused last-freed first. */
+  readonly #free: number[] = [];
+  /** 1 for each slot handed out: a double release would hand one slot to two trackers. */
+  #inUse = new Uint8Array(0);
+  #live = 0;
+
+  constructor(stride: number) {
+    if (!Number.isInteger(stride) || stride < 1)
+      throw new RangeError(`slot stride must be ≥ 1, got ${stride}`);
+    this.stride = stride;
+  }
+
+  /** Slots handed out and not yet released. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** Bytes of page memory reserved (live and free slots). */
+  get reservedBytes(): number {
+    return this.#pages.length * SLOTS_PER_PAGE * this.stride * 8;
+  }
+
+  allocate(): SlabSlot {
+    if (this.#free.length === 0) this.#addPage();
+    const id = this.#free.pop() as number;
+    const page = this.#pages[Math.floor(id / SLOTS_PER_PAGE)] as { f64: Float64Array; f32: Float32Array };
+    const base = (id % SLOTS_PER_PAGE) * this.stride;
+    page.f64.fill(0, base, base + this.stride);
+    this.#inUse[id] = 1;
+    this.#live++;
+    return { f64: page.f64, f32: page.f32, base, id };
+  }
+
+  /** Returns a slot; the caller must not touch it afterwards. */
+  release(f64: Float64Array, id: number): void {
+    if (this.#pages[Math.floor(id / SLOTS_PER_PAGE)]?.f64 !== f64)
+      throw new RangeError('slot does not belong to this slab');
+    if (this.#inUse[id] !== 1) throw new RangeError(`slot ${id} released twice`);
+    this.#inUse[id] = 0;
+    this.#free.push(id);
+    this.#live--;
+  }
+
+  #addPage(): void {
+    const buffer = new ArrayBuffer(SLOTS_PER_PAGE * this.stride * 8);
+    const pageIndex = this.#pages.length;
+    const inUse = new Uint8Array((pageIndex + 1) * SLOTS_PER_PAGE);
+    inUse.set(this.#inUse);
+    this.#inUse = inUse;
+    this.#pages.push({ f64: new Float64Array(buffer), f32: new Float32Array(buffer) });
+    // Push in reverse so slots are handed out in address order.
+    for (let s = SLOTS_PER_PAGE - 1; s >= 0; s--) this.#free.push(pageIndex * SLOTS_PER_PAGE + s);
+  }
+}
+
+/** A standalone slot (own buffer), for trackers and baselines used outside an engine. */
+export function ownSlot(stride: number): SlabSlot {
+  const buffer = new ArrayBuffer(stride * 8);
+  return { f64: new Float64Array(buffer), f32: new Float32Array(buffer), base: 0, id: -1 };
+}
