@@ -1,7 +1,7 @@
 import { loadCookbook, runCookbookQuery, securityReport } from '@floodgate/clickhouse';
 import { type Detection, DetectionEngine, normalizeEvent } from '@floodgate/detect';
 import { detectionRow } from '@floodgate/detector';
-import { rawRowOf } from '@floodgate/ingest';
+import { apiKeyRow, rawRowOf } from '@floodgate/ingest';
 import { simulate } from '@floodgate/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
@@ -56,15 +56,7 @@ describe('analyst cookbook (infra/clickhouse/queries) on seeded data', () => {
     await target.client.insert({
       table: 'api_keys',
       values: [
-        ...simulation.inventory.map((e) => ({
-          key_id: e.keyId,
-          account_id: e.accountId,
-          owner: e.owner,
-          third_party: e.thirdParty ?? '',
-          allowed_networks: e.allowedNetworks,
-          allowed_countries: e.allowedCountries,
-          created_at: toParam(e.createdAt),
-        })),
+        ...simulation.inventory.map(apiKeyRow),
         key('key_sec_roaming'),
         key('key_sec_onenet'),
         key('key_sec_never'),

@@ -1,11 +1,11 @@
-import { DetectionEngine, type NormalizedEvent, normalizeEvent } from '@floodgate/detect';
+import { type NormalizedEvent, normalizeEvent } from '@floodgate/detect';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
 import { createKafka, ensureTopics } from '@floodgate/kafka';
 import { createLogger } from '@floodgate/observability';
 import { simulate } from '@floodgate/simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
-import { eventually, topicNames } from './setup/pipeline.ts';
+import { eventually, referenceDetections, topicNames } from './setup/pipeline.ts';
 
 const HOUR = 3_600_000;
 
@@ -61,34 +61,7 @@ describe('detector: killed mid-stream and restarted', () => {
     await producer.disconnect();
 
     // The uninterrupted reference: one engine per partition over the records in offset order.
-    const byPartition = new Map<number, NormalizedEvent[]>();
-    const reader = kafka.consumer({ groupId: `${prefix}-reader` });
-    await reader.connect();
-    await reader.subscribe({ topic: topics.normalized, fromBeginning: true });
-    let read = 0;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${read} of ${normalized.length}`)), 60_000);
-      reader
-        .run({
-          eachBatch: async ({ batch }) => {
-            const list = byPartition.get(batch.partition) ?? [];
-            for (const m of batch.messages) list.push(JSON.parse(String(m.value)) as NormalizedEvent);
-            byPartition.set(batch.partition, list);
-            read += batch.messages.length;
-            if (read >= normalized.length) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-    await reader.disconnect();
-    const expectedIds = new Set<string>();
-    for (const events of byPartition.values()) {
-      const engine = new DetectionEngine();
-      for (const event of events) for (const d of engine.process(event)) expectedIds.add(d.id);
-    }
+    const { ids: expectedIds } = await referenceDetections(kafka, topics.normalized, normalized.length);
     expect(expectedIds.size, 'the pumping scenario should produce detections').toBeGreaterThan(0);
 
     const logger = createLogger({ service: 'test', level: 'warn' });

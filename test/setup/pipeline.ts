@@ -2,7 +2,14 @@
  * Runs ingest and detector in this process against the real broker and a test ClickHouse, with
  * topic names unique to the test so files never see each other's records.
  */
-import { type DetectorHandle, detectorConfigSchema, startDetector } from '@floodgate/detector';
+import { topicMessagesOf } from '@floodgate/cli';
+import { DetectionEngine, type NormalizedEvent } from '@floodgate/detect';
+import {
+  type DetectorHandle,
+  detectorConfigSchema,
+  isReplayedCopy,
+  startDetector,
+} from '@floodgate/detector';
 import { type IngestHandle, ingestConfigSchema, startIngest } from '@floodgate/ingest';
 import { createKafka, type Kafka } from '@floodgate/kafka';
 import { createLogger } from '@floodgate/observability';
@@ -30,21 +37,6 @@ export function topicNames(prefix: string) {
     detections: `${prefix}.detections`,
     observations: `${prefix}.fingerprints.observations`,
   };
-}
-
-export function topicOf(topics: ReturnType<typeof topicNames>, event: FloodgateEvent): string {
-  switch (event.type) {
-    case 'message.outbound':
-      return topics.outbound;
-    case 'message.inbound':
-      return topics.inbound;
-    case 'message.status':
-      return topics.status;
-    case 'message.feedback':
-      return topics.feedback;
-    case 'account.audit':
-      return topics.audit;
-  }
 }
 
 export async function startTestPipeline(
@@ -95,21 +87,9 @@ export async function startTestPipeline(
     async produce(events) {
       const counts: Record<string, number> = {};
       for (let start = 0; start < events.length; start += 2_000) {
-        const byTopic = new Map<string, { key: string; value: string }[]>();
-        for (const event of events.slice(start, start + 2_000)) {
-          const topic = topicOf(topics, event);
-          counts[event.type] = (counts[event.type] ?? 0) + 1;
-          let messages = byTopic.get(topic);
-          if (!messages) {
-            messages = [];
-            byTopic.set(topic, messages);
-          }
-          messages.push({ key: event.accountId, value: JSON.stringify(event) });
-        }
-        await producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        const chunk = events.slice(start, start + 2_000);
+        for (const event of chunk) counts[event.type] = (counts[event.type] ?? 0) + 1;
+        await producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(topics, chunk) });
       }
       return counts;
     },
@@ -141,4 +121,63 @@ export async function eventually<T>(
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
   );
+}
+
+/**
+ * What an uninterrupted detector would have found: reads every record of `topic` (`expected` of
+ * them), skips the copies ingest re-forwarded after a crash exactly as the detector does, and runs
+ * one engine per partition in offset order. Returns the detection ids and how many copies it skipped.
+ */
+export async function referenceDetections(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+): Promise<{ ids: Set<string>; copies: number; described: Map<string, string> }> {
+  const byPartition = new Map<number, { events: NormalizedEvent[]; sources: Map<string, bigint> }>();
+  let copies = 0;
+  let read = 0;
+  const reader = kafka.consumer({ groupId: `${topic}-reference-${Date.now()}` });
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`read ${read} of ${expected} records of ${topic}`)),
+      60_000,
+    );
+    reader
+      .run({
+        eachBatch: async ({ batch }) => {
+          let partition = byPartition.get(batch.partition);
+          if (!partition) {
+            partition = { events: [], sources: new Map() };
+            byPartition.set(batch.partition, partition);
+          }
+          for (const m of batch.messages) {
+            if (isReplayedCopy(partition.sources, m.headers?.['floodgate.source'])) copies++;
+            else partition.events.push(JSON.parse(String(m.value)) as NormalizedEvent);
+          }
+          read += batch.messages.length;
+          if (read >= expected) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await reader.disconnect();
+  const ids = new Set<string>();
+  const described = new Map<string, string>();
+  for (const [partition, { events }] of byPartition) {
+    const engine = new DetectionEngine();
+    for (const event of events)
+      for (const d of engine.process(event)) {
+        ids.add(d.id);
+        described.set(
+          d.id,
+          `p${partition} ${d.kind} ${d.key} ${d.accountId} @${new Date(d.detectedAtMs).toISOString()}`,
+        );
+      }
+  }
+  return { ids, copies, described };
 }
