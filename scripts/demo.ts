@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alerterConfigSchema, loadRules, verifySignature } from '@floodgate/alerter';
 import { startAllInOne } from '@floodgate/all-in-one';
-import { formatTable, prepareAligned, simulatePlan, streamSimulation, topicOf } from '@floodgate/cli';
+import { formatTable, prepareAligned, simulatePlan, streamSimulation, topicMessagesOf } from '@floodgate/cli';
 import { loadCookbook, runCookbookQuery, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { detectorConfigSchema } from '@floodgate/detector';
 import { ingestConfigSchema } from '@floodgate/ingest';
@@ -235,17 +235,7 @@ rules:
     await streamSimulation(
       simulation,
       async (events) => {
-        const byTopic = new Map<string, { key: string; value: string }[]>();
-        for (const event of events) {
-          const topic = topicOf(topics, event);
-          const list = byTopic.get(topic) ?? [];
-          list.push({ key: event.accountId, value: JSON.stringify(event) });
-          byTopic.set(topic, list);
-        }
-        await producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        await producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(topics, events) });
         sent += events.length;
       },
       { rate: 50_000, realTime: true, onProgress: (_n, perSecond) => (rate = perSecond) },

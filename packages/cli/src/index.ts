@@ -1,6 +1,12 @@
 export { mainHelp, runCli } from './cli.ts';
 export { commands } from './commands/index.ts';
-export { prepareAligned, simulatePlan, streamSimulation, topicOf } from './commands/simulate.ts';
+export {
+  prepareAligned,
+  simulatePlan,
+  streamSimulation,
+  topicMessagesOf,
+  topicOf,
+} from './commands/simulate.ts';
 export {
   CONFIG_REFERENCE_END,
   CONFIG_REFERENCE_START,

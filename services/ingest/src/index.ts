@@ -6,5 +6,5 @@ export {
   loadIngestConfig,
 } from './config.ts';
 export { type IngestDependencies, type IngestHandle, loadInventory, startIngest } from './ingest.ts';
-export { type BodyStorage, type RawRow, rawRowOf } from './raw-rows.ts';
+export { apiKeyRow, type BodyStorage, type RawRow, rawRowOf } from './raw-rows.ts';
 export { ingestService } from './service.ts';

@@ -27,7 +27,7 @@ import {
 } from '@floodgate/observability';
 import { type ApiKeyInventoryEntry, apiKeyInventorySchema, parseEventBytes } from '@floodgate/schema';
 import type { IngestConfig } from './config.ts';
-import { type RawRow, rawRowOf } from './raw-rows.ts';
+import { apiKeyRow, type RawRow, rawRowOf } from './raw-rows.ts';
 
 /** Header of each forwarded record naming its source record: `topic/partition@offset`. */
 export const SOURCE_HEADER = 'floodgate.source';
@@ -125,15 +125,7 @@ export async function startIngest(
   const storeInventory = (entries: ApiKeyInventoryEntry[]) =>
     clickhouse.client.insert({
       table: 'api_keys',
-      values: entries.map((e) => ({
-        key_id: e.keyId,
-        account_id: e.accountId,
-        owner: e.owner,
-        third_party: e.thirdParty ?? '',
-        allowed_networks: e.allowedNetworks,
-        allowed_countries: e.allowedCountries,
-        created_at: e.createdAt,
-      })),
+      values: entries.map(apiKeyRow),
       format: 'JSONEachRow',
     });
   if (config.inventoryFile) {

@@ -3,7 +3,7 @@
  * HMACs beside country, prefix and number type; bodies none/masked/full. Pure: no I/O.
  */
 import type { NormalizedEvent } from '@floodgate/detect';
-import type { FloodgateEvent } from '@floodgate/schema';
+import type { ApiKeyInventoryEntry, FloodgateEvent } from '@floodgate/schema';
 
 export type BodyStorage = 'none' | 'masked' | 'full';
 
@@ -127,4 +127,17 @@ export function rawRowOf(
         },
       };
   }
+}
+
+/** An API key inventory entry as an `api_keys` row (ReplacingMergeTree by account and key). */
+export function apiKeyRow(entry: ApiKeyInventoryEntry): Record<string, unknown> {
+  return {
+    key_id: entry.keyId,
+    account_id: entry.accountId,
+    owner: entry.owner,
+    third_party: entry.thirdParty ?? '',
+    allowed_networks: entry.allowedNetworks,
+    allowed_countries: entry.allowedCountries,
+    created_at: entry.createdAt,
+  };
 }

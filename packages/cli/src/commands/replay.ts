@@ -12,7 +12,7 @@ import {
   sampleErrorCodeCategories,
 } from '@floodgate/detect';
 import { detectionRow } from '@floodgate/detector';
-import { rawRowOf } from '@floodgate/ingest';
+import { apiKeyRow, rawRowOf } from '@floodgate/ingest';
 import { apiKeyInventorySchema, parseEvent } from '@floodgate/schema';
 import { openClickhouse } from '../connection.ts';
 import { type Command, formatTable, parse, UsageError } from '../usage.ts';
@@ -97,15 +97,7 @@ or 1 when no line was valid.`,
     if (opened && inventory.length > 0)
       await opened.clickhouse.client.insert({
         table: 'api_keys',
-        values: inventory.map((e) => ({
-          key_id: e.keyId,
-          account_id: e.accountId,
-          owner: e.owner,
-          third_party: e.thirdParty ?? '',
-          allowed_networks: e.allowedNetworks,
-          allowed_countries: e.allowedCountries,
-          created_at: e.createdAt,
-        })),
+        values: inventory.map(apiKeyRow),
         format: 'JSONEachRow',
       });
     const pending = new Map<string, Record<string, unknown>[]>();

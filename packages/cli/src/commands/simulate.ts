@@ -54,7 +54,13 @@ export function prepareAligned(options: SimulationOptions): PreparedSimulation {
   return prepareSimulation({ ...options, scenarios });
 }
 
-export function topicOf(topics: z.infer<typeof topicsSchema>, event: FloodgateEvent): string {
+type TopicNames = Pick<
+  z.infer<typeof topicsSchema>,
+  'outbound' | 'inbound' | 'status' | 'feedback' | 'audit'
+>;
+
+/** The producer topic of an event, by its type. */
+export function topicOf(topics: TopicNames, event: FloodgateEvent): string {
   switch (event.type) {
     case 'message.outbound':
       return topics.outbound;
@@ -67,6 +73,24 @@ export function topicOf(topics: z.infer<typeof topicsSchema>, event: FloodgateEv
     case 'account.audit':
       return topics.audit;
   }
+}
+
+/** Events as kafkajs `sendBatch` topic messages: each on its type's topic, keyed by account. */
+export function topicMessagesOf(
+  topics: TopicNames,
+  events: readonly FloodgateEvent[],
+): { topic: string; messages: { key: string; value: string }[] }[] {
+  const byTopic = new Map<string, { key: string; value: string }[]>();
+  for (const event of events) {
+    const topic = topicOf(topics, event);
+    let list = byTopic.get(topic);
+    if (!list) {
+      list = [];
+      byTopic.set(topic, list);
+    }
+    list.push({ key: event.accountId, value: JSON.stringify(event) });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -213,17 +237,7 @@ end, or written to --labels.
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       send = async (events) => {
-        const byTopic = new Map<string, { key: string; value: string }[]>();
-        for (const event of events) {
-          const topic = topicOf(topics, event);
-          const list = byTopic.get(topic) ?? [];
-          list.push({ key: event.accountId, value: JSON.stringify(event) });
-          byTopic.set(topic, list);
-        }
-        await producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        await producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(topics, events) });
       };
       close = () => producer.disconnect();
     } else {
