@@ -2,5 +2,12 @@ export * from './events.ts';
 export { exampleApiKeyInventory, exampleEvents } from './examples.ts';
 export { jsonSchemas } from './json-schemas.ts';
 export { limits } from './limits.ts';
-export { type ParseProblem, type ParseResult, parseEvent, parseEventBytes, problemsOf } from './parse.ts';
+export {
+  describeProblems,
+  type ParseProblem,
+  type ParseResult,
+  parseEvent,
+  parseEventBytes,
+  problemsOf,
+} from './parse.ts';
 export { type Destination, destinationOf, type NumberType } from './phone.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { apiKeyInventorySchema } from './events.ts';
 import { exampleApiKeyInventory, exampleEvents } from './examples.ts';
 import { limits } from './limits.ts';
-import { parseEvent, parseEventBytes } from './parse.ts';
+import { describeProblems, parseEvent, parseEventBytes } from './parse.ts';
 
 const outbound = exampleEvents['message.outbound'];
 
@@ -127,5 +127,16 @@ describe('apiKeyInventorySchema', () => {
       '0.allowedCountries.0',
       '0.allowedNetworks.0',
     ]);
+  });
+});
+
+describe('describeProblems', () => {
+  it('turns a zod error into one "path: message" line per problem, and anything else into its message', () => {
+    const result = apiKeyInventorySchema.safeParse([{ keyId: 1 }]);
+    expect(result.success).toBe(false);
+    const lines = describeProblems(result.error);
+    expect(lines[0]).toMatch(/^0\.keyId: /);
+    expect(lines.length).toBeGreaterThan(1);
+    expect(describeProblems(new Error('no such file'))).toEqual(['no such file']);
   });
 });

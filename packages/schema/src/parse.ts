@@ -28,6 +28,17 @@ export function problemsOf(error: z.ZodError): ParseProblem[] {
   }));
 }
 
+/**
+ * Why a file or value was rejected, one `path: message` line per problem, for a log line a person
+ * can act on (a ZodError's own message is a JSON dump with a stack).
+ */
+export function describeProblems(error: unknown): string[] {
+  const issues = (error as { issues?: unknown } | null)?.issues;
+  if (Array.isArray(issues))
+    return problemsOf(error as z.ZodError).map((p) => `${p.path || '(root)'}: ${p.message}`);
+  return [error instanceof Error ? error.message : String(error)];
+}
+
 /** Validates an already-decoded value (for example one line of a replay file). */
 export function parseEvent(input: unknown): ParseResult<FloodgateEvent> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {

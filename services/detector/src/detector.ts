@@ -27,7 +27,7 @@ import {
   type Logger,
   type Registry,
 } from '@floodgate/observability';
-import { type ApiKeyInventoryEntry, apiKeyInventorySchema } from '@floodgate/schema';
+import { type ApiKeyInventoryEntry, apiKeyInventorySchema, describeProblems } from '@floodgate/schema';
 import { startCheckpointedStage } from './checkpointed-stage.ts';
 import type { DetectorConfig } from './config.ts';
 import { detectionRow } from './detection-rows.ts';
@@ -199,7 +199,7 @@ export async function startDetector(
       } catch (error) {
         inventoryReloads.inc({ outcome: 'rejected' });
         logger.error(
-          { path: inventoryFile, err: error },
+          { path: inventoryFile, problems: describeProblems(error) },
           'API key inventory invalid; keeping the previous one',
         );
       }

@@ -25,7 +25,12 @@ import {
   type Logger,
   type Registry,
 } from '@floodgate/observability';
-import { type ApiKeyInventoryEntry, apiKeyInventorySchema, parseEventBytes } from '@floodgate/schema';
+import {
+  type ApiKeyInventoryEntry,
+  apiKeyInventorySchema,
+  describeProblems,
+  parseEventBytes,
+} from '@floodgate/schema';
 import type { IngestConfig } from './config.ts';
 import { apiKeyRow, type RawRow, rawRowOf } from './raw-rows.ts';
 
@@ -136,7 +141,10 @@ export async function startIngest(
       try {
         entries = loadInventory(path);
       } catch (error) {
-        logger.error({ path, err: error }, 'API key inventory invalid; keeping the previous one');
+        logger.error(
+          { path, problems: describeProblems(error) },
+          'API key inventory invalid; keeping the previous one',
+        );
         return;
       }
       storeInventory(entries).then(
