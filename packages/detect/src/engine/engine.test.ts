@@ -88,6 +88,27 @@ describe('destination_anomaly', () => {
     expect(hit?.evidence.topCountries[0]).toMatchObject({ value: 'TJ', isNew: true });
   });
 
+  it('explains a burst to a rare country by the share it had before the burst, not after', () => {
+    const engine = new DetectionEngine();
+    run(engine, history);
+    const burst = Array.from({ length: 200 }, (_, i) =>
+      outbound({
+        timeMs: attackStart + i * 20,
+        country: 'TJ',
+        prefix: '+992935',
+        recipientNumeric: 992935000100 + i * 100_003,
+        recipientKey: `r${i}`,
+      }),
+    );
+    const reasons = run(engine, burst)
+      .filter((d) => d.kind === 'destination_anomaly')
+      .map((d) => d.evidence.reason);
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons.join(' | ')).toMatch(
+      /to TJ, a country below [0-9.]+% of the account's traffic before this burst/,
+    );
+  });
+
   it('stays quiet for a few messages to a new country (a traveller)', () => {
     const engine = new DetectionEngine();
     run(engine, history);

@@ -58,7 +58,9 @@ export function checkDestination(
   if (premium >= t.minPremiumCount5m) reasons.push(`${premium} premium-rate recipients in 5m`);
   if (country.rareAtStart && count5m >= t.minRareCountryCount5m) {
     reasons.push(
-      `${count5m} messages in 5m to ${event.country}, a country with ${(shareBefore * 100).toFixed(2)}% of the account's traffic`,
+      // The share as of now includes this burst; what made the country rare is its share when the
+      // burst began, below the threshold.
+      `${count5m} messages in 5m to ${event.country}, a country below ${(t.rareCountryShare * 100).toFixed(1)}% of the account's traffic before this burst`,
     );
   }
   if (reasons.length === 0) return;
