@@ -18,6 +18,7 @@ import { alerterConfigSchema, loadRules, verifySignature } from '@floodgate/aler
 import { startAllInOne } from '@floodgate/all-in-one';
 import { formatTable, prepareAligned, simulatePlan, streamSimulation, topicMessagesOf } from '@floodgate/cli';
 import { loadCookbook, runCookbookQuery, runReadOnlyQuery } from '@floodgate/clickhouse';
+import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema } from '@floodgate/detector';
 import { ingestConfigSchema } from '@floodgate/ingest';
 import { createKafka, ensureTopics, type LocalBroker, startLocalBroker } from '@floodgate/kafka';
@@ -128,17 +129,7 @@ rules:
 
     // 5. Ingest + detector + alerter in this process (the embedded engine needs one process).
     const prefix = `demo${Date.now()}`;
-    const topics = {
-      outbound: `${prefix}.messages.outbound`,
-      inbound: `${prefix}.messages.inbound`,
-      status: `${prefix}.messages.status`,
-      feedback: `${prefix}.messages.feedback`,
-      audit: `${prefix}.accounts.audit`,
-      deadLetter: `${prefix}.messages.dlq`,
-      normalized: `${prefix}.traffic.normalized`,
-      detections: `${prefix}.detections`,
-      observations: `${prefix}.fingerprints.observations`,
-    };
+    const topics = prefixedTopics(prefix);
     const common = {
       kafka: { brokers: [brokers], clientId: prefix },
       clickhouse,

@@ -1,10 +1,3 @@
-/**
- * `floodgate incidents …` and `floodgate silence …`, run as the built binary against a temp
- * embedded-engine data directory: directly on the engine when no service runs, and through the
- * authenticated admin endpoint of a running all-in-one (with its alerter, the real broker and a
- * PagerDuty receiver on loopback) when one holds the engine.
- */
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,16 +12,13 @@ import { createKafka, ensureTopics } from '@floodgate/kafka';
 import { type AdminServer, createLogger, createRegistry, startAdminServer } from '@floodgate/observability';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually, makeDetection, startReceiver, type TestReceiver } from './alerter-harness.ts';
+import { buildCli, type CliRun, runCli } from './setup/cli.ts';
 import { topicNames } from './setup/pipeline.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'packages/cli/dist/main.js');
+const _BIN = join(ROOT, 'packages/cli/dist/main.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 interface PagerDutyEvent {
   event_action: string;
@@ -54,19 +44,7 @@ describe('floodgate incidents and silence (built binary)', () => {
   let running: { handle: AllInOneHandle; admin: AdminServer; reader: Clickhouse } | undefined;
 
   const floodgate = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: ROOT,
-        env: { ...process.env, ...env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    runCli(args, { ...env, ...extraEnv });
   const ok = async (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> => {
     const run = await floodgate(args, extraEnv);
     expect(run.code, `floodgate ${args.join(' ')} failed:\n${run.stderr}`).toBe(0);
@@ -156,10 +134,7 @@ rules:
 
   beforeAll(async () => {
     // The binary under test is the compiled one; build it (incremental: fast when up to date).
-    execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
+    buildCli();
     receiver = await startReceiver();
     const admin = createKafka({
       brokers: [inject('kafkaBrokers')],

@@ -1,8 +1,3 @@
-/**
- * The built `floodgate` binary (packages/cli/dist/main.js), run as a person would: exit codes,
- * messages, and each command against the real broker and the embedded ClickHouse engine.
- */
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,32 +8,14 @@ import { ingestConfigSchema } from '@floodgate/ingest';
 import { createKafka } from '@floodgate/kafka';
 import { createLogger, createRegistry, startAdminServer } from '@floodgate/observability';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildCli, type CliRun, runCli } from './setup/cli.ts';
 import { topicNames } from './setup/pipeline.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'packages/cli/dist/main.js');
+const _BIN = join(ROOT, 'packages/cli/dist/main.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function floodgate(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+function floodgate(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliRun> {
+  return runCli(args, env, input);
 }
 
 describe('the floodgate CLI (built binary)', () => {
@@ -48,8 +25,7 @@ describe('the floodgate CLI (built binary)', () => {
 
   beforeAll(() => {
     // The binary under test is the compiled one; build it (incremental: fast when up to date).
-    const tsc = join(ROOT, 'node_modules/.bin/tsc');
-    execFileSync(tsc, ['-b', 'packages/cli'], { cwd: ROOT, stdio: 'inherit' });
+    buildCli();
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

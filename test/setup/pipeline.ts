@@ -3,6 +3,7 @@
  * topic names unique to the test so files never see each other's records.
  */
 import { topicMessagesOf } from '@floodgate/cli';
+import { prefixedTopics } from '@floodgate/config';
 import { DetectionEngine, type NormalizedEvent } from '@floodgate/detect';
 import {
   type DetectorHandle,
@@ -26,17 +27,7 @@ export interface TestPipeline {
 }
 
 export function topicNames(prefix: string) {
-  return {
-    outbound: `${prefix}.messages.outbound`,
-    inbound: `${prefix}.messages.inbound`,
-    status: `${prefix}.messages.status`,
-    feedback: `${prefix}.messages.feedback`,
-    audit: `${prefix}.accounts.audit`,
-    deadLetter: `${prefix}.messages.dlq`,
-    normalized: `${prefix}.traffic.normalized`,
-    detections: `${prefix}.detections`,
-    observations: `${prefix}.fingerprints.observations`,
-  };
+  return prefixedTopics(prefix);
 }
 
 export async function startTestPipeline(

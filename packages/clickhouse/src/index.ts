@@ -25,6 +25,8 @@ export {
   defaultMinNetworks,
   type SecurityReportOptions,
   type SecurityReportSection,
+  type SecurityReportStep,
   securityReport,
+  securityReportPlan,
   securityReportSections,
 } from './security-report.ts';

@@ -44,36 +44,50 @@ export function dateTimeParam(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }
 
-export async function securityReport(
-  clickhouse: ClickHouseClient | { client: ClickHouseClient },
-  options: SecurityReportOptions,
-): Promise<SecurityReportSection[]> {
+export interface SecurityReportStep {
+  section: string;
+  title: string;
+  query: CookbookQuery;
+  params: Record<string, unknown>;
+}
+
+/**
+ * Which query each section runs and with which parameters (each file declares the ones it takes).
+ * `securityReport` runs them on a client; the CLI runs them wherever ClickHouse is reachable.
+ */
+export function securityReportPlan(options: SecurityReportOptions): SecurityReportStep[] {
   const { sinceDays } = options;
   if (!Number.isFinite(sinceDays) || sinceDays <= 0)
     throw new RangeError(`sinceDays must be a positive number of days, got ${sinceDays}`);
   const minNetworks = options.minNetworks ?? defaultMinNetworks;
   if (!Number.isInteger(minNetworks) || minNetworks < 1)
     throw new RangeError(`minNetworks must be a positive integer, got ${minNetworks}`);
-  const client = 'query' in clickhouse ? clickhouse : clickhouse.client;
   const since = dateTimeParam((options.nowMs ?? Date.now()) - sinceDays * DAY_MS);
   const cookbook = new Map<string, CookbookQuery>(
     loadCookbook(options.queriesDir ?? defaultQueriesDir).map((q) => [q.name, q]),
   );
-  const sections: SecurityReportSection[] = [];
-  for (const { query: name, title } of securityReportSections) {
+  const candidates: Record<string, unknown> = { since, min_networks: minNetworks };
+  return securityReportSections.map(({ query: name, title }) => {
     const query = cookbook.get(name);
     if (!query)
       throw new ClickhouseAdapterError(
         'CLICKHOUSE_QUERY_NOT_FOUND',
         `security report: no ${name}.sql in ${options.queriesDir ?? defaultQueriesDir}`,
       );
-    const candidates: Record<string, unknown> = { since, min_networks: minNetworks };
-    // Each file declares the parameters it takes; pass exactly those.
     const params = Object.fromEntries(
       query.parameters.filter((p) => p.name in candidates).map((p) => [p.name, candidates[p.name]]),
     );
-    const rows = await runCookbookQuery(client, query, params);
-    sections.push({ section: name.replace(/^security_/, ''), title, rows });
-  }
+    return { section: name.replace(/^security_/, ''), title, query, params };
+  });
+}
+
+export async function securityReport(
+  clickhouse: ClickHouseClient | { client: ClickHouseClient },
+  options: SecurityReportOptions,
+): Promise<SecurityReportSection[]> {
+  const client = 'query' in clickhouse ? clickhouse : clickhouse.client;
+  const sections: SecurityReportSection[] = [];
+  for (const { section, title, query, params } of securityReportPlan(options))
+    sections.push({ section, title, rows: await runCookbookQuery(client, query, params) });
   return sections;
 }

@@ -11,5 +11,12 @@ export {
 export { ConfigError, type ConfigProblem } from './errors.ts';
 export { booleanFromEnv, hostPort, intFromEnv, listFromEnv } from './fields.ts';
 export { type EnvMap, type LoadOptions, loadConfig, redactConfig } from './load.ts';
-export { type RetryConfig, retrySchema, type TopicsConfig, topicsEnv, topicsSchema } from './pipeline.ts';
+export {
+  prefixedTopics,
+  type RetryConfig,
+  retrySchema,
+  type TopicsConfig,
+  topicsEnv,
+  topicsSchema,
+} from './pipeline.ts';
 export { configReference, type ReferenceSection, undocumentedVariables } from './reference.ts';

@@ -60,3 +60,11 @@ export const retrySchema = z
 
 export type TopicsConfig = z.infer<typeof topicsSchema>;
 export type RetryConfig = z.infer<typeof retrySchema>;
+
+/** Every topic with `<prefix>.` in front of its default name (tests and demos that share a broker). */
+export function prefixedTopics(prefix: string): TopicsConfig {
+  const defaults = topicsSchema.parse({});
+  return Object.fromEntries(
+    Object.entries(defaults).map(([key, name]) => [key, `${prefix}.${name}`]),
+  ) as TopicsConfig;
+}

@@ -1,9 +1,4 @@
-import {
-  dateTimeParam,
-  defaultQueriesDir,
-  loadCookbook,
-  securityReportSections,
-} from '@floodgate/clickhouse';
+import { securityReportPlan } from '@floodgate/clickhouse';
 import { openReader } from '../connection.ts';
 import { type Command, formatTable, parse, parseDurationMs, UsageError } from '../usage.ts';
 
@@ -39,38 +34,22 @@ is a cookbook query (infra/clickhouse/queries/security_*.sql) run read-only.`,
       throw new UsageError(
         `report: --min-networks must be a positive integer, got "${String(values['min-networks'])}"`,
       );
-    const candidates: Record<string, unknown> = {
-      since: dateTimeParam(Date.now() - sinceMs),
-      min_networks: minNetworks,
-    };
-    const cookbook = new Map(loadCookbook(defaultQueriesDir).map((q) => [q.name, q]));
+    const plan = securityReportPlan({ sinceDays: sinceMs / 86_400_000, minNetworks });
+    const since = plan[0]?.params['since'];
     const reader = await openReader();
     const sections: { section: string; title: string; rows: Record<string, unknown>[]; columns: string[] }[] =
       [];
     try {
-      for (const { query: name, title } of securityReportSections) {
-        const query = cookbook.get(name);
-        if (!query) throw new Error(`no ${name}.sql in ${defaultQueriesDir}`);
-        const params = Object.fromEntries(
-          query.parameters.filter((p) => p.name in candidates).map((p) => [p.name, candidates[p.name]]),
-        );
-        const result = await reader.run(query.sql, params);
-        sections.push({ section: name.replace(/^security_/, ''), title, ...result });
-      }
+      for (const { section, title, query, params } of plan)
+        sections.push({ section, title, ...(await reader.run(query.sql, params)) });
     } finally {
       await reader.close();
     }
     if (format === 'json') {
-      console.log(
-        JSON.stringify(
-          { since: candidates['since'], sections: sections.map(({ columns: _c, ...s }) => s) },
-          null,
-          2,
-        ),
-      );
+      console.log(JSON.stringify({ since, sections: sections.map(({ columns: _c, ...s }) => s) }, null, 2));
       return 0;
     }
-    console.log(`Floodgate security report — since ${String(candidates['since'])} UTC (${reader.via})`);
+    console.log(`Floodgate security report — since ${String(since)} UTC (${reader.via})`);
     for (const s of sections) {
       console.log(`\n## ${s.title} (${s.rows.length})`);
       console.log(s.rows.length > 0 ? formatTable(s.columns, s.rows, 50) : '(none)');
