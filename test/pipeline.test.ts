@@ -108,16 +108,23 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
     expect(evidence.topTemplates.length, 'evidence carries masked template samples').toBeGreaterThan(0);
     expect(evidence.apiKeys.length).toBeGreaterThan(0);
 
-    const everyTable = await Promise.all(
-      ['messages_outbound', 'messages_inbound', 'messages_status', 'messages_feedback', 'accounts_audit'].map(
-        (t) => count(ch, `SELECT count() AS n FROM ${t} FINAL`),
-      ),
-    );
+    // Statuses and replies may still be landing when the detection shows up: wait for every table,
+    // then require exactly the produced count (duplicates would overshoot it).
     const total = Object.values(produced).reduce((a, b) => a + b, 0);
-    expect(
-      everyTable.reduce((a, b) => a + b, 0),
-      'raw rows equal produced events',
-    ).toBe(total);
+    const stored = async () =>
+      (
+        await Promise.all(
+          [
+            'messages_outbound',
+            'messages_inbound',
+            'messages_status',
+            'messages_feedback',
+            'accounts_audit',
+          ].map((t) => count(ch, `SELECT count() AS n FROM ${t} FINAL`)),
+        )
+      ).reduce((a, b) => a + b, 0);
+    await eventually(async () => (await stored()) >= total, 60_000, `${total} raw rows`);
+    expect(await stored(), 'raw rows equal produced events').toBe(total);
     expect(
       await count(ch, 'SELECT sum(messages) AS n FROM traffic_minute'),
       'the per-minute rollup counts every outbound message',
