@@ -5,10 +5,12 @@
  * PagerDuty/Slack, and simulated traffic — three hours of history for 30 accounts, then a minute of
  * live traffic with an account takeover and SMS pumping in it. Prints a live progress line, then
  * the incidents with their evidence, the notifications the receiver got (signatures checked), and
- * three analyst queries with their output. Stops everything it started; exit 0 when incidents were
- * found and notified, 1 otherwise.
+ * three analyst queries with their output, and the incident console's URL of each incident (with
+ * how long each page's data took). Stops everything it started; exit 0 when incidents were found
+ * and notified, 1 otherwise. `pnpm demo --serve` keeps the console up until Ctrl-C.
  */
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,13 +23,14 @@ import { loadCookbook, runCookbookQuery, runReadOnlyQuery } from '@floodgate/cli
 import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema } from '@floodgate/detector';
 import { ingestConfigSchema } from '@floodgate/ingest';
-import { createKafka, ensureTopics, type LocalBroker, startLocalBroker } from '@floodgate/kafka';
-import { createLogger } from '@floodgate/observability';
+import { createKafka, ensureTopics, freePort, type LocalBroker, startLocalBroker } from '@floodgate/kafka';
+import { createLogger, startAdminServer } from '@floodgate/observability';
 
 const HISTORY_MS = 3 * 3_600_000;
 const LIVE_MS = 60_000;
 const ACCOUNTS = 30;
 const WEBHOOK_SECRET = 'demo-webhook-secret-0123456789';
+const SERVE = process.argv.includes('--serve');
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 const say = (text: string) => console.log(`[demo ${elapsed()}] ${text}`);
@@ -127,6 +130,11 @@ rules:
 `,
     );
 
+    // The incident console on this process's admin address; notifications link to it.
+    const consolePort = await freePort();
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
+    const consoleToken = process.env['CONSOLE_TOKEN'] ?? randomBytes(18).toString('base64url');
+
     // 5. Ingest + detector + alerter in this process (the embedded engine needs one process).
     const prefix = `demo${Date.now()}`;
     const topics = prefixedTopics(prefix);
@@ -158,7 +166,8 @@ rules:
           groupId: `${prefix}-alerter`,
           fromBeginning: true,
           rulesFile,
-          publicBaseUrl: 'http://localhost:9464',
+          publicBaseUrl: consoleUrl,
+          console: { token: consoleToken },
         }),
         rules: loadRules(rulesFile),
       },
@@ -171,7 +180,14 @@ rules:
       }
     };
     cleanups.push(stopHandle);
-    say('ingest, detector and alerter running');
+    const consoleServer = await startAdminServer(
+      `127.0.0.1:${consolePort}`,
+      handle.registry,
+      handle.ready,
+      handle.adminRoutes,
+    );
+    cleanups.push(() => consoleServer.close());
+    say(`ingest, detector and alerter running; incident console at ${consoleUrl}`);
 
     // 6. Traffic.
     const plan = simulatePlan(Math.floor(Date.now() / 1000) * 1000, HISTORY_MS, LIVE_MS, [
@@ -308,7 +324,38 @@ rules:
       console.log(formatTable(Object.keys(rows[0] ?? { '(no rows)': '' }), rows.slice(0, 10), 40));
     }
 
+    // The console: each incident's page, and how long its data takes (median of 5, server side).
+    console.log(`\n== Incident console (sign in with any name and the token ${consoleToken}) ==`);
+    const pageRows: Record<string, unknown>[] = [];
+    for (const incident of incidents) {
+      const times: number[] = [];
+      let roundTrip = 0;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const answer = await fetch(`${consoleUrl}/api/incidents/${incident['id']}`, {
+          headers: { authorization: `Bearer ${consoleToken}` },
+        });
+        const view = (await answer.json()) as { queryMs?: number };
+        roundTrip += performance.now() - t0;
+        times.push(view.queryMs ?? Number.NaN);
+      }
+      times.sort((a, b) => a - b);
+      pageRows.push({
+        url: `${consoleUrl}/incidents/${incident['id']}`,
+        account: incident['account'],
+        'page data (median of 5)': `${times[2]?.toFixed(0)} ms`,
+        'with HTTP (mean)': `${(roundTrip / 5).toFixed(0)} ms`,
+      });
+    }
+    console.log(
+      formatTable(['url', 'account', 'page data (median of 5)', 'with HTTP (mean)'], pageRows, 120),
+    );
+
     const ok = incidents.length > 0 && received.length > 0 && received.every((r) => r.verified);
+    if (SERVE && ok) {
+      say(`the console stays up at ${consoleUrl} (token ${consoleToken}); Ctrl-C stops everything`);
+      await new Promise<never>(() => {});
+    } else if (ok) say(`run \`pnpm demo --serve\` to keep the console up after the demo`);
     say(
       ok
         ? `done: ${incidents.length} incident(s), ${received.length} signed notification(s) delivered`

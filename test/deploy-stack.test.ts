@@ -372,6 +372,7 @@ describe('Docker Compose stack (infra/docker-compose.yml), checked against the r
     for (const secret of [
       'CLICKHOUSE_PASSWORD',
       'FLOODGATE_HMAC_KEY',
+      'FLOODGATE_CONSOLE_TOKEN',
       'GRAFANA_ADMIN_PASSWORD',
       'GRAFANA_CLICKHOUSE_PASSWORD',
     ]) {

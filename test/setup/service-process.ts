@@ -19,7 +19,7 @@ export interface ServiceProcess {
 }
 
 export async function startServiceProcess(
-  service: 'ingest' | 'detector' | 'all-in-one',
+  service: 'ingest' | 'detector' | 'alerter' | 'all-in-one',
   env: Record<string, string>,
 ): Promise<ServiceProcess> {
   const port = await freePort();

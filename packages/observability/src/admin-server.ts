@@ -12,13 +12,33 @@ export interface Readiness {
   reason: string;
 }
 
-/** An extra endpoint: gets the method, path, headers and body; answers status, content type, body. */
+/**
+ * An extra endpoint: gets the method, path, query string, headers and body; answers status, content
+ * type, body and optional headers (Set-Cookie, Location, WWW-Authenticate, caching). A route key
+ * ending in `/*` serves every path under it (`/incidents/*` serves `/incidents/abc`); exact keys win.
+ */
 export type AdminRoute = (request: {
   method: string;
   path: string;
+  /** The query string without its '?' ('' when none). */
+  query: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
-}) => Promise<{ status: number; type: string; body: string }>;
+}) => Promise<{ status: number; type: string; body: string | Buffer; headers?: Record<string, string> }>;
+
+/** The route serving `path`: an exact key, else the longest `<prefix>/*` key that `path` is under. */
+export function findRoute(routes: Record<string, AdminRoute>, path: string): AdminRoute | undefined {
+  const exact = routes[path];
+  if (exact) return exact;
+  let best: { length: number; route: AdminRoute } | undefined;
+  for (const [key, route] of Object.entries(routes)) {
+    if (!key.endsWith('/*')) continue;
+    const prefix = key.slice(0, -1);
+    if (path.startsWith(prefix) && (!best || prefix.length > best.length))
+      best = { length: prefix.length, route };
+  }
+  return best?.route;
+}
 
 export interface AdminServer {
   readonly url: string;
@@ -33,7 +53,7 @@ export async function startAdminServer(
 ): Promise<AdminServer> {
   const [host = '127.0.0.1', portText = '0'] = address.split(/:(?=[0-9]+$)/);
   const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
+    const [path = '/', query = ''] = (request.url ?? '/').split(/\?(.*)/s);
     if (path === '/healthz') {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
@@ -44,8 +64,8 @@ export async function startAdminServer(
         .metrics()
         .then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text))
         .catch((error: unknown) => response.writeHead(500).end(String(error)));
-    } else if (path !== undefined && routes[path]) {
-      const route = routes[path];
+    } else if (findRoute(routes, path)) {
+      const route = findRoute(routes, path) as AdminRoute;
       const chunks: Buffer[] = [];
       let size = 0;
       request.on('data', (chunk: Buffer) => {
@@ -57,11 +77,14 @@ export async function startAdminServer(
         route({
           method: request.method ?? 'GET',
           path,
+          query,
           headers: request.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         })
           .then((answer) =>
-            response.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body),
+            response
+              .writeHead(answer.status, { ...answer.headers, 'content-type': answer.type })
+              .end(answer.body),
           )
           .catch((error: unknown) =>
             response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),

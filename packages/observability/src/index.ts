@@ -1,4 +1,10 @@
-export { type AdminRoute, type AdminServer, type Readiness, startAdminServer } from './admin-server.ts';
+export {
+  type AdminRoute,
+  type AdminServer,
+  findRoute,
+  type Readiness,
+  startAdminServer,
+} from './admin-server.ts';
 export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts';
 export { maskPhone } from './mask.ts';
 export {

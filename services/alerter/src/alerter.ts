@@ -12,6 +12,7 @@ import type { Detection } from '@floodgate/detect';
 import {
   createKafka,
   type EachBatchPayload,
+  ensureTopics,
   restartingConsumerRetry,
   retrySink,
   startLagTracker,
@@ -302,6 +303,15 @@ export async function startAlerter(
     maxWaitTimeInMs: 1_000,
     retry: restartingConsumerRetry((error) => logger.error({ err: error }, 'consumer failed; restarting')),
   });
+  // Started before ingest on a new cluster, the alerter would find no detections topic and exit;
+  // it creates it as ingest would (6 partitions, ingest's default) — ingest then finds it there.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [{ topic: config.topics.detections, partitions: 6 }]);
+  } finally {
+    await admin.disconnect();
+  }
   await consumer.connect();
   await consumer.subscribe({ topics: [config.topics.detections], fromBeginning: config.fromBeginning });
   const lag = startLagTracker({

@@ -12,6 +12,7 @@ import {
   topicsEnv,
   topicsSchema,
 } from '@floodgate/config';
+import { parseUsers } from '@floodgate/console';
 import { z } from 'zod';
 
 export const alerterConfigSchema = z.object({
@@ -37,7 +38,45 @@ export const alerterConfigSchema = z.object({
   publicBaseUrl: z
     .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
     .default('http://localhost:8080')
-    .describe('links in notifications point at <this>/incidents/<id>'),
+    .describe(
+      'links in notifications point at <this>/incidents/<id>: the incident console (set it to the admin address or its proxy)',
+    ),
+  /**
+   * The incident console on the admin address (the page notification links open). Off unless a
+   * token or basic-auth users are set; every request without them gets 401.
+   */
+  console: z
+    .object({
+      token: z
+        .string()
+        .min(16, 'expected at least 16 characters of secret')
+        .optional()
+        .describe(
+          'turns the incident console on: people sign in with their name and this token (≥ 16 characters)',
+        ),
+      users: z
+        .string()
+        .optional()
+        .superRefine((text, ctx) => {
+          if (text === undefined) return;
+          try {
+            parseUsers(text);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          }
+        })
+        .describe(
+          'turns the incident console on with HTTP basic auth: name:password,… (passwords ≥ 12 characters)',
+        ),
+      privacy: z
+        .enum(['masked', 'full'])
+        .default('masked')
+        .describe(
+          'masked: evidence samples (masked by the engine) and source networks only; full: also stored bodies and source IPs',
+        ),
+      sessionHours: intFromEnv(1, 720).default(12).describe('how long a console sign-in lasts (hours)'),
+    })
+    .prefault({}),
   /** How often pending, quiet, repeating and silenced incidents are re-examined. */
   evaluationIntervalMs: intFromEnv(50, 60_000)
     .default(1_000)
@@ -77,6 +116,10 @@ export const alerterEnv = {
   ALERTER_FROM_BEGINNING: 'fromBeginning',
   ALERT_RULES_FILE: 'rulesFile',
   PUBLIC_BASE_URL: 'publicBaseUrl',
+  CONSOLE_TOKEN: 'console.token',
+  CONSOLE_USERS: 'console.users',
+  CONSOLE_PRIVACY: 'console.privacy',
+  CONSOLE_SESSION_HOURS: 'console.sessionHours',
   ALERT_EVALUATION_INTERVAL_MS: 'evaluationIntervalMs',
   ALERT_SILENCE_REFRESH_MS: 'silenceRefreshMs',
   ALERT_ACTION_REFRESH_MS: 'actionRefreshMs',
@@ -92,3 +135,11 @@ export const alerterEnv = {
 export function loadAlerterConfig(options?: LoadOptions): AlerterConfig {
   return loadConfig(alerterConfigSchema, alerterEnv, options);
 }
+
+/** Secrets of the alerter's own config (receivers' secrets live in the rules file, which is never logged). */
+export const alerterSecretPaths = [
+  'kafka.sasl.password',
+  'clickhouse.password',
+  'console.token',
+  'console.users',
+] as const;

@@ -4,8 +4,10 @@ export {
   type AlerterConfigInput,
   alerterConfigSchema,
   alerterEnv,
+  alerterSecretPaths,
   loadAlerterConfig,
 } from './config.ts';
+export { incidentConsoleRoutes } from './console.ts';
 export { parseDuration } from './durations.ts';
 export { AlerterError, type AlerterErrorCode, type RuleProblem, RulesError } from './errors.ts';
 export {

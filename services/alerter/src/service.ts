@@ -1,8 +1,10 @@
 /** The alerter as a runnable service: what `main.ts`, `floodgate run alerter` and the all-in-one runner start. */
-import { ConfigError, type LoadOptions, redactConfig, secretPaths } from '@floodgate/config';
+import { createClickhouse, migrate } from '@floodgate/clickhouse';
+import { ConfigError, type LoadOptions, redactConfig } from '@floodgate/config';
 import type { RunnableService } from '@floodgate/observability';
 import { startAlerter } from './alerter.ts';
-import { type AlerterConfig, loadAlerterConfig } from './config.ts';
+import { type AlerterConfig, alerterSecretPaths, loadAlerterConfig } from './config.ts';
+import { incidentConsoleRoutes } from './console.ts';
 import { RulesError } from './errors.ts';
 import { loadRules, type RuleSet } from './rules/load.ts';
 
@@ -39,6 +41,19 @@ export const alerterService: RunnableService<AlerterSetup> = {
   loadConfig: () => loadAlerterSetup(),
   logLevel: ({ config }) => config.logging.level,
   // Receivers (URLs, routing keys, HMAC secrets) live in the rules, which are not logged at all.
-  redact: ({ config }) => redactConfig(config, secretPaths),
-  start: ({ config, rules }, logger) => startAlerter(config, { logger, rules }),
+  redact: ({ config }) => redactConfig(config, alerterSecretPaths),
+  start: async ({ config, rules }, logger) => {
+    // One ClickHouse client for the alerter and its console.
+    const clickhouse = await createClickhouse(config.clickhouse);
+    await migrate(clickhouse, config.clickhouse);
+    const handle = await startAlerter(config, { logger, rules, clickhouse });
+    return {
+      ...handle,
+      adminRoutes: incidentConsoleRoutes(config, clickhouse, handle, handle.registry, logger),
+      stop: async () => {
+        await handle.stop();
+        await clickhouse.close();
+      },
+    };
+  },
 };

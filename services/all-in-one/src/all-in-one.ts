@@ -6,7 +6,8 @@
  * its admin endpoint (`POST /query`, bearer token) so `floodgate query` works while it holds the
  * engine; the token and URL are written to `<dataPath>/.floodgate-admin.json` (mode 0600). The same
  * token guards the writes the CLI sends while the service holds the engine: `POST /silences`,
- * `POST /silences/expire` and `POST /incidents/action` (acknowledge / resolve).
+ * `POST /silences/expire` and `POST /incidents/action` (acknowledge / resolve). With the alerter and
+ * CONSOLE_TOKEN or CONSOLE_USERS set, the same address serves the incident console (@floodgate/console).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import {
   type AlerterSetup,
   createSilence,
   expireSilence,
+  incidentConsoleRoutes,
   recordIncidentAction,
   type SilenceInput,
   startAlerter,
@@ -182,6 +184,16 @@ export async function startAllInOne(
     clickhouse,
     ...(alerterHandle ? { alerter: alerterHandle } : {}),
     adminRoutes: {
+      // The incident console (when the alerter runs here and CONSOLE_TOKEN/CONSOLE_USERS is set).
+      ...(alerter
+        ? incidentConsoleRoutes(
+            alerter.config,
+            clickhouse,
+            alerterHandle,
+            registry,
+            log.child({ component: 'alerter' }),
+          )
+        : {}),
       '/query': query,
       '/silences': silences,
       '/silences/expire': expire,

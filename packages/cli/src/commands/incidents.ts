@@ -5,6 +5,14 @@
  * incident applies once (through the running service when one holds the embedded engine).
  */
 import { type IncidentAction, type IncidentActionKind, recordIncidentAction } from '@floodgate/alerter';
+import {
+  FILTERED_INCIDENTS,
+  INCIDENT_ACTIONS,
+  INCIDENT_IDS_BY_PREFIX,
+  INCIDENT_NOTIFICATIONS,
+  INCIDENT_STATE,
+  INCIDENT_TRANSITIONS,
+} from '@floodgate/console';
 import { actorFrom, writeThroughServiceOrDirect } from '../admin-write.ts';
 import { readOnlyQuery } from '../connection.ts';
 import { type Command, formatTable, parse, parseDurationMs, parsePositiveInt, UsageError } from '../usage.ts';
@@ -80,26 +88,13 @@ function formatOption(value: unknown, command: string, allowed: readonly string[
 const seconds = (value: unknown): string =>
   value === null || value === undefined ? '' : String(value).slice(0, 19);
 
-const latestIncidents = `SELECT id, argMax(state, version) AS state, argMax(severity, version) AS severity,
-    argMax(rule, version) AS rule, argMax(rule_type, version) AS rule_type, argMax(mode, version) AS mode,
-    argMax(account_id, version) AS account, argMax(summary, version) AS summary,
-    argMax(opened_at, version) AS opened_at, argMax(fired_at, version) AS fired_at,
-    argMax(resolved_at, version) AS resolved_at, argMax(detections, version) AS detections,
-    argMax(silenced_by, version) AS silenced_by, argMax(acknowledged_by, version) AS acknowledged_by,
-    argMax(acknowledged_at, version) AS acknowledged_at, argMax(resolved_by, version) AS resolved_by,
-    JSONExtract(argMax(incident, version), 'kinds', 'Array(String)') AS kinds
-  FROM alerts GROUP BY id`;
-
 /** The full id of the one incident whose id starts with `prefix`. */
 async function resolveIncidentId(command: string, prefix: string): Promise<string> {
   if (!/^[0-9a-f]{4,64}$/i.test(prefix))
     throw new UsageError(
       `incidents ${command}: "${prefix}" is not an incident id (at least 4 hex characters)`,
     );
-  const { rows } = await readOnlyQuery(
-    'SELECT DISTINCT id FROM alerts WHERE startsWith(id, {prefix:String}) ORDER BY id LIMIT 5',
-    { prefix: prefix.toLowerCase() },
-  );
+  const { rows } = await readOnlyQuery(INCIDENT_IDS_BY_PREFIX, { prefix: prefix.toLowerCase() });
   if (rows.length === 0) throw new Error(`no incident with an id starting "${prefix}"`);
   if (rows.length > 1)
     throw new UsageError(
@@ -133,26 +128,16 @@ async function ls(argv: string[]): Promise<number> {
   const format = formatOption(values['format'], 'ls', ['table', 'json']);
   const sinceMs =
     values['since'] === undefined ? 0 : parseDurationMs(String(values['since']), 'incidents ls --since');
-  const { rows } = await readOnlyQuery(
-    `SELECT * FROM (${latestIncidents})
-     WHERE ({state:String} = 'all' OR (state = 'resolved') = ({state:String} = 'resolved'))
-       AND (empty({severities:Array(String)}) OR has({severities:Array(String)}, severity))
-       AND (empty({kinds:Array(String)}) OR hasAny(kinds, {kinds:Array(String)}))
-       AND ({account:String} = '' OR account = {account:String})
-       AND ({sinceMs:Int64} = 0 OR resolved_at IS NULL
-            OR resolved_at >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC'))
-     ORDER BY opened_at DESC, id
-     LIMIT {limit:UInt32}`,
-    {
-      state,
-      severities: listOption(values['severity'], '--severity', severities),
-      kinds: listOption(values['kind'], '--kind'),
-      account: values['account'] === undefined ? '' : String(values['account']),
-      sinceMs,
-      fromMs: Date.now() - sinceMs,
-      limit: parsePositiveInt(values['limit'] as string | undefined, 'incidents ls --limit', 50),
-    },
-  );
+  const { rows } = await readOnlyQuery(FILTERED_INCIDENTS, {
+    state,
+    severities: listOption(values['severity'], '--severity', severities),
+    kinds: listOption(values['kind'], '--kind'),
+    account: values['account'] === undefined ? '' : String(values['account']),
+    sinceMs,
+    fromMs: Date.now() - sinceMs,
+    limit: parsePositiveInt(values['limit'] as string | undefined, 'incidents ls --limit', 50),
+    offset: 0,
+  });
   if (format === 'json') {
     console.log(JSON.stringify(rows, null, 2));
     return 0;
@@ -234,29 +219,10 @@ async function show(argv: string[]): Promise<number> {
     );
   const id = await resolveIncidentId('show', positionals[0] as string);
   const [incidentRows, transitions, notifications, actions] = [
-    await readOnlyQuery('SELECT argMax(incident, version) AS incident FROM alerts WHERE id = {id:String}', {
-      id,
-    }),
-    await readOnlyQuery(
-      `SELECT at, from_state, to_state, actor, reason FROM alert_transitions
-       WHERE incident_id = {id:String} ORDER BY at`,
-      { id },
-    ),
-    await readOnlyQuery(
-      `SELECT * FROM (
-         SELECT id, argMax(receiver, version) AS receiver, argMax(action, version) AS action,
-                argMax(status, version) AS status, argMax(attempts, version) AS attempts,
-                argMax(reason, version) AS reason, argMax(created_at, version) AS created_at,
-                argMax(delivered_at, version) AS delivered_at
-         FROM alert_notifications WHERE incident_id = {id:String} GROUP BY id)
-       ORDER BY created_at, id`,
-      { id },
-    ),
-    await readOnlyQuery(
-      `SELECT id, any(action) AS action, any(actor) AS actor, any(note) AS note, min(at) AS at
-       FROM alert_actions WHERE incident_id = {id:String} GROUP BY id ORDER BY at, id`,
-      { id },
-    ),
+    await readOnlyQuery(INCIDENT_STATE, { id }),
+    await readOnlyQuery(INCIDENT_TRANSITIONS, { id }),
+    await readOnlyQuery(INCIDENT_NOTIFICATIONS, { id }),
+    await readOnlyQuery(INCIDENT_ACTIONS, { id }),
   ];
   const incident = JSON.parse(String(incidentRows.rows[0]?.['incident'])) as StoredIncident;
   const applied = new Set(incident.appliedActionIds ?? []);
