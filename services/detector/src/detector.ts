@@ -101,6 +101,9 @@ export async function startDetector(
       partitions: config.observationPartitions,
       retentionMs: 6 * 3_600_000,
     },
+    // Ingest creates it too; a detector started first (or on its own, replaying a normalized topic)
+    // would otherwise retry its first detection forever. 6 partitions: ingest's default.
+    { topic: config.topics.detections, partitions: 6 },
   ]);
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

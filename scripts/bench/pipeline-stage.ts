@@ -1,0 +1,354 @@
+/**
+ * One stage of `pnpm bench`, in its own process (a fresh embedded ClickHouse engine, its own RSS):
+ *
+ *   consume-kafkajs      a kafkajs consumer group reading every input record, JSON-decoding each
+ *   consume-platformatic the same with @platformatic/kafka (when it is installed)
+ *   ingest               the ingest service: validate, normalise, store, forward
+ *   detector             the detector service on the topic an ingest run forwarded to
+ *   e2e                  ingest + detector together; the parent produces live traffic and says when it stopped
+ *
+ * Arguments: the stage name and a JSON object (see StageInput). Prints one `RESULT {json}` line.
+ */
+import { createInterface } from 'node:readline';
+import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
+import { prefixedTopics } from '@floodgate/config';
+import { detectorConfigSchema, startDetector } from '@floodgate/detector';
+import { ingestConfigSchema, startIngest } from '@floodgate/ingest';
+import { createKafka } from '@floodgate/kafka';
+import { createLogger, createRegistry, type Registry } from '@floodgate/observability';
+
+export interface StageInput {
+  brokers: string;
+  /** Topics holding the pre-produced input events (shared by every run). */
+  inputPrefix: string;
+  /** This run's own normalized/detections/observations topics. */
+  runPrefix: string;
+  /** The ingest run whose normalized topic a detector run reads. */
+  sourcePrefix?: string;
+  groupId: string;
+  dataPath: string;
+  /** Records to wait for (consume and ingest stages). */
+  expected: number;
+}
+
+const [stage = '', json = '{}'] = process.argv.slice(2);
+const input = JSON.parse(json) as StageInput;
+const logger = createLogger({ service: `bench-${stage}`, level: 'error' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let rssMax = 0;
+const rssTimer = setInterval(() => {
+  rssMax = Math.max(rssMax, process.memoryUsage().rss);
+}, 250);
+
+function result(value: Record<string, unknown>): void {
+  clearInterval(rssTimer);
+  rssMax = Math.max(rssMax, process.memoryUsage().rss);
+  console.log(`RESULT ${JSON.stringify({ ...value, rssMaxMiB: Math.round(rssMax / 2 ** 20) })}`);
+}
+
+async function metric(registry: Registry, name: string): Promise<number> {
+  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return values.reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Common config of the services: the input topics of the shared set, the rest this run's. */
+function topics() {
+  const own = prefixedTopics(input.runPrefix);
+  const source = prefixedTopics(input.sourcePrefix ?? input.runPrefix);
+  const shared = prefixedTopics(input.inputPrefix);
+  return {
+    ...own,
+    outbound: shared.outbound,
+    inbound: shared.inbound,
+    status: shared.status,
+    feedback: shared.feedback,
+    audit: shared.audit,
+    normalized: source.normalized,
+  };
+}
+
+const inputTopics = () => {
+  const t = prefixedTopics(input.inputPrefix);
+  return [t.outbound, t.inbound, t.status, t.feedback, t.audit];
+};
+
+async function consumeKafkajs(): Promise<void> {
+  const kafka = createKafka({
+    brokers: [input.brokers],
+    clientId: input.groupId,
+    tls: false,
+    tlsRejectUnauthorized: true,
+  });
+  // The same fetch settings as ingest's consumer.
+  const consumer = kafka.consumer({
+    groupId: input.groupId,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxWaitTimeInMs: 1_000,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: inputTopics(), fromBeginning: true });
+  let count = 0;
+  let bytes = 0;
+  let first = 0;
+  let last = 0;
+  const started = performance.now();
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      if (first === 0) first = performance.now();
+      for (const message of batch.messages) {
+        JSON.parse((message.value as Buffer).toString('utf8'));
+        bytes += message.value?.length ?? 0;
+      }
+      count += batch.messages.length;
+      last = performance.now();
+    },
+  });
+  while (count < input.expected) await sleep(50);
+  await consumer.disconnect();
+  result({
+    events: count,
+    seconds: (last - first) / 1000,
+    eventsPerSecond: count / ((last - first) / 1000),
+    startupMs: first - started,
+    mib: bytes / 2 ** 20,
+  });
+}
+
+async function consumePlatformatic(): Promise<void> {
+  let module: typeof import('@platformatic/kafka');
+  try {
+    module = await import('@platformatic/kafka');
+  } catch (error) {
+    result({ skipped: `@platformatic/kafka is not installed: ${(error as Error).message}` });
+    return;
+  }
+  const consumer = new module.Consumer({
+    groupId: input.groupId,
+    clientId: input.groupId,
+    bootstrapBrokers: [input.brokers],
+    deserializers: module.stringDeserializers,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxWaitTime: 1_000,
+  });
+  const started = performance.now();
+  const stream = await consumer.consume({
+    topics: inputTopics(),
+    mode: module.MessagesStreamModes.EARLIEST,
+    autocommit: true,
+  });
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  for await (const message of stream) {
+    if (first === 0) first = performance.now();
+    JSON.parse(message.value as string);
+    count++;
+    last = performance.now();
+    if (count >= input.expected) break;
+  }
+  await stream.close();
+  await consumer.close(true);
+  result({
+    events: count,
+    seconds: (last - first) / 1000,
+    eventsPerSecond: count / ((last - first) / 1000),
+    startupMs: first - started,
+  });
+}
+
+const common = () => ({
+  kafka: { brokers: [input.brokers], clientId: input.groupId },
+  clickhouse: { dataPath: input.dataPath },
+  topics: topics(),
+  logging: { level: 'error' },
+  lagIntervalMs: 500,
+});
+
+/** Waits until `consumedMetric` reached `expected` and the group's lag is 0; returns first/last progress times. */
+async function waitProcessed(registry: Registry, consumedMetric: string, expected: () => number) {
+  let first = 0;
+  let lastChange = performance.now();
+  let previous = 0;
+  for (;;) {
+    const consumed = await metric(registry, consumedMetric);
+    const now = performance.now();
+    if (consumed > 0 && first === 0) first = now;
+    if (consumed !== previous) {
+      lastChange = now;
+      previous = consumed;
+    }
+    const lag = await metric(registry, 'floodgate_consumer_lag');
+    if (consumed >= expected() && lag === 0) return { first, last: lastChange, consumed };
+    // Nothing more arrives although records are missing: fail with what is known, not hang.
+    if (now - lastChange > 60_000)
+      throw new Error(
+        `${consumedMetric} stalled at ${consumed} of ${expected()} for 60 s (lag ${lag}); ${JSON.stringify(await registry.getMetricsAsJSON().then((m) => m.filter((x) => x.name.startsWith('floodgate_')).map((x) => [x.name, x.values.reduce((a, v) => a + v.value, 0)])))}`,
+      );
+    await sleep(100);
+  }
+}
+
+async function ingest(): Promise<void> {
+  const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
+  await migrate(clickhouse, ingestConfigSchema.parse(common()).clickhouse);
+  const registry = createRegistry('bench');
+  const started = performance.now();
+  const handle = await startIngest(
+    ingestConfigSchema.parse({ ...common(), groupId: input.groupId, partitions: 6 }),
+    { clickhouse, registry, logger },
+  );
+  const { first, last, consumed } = await waitProcessed(
+    registry,
+    'floodgate_ingest_consumed_total',
+    () => input.expected,
+  );
+  await handle.stop();
+  const { rows } = await runReadOnlyQuery(
+    clickhouse.client,
+    `SELECT (SELECT count() FROM messages_outbound) + (SELECT count() FROM messages_inbound) + (SELECT count() FROM messages_status)
+          + (SELECT count() FROM messages_feedback) + (SELECT count() FROM accounts_audit) AS n`,
+  );
+  await clickhouse.close();
+  const seconds = (last - first) / 1000;
+  const stored = Number(rows[0]?.['n']);
+  result({
+    events: consumed,
+    seconds,
+    eventsPerSecond: consumed / seconds,
+    rows: stored,
+    rowsPerSecond: stored / seconds,
+    startupMs: first - started,
+  });
+}
+
+async function detector(): Promise<void> {
+  const kafka = createKafka({
+    brokers: [input.brokers],
+    clientId: input.groupId,
+    tls: false,
+    tlsRejectUnauthorized: true,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topics().normalized);
+  await admin.disconnect();
+  const expected = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
+  await migrate(clickhouse, detectorConfigSchema.parse(common()).clickhouse);
+  const registry = createRegistry('bench');
+  const started = performance.now();
+  const handle = await startDetector(detectorConfigSchema.parse({ ...common(), groupId: input.groupId }), {
+    clickhouse,
+    registry,
+    logger,
+  });
+  const { first, last, consumed } = await waitProcessed(
+    registry,
+    'floodgate_detector_consumed_total',
+    () => expected,
+  );
+  const detections = await metric(registry, 'floodgate_detector_detections_total');
+  await handle.stop();
+  await clickhouse.close();
+  const seconds = (last - first) / 1000;
+  result({
+    events: consumed,
+    seconds,
+    eventsPerSecond: consumed / seconds,
+    detections,
+    startupMs: first - started,
+  });
+}
+
+/**
+ * Ingest + detector on this run's input topics (runPrefix): says READY, samples lag and RSS while the
+ * parent produces, and after the parent's `STOP <produced>` line waits for the backlog to drain,
+ * then reports detection latency (event produce time → detection row stored).
+ */
+async function endToEnd(): Promise<void> {
+  const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
+  await migrate(clickhouse, ingestConfigSchema.parse(common()).clickhouse);
+  const registry = createRegistry('bench');
+  const own = { ...common(), topics: prefixedTopics(input.runPrefix) };
+  const ingestHandle = await startIngest(
+    ingestConfigSchema.parse({ ...own, groupId: `${input.groupId}-ingest`, partitions: 6 }),
+    { clickhouse, registry, logger },
+  );
+  const detectorHandle = await startDetector(
+    detectorConfigSchema.parse({ ...own, groupId: `${input.groupId}-detector` }),
+    { clickhouse, registry, logger },
+  );
+  const readySince = performance.now();
+  while (!ingestHandle.ready().ready || !detectorHandle.ready().ready) {
+    if (performance.now() - readySince > 120_000)
+      throw new Error(
+        `not ready after 120 s: ingest ${ingestHandle.ready().reason}; detector ${detectorHandle.ready().reason}`,
+      );
+    await sleep(100);
+  }
+  console.log('READY');
+  const lagSeries: number[] = [];
+  const lagTimer = setInterval(() => {
+    metric(registry, 'floodgate_consumer_lag').then((lag) => lagSeries.push(lag));
+  }, 1_000);
+  const produced = await new Promise<number>((resolve) => {
+    const lines = createInterface({ input: process.stdin });
+    lines.on('line', (line) => {
+      if (line.startsWith('STOP ')) resolve(Number(line.slice(5)));
+    });
+  });
+  const drainStarted = performance.now();
+  // Drained: ingest consumed everything produced and neither group lags.
+  for (;;) {
+    const consumed = await metric(registry, 'floodgate_ingest_consumed_total');
+    const lag = await metric(registry, 'floodgate_consumer_lag');
+    if (consumed >= produced && lag === 0) break;
+    if (performance.now() - drainStarted > 300_000)
+      throw new Error(
+        `not drained 300 s after the producer stopped: ingest consumed ${consumed} of ${produced}, lag ${lag}`,
+      );
+    await sleep(200);
+  }
+  const drainSeconds = (performance.now() - drainStarted) / 1000;
+  clearInterval(lagTimer);
+  await Promise.all([ingestHandle.stop(), detectorHandle.stop()]);
+  // detected_at is the event time of the event that triggered the detection, which the parent set to
+  // its produce time; `version` is when the row was stored (DEFAULT now64(3)).
+  const { rows } = await runReadOnlyQuery(
+    clickhouse.client,
+    `SELECT count() AS n, quantilesExact(0.5, 0.95, 0.99)(toFloat64(dateDiff('millisecond', detected_at, version))) AS q
+       FROM detections`,
+  );
+  await clickhouse.close();
+  const q = (rows[0]?.['q'] as number[] | undefined) ?? [];
+  result({
+    produced,
+    consumed: await metric(registry, 'floodgate_ingest_consumed_total'),
+    detections: Number(rows[0]?.['n'] ?? 0),
+    latencyMs: { p50: q[0] ?? null, p95: q[1] ?? null, p99: q[2] ?? null },
+    lagMax: Math.max(0, ...lagSeries),
+    lagSeries,
+    drainSeconds,
+  });
+}
+
+const stages: Record<string, () => Promise<void>> = {
+  'consume-kafkajs': consumeKafkajs,
+  'consume-platformatic': consumePlatformatic,
+  ingest,
+  detector,
+  e2e: endToEnd,
+};
+const run = stages[stage];
+if (!run) {
+  console.error(`unknown stage "${stage}" (${Object.keys(stages).join(', ')})`);
+  process.exit(2);
+}
+run().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
