@@ -165,6 +165,12 @@ const common = () => ({
   lagIntervalMs: 500,
 });
 
+/** INGEST_PARTITION_CONCURRENCY from the environment, for A/B runs (default: the service's). */
+const ingestTuning = () =>
+  process.env['INGEST_PARTITION_CONCURRENCY']
+    ? { partitionConcurrency: Number(process.env['INGEST_PARTITION_CONCURRENCY']) }
+    : {};
+
 /** Waits until `consumedMetric` reached `expected` and the group's lag is 0; returns first/last progress times. */
 async function waitProcessed(registry: Registry, consumedMetric: string, expected: () => number) {
   let first = 0;
@@ -195,7 +201,7 @@ async function ingest(): Promise<void> {
   const registry = createRegistry('bench');
   const started = performance.now();
   const handle = await startIngest(
-    ingestConfigSchema.parse({ ...common(), groupId: input.groupId, partitions: 6 }),
+    ingestConfigSchema.parse({ ...common(), ...ingestTuning(), groupId: input.groupId, partitions: 6 }),
     { clickhouse, registry, logger },
   );
   const { first, last, consumed } = await waitProcessed(
@@ -272,7 +278,12 @@ async function endToEnd(): Promise<void> {
   const registry = createRegistry('bench');
   const own = { ...common(), topics: prefixedTopics(input.runPrefix) };
   const ingestHandle = await startIngest(
-    ingestConfigSchema.parse({ ...own, groupId: `${input.groupId}-ingest`, partitions: 6 }),
+    ingestConfigSchema.parse({
+      ...own,
+      ...ingestTuning(),
+      groupId: `${input.groupId}-ingest`,
+      partitions: 6,
+    }),
     { clickhouse, registry, logger },
   );
   const detectorHandle = await startDetector(
@@ -299,6 +310,7 @@ async function endToEnd(): Promise<void> {
     });
   });
   const drainStarted = performance.now();
+  if (process.env['BENCH_DEBUG']) console.error(`STOP received: ${produced} produced`);
   // Drained: ingest consumed everything produced and neither group lags.
   for (;;) {
     const consumed = await metric(registry, 'floodgate_ingest_consumed_total');

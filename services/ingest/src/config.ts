@@ -29,6 +29,10 @@ export const ingestConfigSchema = z.object({
   createTopics: booleanFromEnv
     .default(true)
     .describe('create missing topics at start (set false where topics are provisioned)'),
+  /** Partitions whose batches are processed at once (kafkajs partitionsConsumedConcurrently). */
+  partitionConcurrency: intFromEnv(1, 64)
+    .default(3)
+    .describe('input partitions processed at once (overlaps parsing with ClickHouse and Kafka writes)'),
   /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
   normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),
   privacy: z
@@ -68,6 +72,7 @@ export const ingestEnv = {
   INGEST_GROUP_ID: 'groupId',
   INGEST_PARTITIONS: 'partitions',
   INGEST_CREATE_TOPICS: 'createTopics',
+  INGEST_PARTITION_CONCURRENCY: 'partitionConcurrency',
   BODY_STORAGE: 'privacy.bodyStorage',
   FLOODGATE_HMAC_KEY: 'privacy.hmacKey',
   PREFIX_DIGITS: 'privacy.prefixDigits',
