@@ -6,6 +6,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { runReadOnlyQuery } from '@floodgate/clickhouse';
+import type { CountItem, Evidence } from '@floodgate/detect';
 import { robustBand } from './baseline.ts';
 import {
   FILTERED_INCIDENTS,
@@ -23,13 +24,7 @@ const HOUR = 3_600_000;
 /** The incident chart: 2 h before the incident to its end (or now), at most this long. */
 const MAX_INCIDENT_SPAN_MS = 26 * HOUR;
 
-export interface CountItem {
-  value: string;
-  count: number;
-  isNew?: boolean;
-}
-
-/** The incident as the alerter stores it (the JSON in `alerts.incident`), the parts the console reads. */
+/** The incident as the alerter stores it (the JSON in `alerts.incident`): what the console and `floodgate incidents show` read. */
 export interface StoredIncident {
   id: string;
   rule: string;
@@ -46,6 +41,8 @@ export interface StoredIncident {
   acknowledgedAtMs?: number | null;
   acknowledgedNote?: string;
   resolvedBy?: string;
+  appliedActionIds?: string[];
+  recentDetectionIds?: string[];
   openedAtMs: number;
   firedAtMs: number | null;
   lastMatchAtMs: number;
@@ -58,7 +55,15 @@ export interface StoredIncident {
     appliedAtMs: number;
     expiresAtMs: number;
   } | null;
-  evidence: { reason: string; counts: Record<string, number> };
+  evidence: {
+    reason: string;
+    topTemplates: { sample: string; count: number; isNew?: boolean }[];
+    topCountries: CountItem[];
+    apiKeys: CountItem[];
+    linkDomains: CountItem[];
+    counts: Record<string, number>;
+    values: Record<string, string | number>;
+  };
 }
 
 export interface DetectionView {
@@ -75,29 +80,8 @@ export interface DetectionView {
   reason: string;
   messagesBeforeDetection: number;
   estimatedCostUsd: number;
-  evidence: {
-    topTemplates: { fingerprint: string; sample: string; count: number; isNew?: boolean }[];
-    topCountries: CountItem[];
-    topPrefixes: CountItem[];
-    distinctRecipients: number;
-    apiKeys: CountItem[];
-    sourceIps: CountItem[];
-    userAgents: CountItem[];
-    linkDomains: CountItem[];
-    auditEvents: {
-      eventId: string;
-      timeMs: number;
-      action: string;
-      actor: string;
-      mfaUsed: boolean | null;
-      sourceNetwork: string;
-      newNetwork: boolean;
-      targetApiKeyId: string;
-    }[];
-    anomalyStartMs: number;
-    metrics: Record<string, number>;
-    accountIds?: string[];
-  };
+  /** The engine's evidence (older rows may lack fields; they are filled with empty values). */
+  evidence: Omit<Evidence, 'reason' | 'estimatedCostUsd' | 'messagesBeforeDetection' | 'detectorVersion'>;
 }
 
 /** A per-minute (or per-bucket) series: x in seconds (what uPlot takes), values aligned to it. */
@@ -234,7 +218,7 @@ export class ConsoleData {
         ? this.detections(
             account,
             incident.kinds,
-            (incident as { recentDetectionIds?: string[] }).recentDetectionIds ?? [],
+            incident.recentDetectionIds ?? [],
             incident.openedAtMs - 15 * MINUTE,
             endMs,
           )
@@ -267,7 +251,7 @@ export class ConsoleData {
         : [],
       this.privacy === 'full' && account ? this.storedBodies(account, detections, fromMs, toMs) : {},
     ]);
-    const applied = new Set((incident as { appliedActionIds?: string[] }).appliedActionIds ?? []);
+    const applied = new Set(incident.appliedActionIds ?? []);
     const anomalyMinute = Math.floor(anomalyStart / MINUTE) * MINUTE;
     let messagesInvolved = 0;
     chart.x.forEach((x, i) => {

@@ -3,6 +3,7 @@
  * here; chart data travels as JSON in a `<script type="application/json">` block that the page's
  * own script (assets/console.js, with uPlot, both served by this process) draws.
  */
+import { detectionKinds } from '@floodgate/detect';
 import type { DetectionView, IncidentView, Timeline } from './data.ts';
 
 export class Raw {
@@ -204,21 +205,7 @@ export function incidentsPage(
 <form class="filters" method="get" action="/incidents">
   <label>state ${select('state', ['open', 'resolved', 'all'], filters.state)}</label>
   <label>severity ${select('severity', ['', 'critical', 'error', 'warning', 'info'], filters.severity)}</label>
-  <label>kind ${select(
-    'kind',
-    [
-      '',
-      'volume_spike',
-      'destination_anomaly',
-      'content_burst',
-      'new_link_domain',
-      'opt_out_spike',
-      'credential_anomaly',
-      'delivery_failure_spike',
-      'cross_account_campaign',
-    ],
-    filters.kind,
-  )}</label>
+  <label>kind ${select('kind', ['', ...detectionKinds], filters.kind)}</label>
   <label>account <input name="account" value="${filters.account}" size="16"></label>
   <button type="submit">Filter</button>
 </form>

@@ -1,7 +1,15 @@
 export { type Caller, type ConsoleAccess, cleanActor, Gate, parseUsers } from './auth.ts';
 export { robustBand } from './baseline.ts';
 export { type ConsoleActions, type ConsoleOptions, consoleRoutes } from './console.ts';
-export { ConsoleData, type IncidentView, networkOf, type Privacy, type Timeline } from './data.ts';
+export {
+  ConsoleData,
+  type DetectionView,
+  type IncidentView,
+  networkOf,
+  type Privacy,
+  type StoredIncident,
+  type Timeline,
+} from './data.ts';
 export {
   FILTERED_INCIDENTS,
   INCIDENT_ACTIONS,

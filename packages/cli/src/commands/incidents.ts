@@ -12,6 +12,7 @@ import {
   INCIDENT_NOTIFICATIONS,
   INCIDENT_STATE,
   INCIDENT_TRANSITIONS,
+  type StoredIncident,
 } from '@floodgate/console';
 import { actorFrom, writeThroughServiceOrDirect } from '../admin-write.ts';
 import { readOnlyQuery } from '../connection.ts';
@@ -158,38 +159,6 @@ async function ls(argv: string[]): Promise<number> {
   );
   console.error(`${rows.length} incident${rows.length === 1 ? '' : 's'} (${state})`);
   return 0;
-}
-
-interface StoredIncident {
-  id: string;
-  state: string;
-  severity: string;
-  rule: string;
-  ruleType: string;
-  mode: string;
-  summary: string;
-  labels: Record<string, string>;
-  kinds: string[];
-  detections: number;
-  silencedBy: string;
-  acknowledgedBy?: string;
-  acknowledgedAtMs?: number | null;
-  acknowledgedNote?: string;
-  resolvedBy?: string;
-  appliedActionIds?: string[];
-  openedAtMs: number;
-  firedAtMs: number | null;
-  resolvedAtMs: number | null;
-  evidence: {
-    reason: string;
-    topTemplates: { sample: string; count: number; isNew?: boolean }[];
-    topCountries: { value: string; count: number; isNew?: boolean }[];
-    apiKeys: { value: string; count: number; isNew?: boolean }[];
-    linkDomains: { value: string; count: number; isNew?: boolean }[];
-    counts: Record<string, number>;
-    values: Record<string, string | number>;
-  };
-  containment: { action: string; mode: string; active: boolean; expiresAtMs: number } | null;
 }
 
 const iso = (ms: number | null | undefined): string =>
