@@ -9,6 +9,9 @@
  *
  * Arguments: the stage name and a JSON object (see StageInput). Prints one `RESULT {json}` line.
  */
+import { appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
@@ -310,12 +313,18 @@ async function endToEnd(): Promise<void> {
     });
   });
   const drainStarted = performance.now();
+  let drainChecks = 0;
   if (process.env['BENCH_DEBUG']) console.error(`STOP received: ${produced} produced`);
   // Drained: ingest consumed everything produced and neither group lags.
   for (;;) {
     const consumed = await metric(registry, 'floodgate_ingest_consumed_total');
     const lag = await metric(registry, 'floodgate_consumer_lag');
     if (consumed >= produced && lag === 0) break;
+    if (process.env['BENCH_DEBUG'] && ++drainChecks % 25 === 0)
+      appendFileSync(
+        join(tmpdir(), 'floodgate-bench-drain.log'),
+        `${new Date().toISOString()} draining: consumed ${consumed} of ${produced}; lag ${JSON.stringify(((await registry.getSingleMetric('floodgate_consumer_lag')?.get())?.values ?? []).filter((v) => v.value > 0).map((v) => [v.labels['group'], v.labels['topic'], v.labels['partition'], v.value]))}; detector consumed ${await metric(registry, 'floodgate_detector_consumed_total')}\n`,
+      );
     if (performance.now() - drainStarted > 300_000)
       throw new Error(
         `not drained 300 s after the producer stopped: ingest consumed ${consumed} of ${produced}, lag ${lag}`,

@@ -67,7 +67,8 @@ function runStage(
   });
   child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();
-    if (out.includes('READY')) markReady();
+    // A line of its own: kafkajs logs carry words like TOPIC_ALREADY_EXISTS.
+    if (out.split('\n').includes('READY')) markReady();
   });
   child.stderr.on('data', (chunk: Buffer) => {
     err = (err + chunk.toString()).slice(-20_000);
@@ -299,7 +300,9 @@ async function main(): Promise<void> {
             }
           },
         ).catch((error: Error) => {
-          say(`e2e ${key} run ${run} FAILED: ${error.message.split('\n')[0]}`);
+          say(
+            `e2e ${key} run ${run} FAILED: ${process.env['BENCH_DEBUG'] ? error.message : error.message.split('\n')[0]}`,
+          );
           failedRuns.push(`${key} run ${run}: ${error.message.split('\n')[0]}`);
           return undefined;
         });
