@@ -9,11 +9,13 @@ import { runReadOnlyQuery } from '@floodgate/clickhouse';
 import type { CountItem, Evidence } from '@floodgate/detect';
 import { robustBand } from './baseline.ts';
 import {
+  actionState,
   FILTERED_INCIDENTS,
   INCIDENT_ACTIONS,
   INCIDENT_NOTIFICATIONS,
   INCIDENT_STATE,
   INCIDENT_TRANSITIONS,
+  LATEST_INCIDENTS,
 } from './queries.ts';
 
 export type Privacy = 'masked' | 'full';
@@ -175,6 +177,12 @@ export class ConsoleData {
         200_000,
       ),
     ]);
+    const trafficByAccount = new Map<string, { t: number; messages: number }[]>();
+    for (const t of traffic) {
+      const list = trafficByAccount.get(String(t['account_id'])) ?? [];
+      list.push({ t: num(t['t']), messages: num(t['messages']) });
+      trafficByAccount.set(String(t['account_id']), list);
+    }
     const notified = new Map<string, string[]>();
     for (const n of notes) {
       const list = notified.get(String(n['incident_id'])) ?? [];
@@ -185,9 +193,8 @@ export class ConsoleData {
       const fromS = (num(r['opened_ms']) - 5 * MINUTE) / 1000;
       const toS = (num(r['resolved_ms']) || filters.nowMs) / 1000;
       let messages = 0;
-      for (const t of traffic)
-        if (t['account_id'] === r['account'] && num(t['t']) >= fromS && num(t['t']) <= toS)
-          messages += num(t['messages']);
+      for (const t of trafficByAccount.get(String(r['account'])) ?? [])
+        if (t.t >= fromS && t.t <= toS) messages += t.messages;
       return {
         ...r,
         messages,
@@ -195,6 +202,15 @@ export class ConsoleData {
         notified: (notified.get(String(r['id'])) ?? []).sort().join(', ') || 'none',
       };
     });
+  }
+
+  /** Open incidents (pending or firing), in all and critical. */
+  async openCounts(): Promise<{ total: number; critical: number }> {
+    const rows = await this.rows(
+      `SELECT count() AS total, countIf(severity = 'critical') AS critical
+         FROM (${LATEST_INCIDENTS}) WHERE state != 'resolved'`,
+    );
+    return { total: num(rows[0]?.['total']), critical: num(rows[0]?.['critical']) };
   }
 
   async incidentIdsStartingWith(prefix: string): Promise<string[]> {
@@ -251,7 +267,6 @@ export class ConsoleData {
         : [],
       this.privacy === 'full' && account ? this.storedBodies(account, detections, fromMs, toMs) : {},
     ]);
-    const applied = new Set(incident.appliedActionIds ?? []);
     const anomalyMinute = Math.floor(anomalyStart / MINUTE) * MINUTE;
     let messagesInvolved = 0;
     chart.x.forEach((x, i) => {
@@ -264,14 +279,7 @@ export class ConsoleData {
       detections,
       transitions,
       notifications,
-      actions: actions.map((a) => ({
-        ...a,
-        applied: applied.has(String(a['id']))
-          ? 'applied'
-          : incident.state === 'resolved'
-            ? 'not applied (resolved first)'
-            : 'waiting for the alerter',
-      })),
+      actions: actions.map((a) => ({ ...a, applied: actionState(incident, String(a['id'])) })),
       auditEvents: this.privacy === 'full' ? auditEvents : auditEvents.map(maskAuditRow),
       storedBodies,
       messagesInvolved,

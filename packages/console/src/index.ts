@@ -11,6 +11,7 @@ export {
   type Timeline,
 } from './data.ts';
 export {
+  actionState,
   FILTERED_INCIDENTS,
   INCIDENT_ACTIONS,
   INCIDENT_IDS_BY_PREFIX,

@@ -46,3 +46,12 @@ export const INCIDENT_ACTIONS = `SELECT id, any(action) AS action, any(actor) AS
 /** The full ids of incidents starting with a prefix (at most 5). */
 export const INCIDENT_IDS_BY_PREFIX =
   'SELECT DISTINCT id FROM alerts WHERE startsWith(id, {prefix:String}) ORDER BY id LIMIT 5';
+
+/** Where a person's action stands: applied by the alerter, too late, or not yet picked up. */
+export function actionState(
+  incident: { state: string; appliedActionIds?: string[] },
+  actionId: string,
+): string {
+  if ((incident.appliedActionIds ?? []).includes(actionId)) return 'applied';
+  return incident.state === 'resolved' ? 'not applied (resolved first)' : 'waiting for the alerter';
+}

@@ -6,6 +6,7 @@
  */
 import { type IncidentAction, type IncidentActionKind, recordIncidentAction } from '@floodgate/alerter';
 import {
+  actionState,
   FILTERED_INCIDENTS,
   INCIDENT_ACTIONS,
   INCIDENT_IDS_BY_PREFIX,
@@ -194,14 +195,9 @@ async function show(argv: string[]): Promise<number> {
     await readOnlyQuery(INCIDENT_ACTIONS, { id }),
   ];
   const incident = JSON.parse(String(incidentRows.rows[0]?.['incident'])) as StoredIncident;
-  const applied = new Set(incident.appliedActionIds ?? []);
   const actionRows: Record<string, unknown>[] = actions.rows.map((a) => ({
     ...a,
-    applied: applied.has(String(a['id']))
-      ? 'applied'
-      : incident.state === 'resolved'
-        ? 'not applied (resolved first)'
-        : 'waiting for the alerter',
+    applied: actionState(incident, String(a['id'])),
   }));
   if (format === 'json') {
     console.log(
