@@ -168,6 +168,40 @@ describe('the floodgate CLI (built binary)', () => {
     expect(write.stderr).toMatch(/readonly/i);
   });
 
+  it('replays events piped on stdin into the embedded engine (which would otherwise read them as INSERT data)', async () => {
+    // chdb-io/chdb-core#239: the embedded engine treats bytes waiting on the host's fd 0 as extra
+    // INSERT data, so with a pipe on stdin every INSERT failed (code 48) and the replay lost it all.
+    const events = join(dir, 'stdin-events.ndjson');
+    const sim = await floodgate([
+      'simulate',
+      '--to',
+      'file',
+      '--out',
+      events,
+      '--history',
+      '1h',
+      '--duration',
+      '0s',
+      '--accounts',
+      '5',
+    ]);
+    expect(sim.code, sim.stderr).toBe(0);
+    const lines = readFileSync(events, 'utf8').trimEnd().split('\n');
+    const outbound = lines.filter((l) => l.includes('"message.outbound"')).length;
+    expect(outbound).toBeGreaterThan(100);
+    const stdinEnv = { CLICKHOUSE_DATA_PATH: join(dir, 'ch-stdin') };
+    const replay = await floodgate(['replay', '-', '--output', 'ndjson'], stdinEnv, `${lines.join('\n')}\n`);
+    expect(replay.code, replay.stderr.slice(-2000)).toBe(0);
+    const stored = await floodgate(
+      ['query', 'SELECT count() AS n FROM messages_outbound', '--format', 'ndjson'],
+      stdinEnv,
+    );
+    expect(stored.code, stored.stderr).toBe(0);
+    expect(Number(JSON.parse(stored.stdout.trim()).n), 'every outbound line read from stdin is stored').toBe(
+      outbound,
+    );
+  });
+
   it('queries through the admin endpoint of a running all-in-one that holds the embedded engine', async () => {
     const prefix = `cli${Date.now()}`;
     const common = {

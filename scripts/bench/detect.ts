@@ -8,6 +8,9 @@ import type { OutboundMessage } from '@floodgate/schema';
 import { describeMachine, median } from './machine.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+/** BENCH_ONLY=rate|fingerprint|memory|eviction runs one measurement (for `node --cpu-prof`). */
+const ONLY = process.env['BENCH_ONLY'];
+const wanted = (name: string): boolean => ONLY === undefined || ONLY === name;
 const T0 = Date.UTC(2026, 10, 2);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc (pnpm bench:detect does)');
@@ -98,7 +101,12 @@ function usedBytes(): number {
   return usage.heapUsed + usage.arrayBuffers;
 }
 
-function measure(label: string, runs: () => number): { median: number; min: number; max: number } {
+function measure(
+  name: string,
+  label: string,
+  runs: () => number,
+): { median: number; min: number; max: number } {
+  if (!wanted(name)) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
   const values: number[] = [];
   for (let r = 0; r < RUNS; r++) values.push(runs());
   const result = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
@@ -113,7 +121,7 @@ function main(): void {
   console.log('single thread; events/s unless stated\n');
 
   const rateEvents = normalizedStream(1_000_000, 10_000, 2_000);
-  const rateOnly = measure('rate-only path (normalized outbound, 10k accounts)', () => {
+  const rateOnly = measure('rate', 'rate-only path (normalized outbound, 10k accounts)', () => {
     const engine = new DetectionEngine();
     const start = process.hrtime.bigint();
     for (const event of rateEvents) engine.process(event);
@@ -121,7 +129,7 @@ function main(): void {
   });
 
   const raw = rawStream(200_000, 10_000, 2_000);
-  const withFingerprints = measure('normalize + fingerprint 160-char bodies + detect', () => {
+  const withFingerprints = measure('fingerprint', 'normalize + fingerprint 160-char bodies + detect', () => {
     const engine = new DetectionEngine();
     const options = { hmacKey: 'bench-key' };
     const start = process.hrtime.bigint();
@@ -131,32 +139,37 @@ function main(): void {
 
   // Memory per active account-level key: 50k accounts each with one key and one country (the key
   // and country are set per account: reusing the stream's would give each account ~4 keys).
-  const perKey = measure('bytes of state per active account (account+key+country, heap+ArrayBuffers)', () => {
-    gc?.();
-    const before = usedBytes();
-    const engine = new DetectionEngine();
-    const accounts = 50_000;
-    for (let i = 0; i < accounts * 4; i++) {
-      const event = rateEvents[i % rateEvents.length] as NormalizedOutbound;
-      const account = i % accounts;
-      engine.process({
-        ...event,
-        accountId: `m${account}`,
-        apiKeyId: `mk${account}`,
-        country: account % 5 === 0 ? 'GB' : 'US',
-        timeMs: T0 + i,
-      });
-    }
-    gc?.();
-    const bytes = (usedBytes() - before) / accounts;
-    if (engine.stats().accounts !== accounts) throw new Error('accounts were evicted during the measurement');
-    return bytes;
-  });
+  const perKey = measure(
+    'memory',
+    'bytes of state per active account (account+key+country, heap+ArrayBuffers)',
+    () => {
+      gc?.();
+      const before = usedBytes();
+      const engine = new DetectionEngine();
+      const accounts = 50_000;
+      for (let i = 0; i < accounts * 4; i++) {
+        const event = rateEvents[i % rateEvents.length] as NormalizedOutbound;
+        const account = i % accounts;
+        engine.process({
+          ...event,
+          accountId: `m${account}`,
+          apiKeyId: `mk${account}`,
+          country: account % 5 === 0 ? 'GB' : 'US',
+          timeMs: T0 + i,
+        });
+      }
+      gc?.();
+      const bytes = (usedBytes() - before) / accounts;
+      if (engine.stats().accounts !== accounts)
+        throw new Error('accounts were evicted during the measurement');
+      return bytes;
+    },
+  );
   console.log(
     `    = ${Math.round(perKey.median / 3).toLocaleString('en-US')} bytes per account-level key (account, API key, country)`,
   );
 
-  const eviction = measure('memory growth after 1M idle-then-evicted accounts (MiB)', () => {
+  const eviction = measure('eviction', 'memory growth after 1M idle-then-evicted accounts (MiB)', () => {
     const engine = new DetectionEngine({ config: { accountIdleTtlMs: 60_000, keyIdleTtlMs: 60_000 } });
     const event = rateEvents[0] as NormalizedOutbound;
     gc?.();

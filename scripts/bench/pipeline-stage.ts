@@ -12,7 +12,6 @@
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
@@ -306,10 +305,12 @@ async function endToEnd(): Promise<void> {
   const lagTimer = setInterval(() => {
     metric(registry, 'floodgate_consumer_lag').then((lag) => lagSeries.push(lag));
   }, 1_000);
+  // The parent's STOP comes over the IPC channel, not stdin: the embedded engine reads the host
+  // process's stdin as INSERT data (see packages/clickhouse/src/stdin-guard.ts), which is what
+  // swallowed a STOP line and left drains waiting forever before.
   const produced = await new Promise<number>((resolve) => {
-    const lines = createInterface({ input: process.stdin });
-    lines.on('line', (line) => {
-      if (line.startsWith('STOP ')) resolve(Number(line.slice(5)));
+    process.on('message', (message: { stop?: number }) => {
+      if (typeof message.stop === 'number') resolve(message.stop);
     });
   });
   const drainStarted = performance.now();

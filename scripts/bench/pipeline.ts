@@ -56,7 +56,7 @@ function runStage(
     {
       cwd: ROOT,
       env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
   );
   let out = '';
@@ -65,12 +65,12 @@ function runStage(
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString();
     // A line of its own: kafkajs logs carry words like TOPIC_ALREADY_EXISTS.
     if (out.split('\n').includes('READY')) markReady();
   });
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stderr?.on('data', (chunk: Buffer) => {
     err = (err + chunk.toString()).slice(-20_000);
   });
   const done = new Promise<StageResult>((resolve, reject) => {
@@ -294,7 +294,7 @@ async function main(): Promise<void> {
                 budget,
               ]);
               if (process.env['BENCH_DEBUG']) say(`produced ${produced}; telling the services to drain`);
-              child.stdin?.write(`STOP ${produced}\n`);
+              child.send({ stop: produced });
             } finally {
               await Promise.race([live.disconnect(), sleep(5_000)]);
             }

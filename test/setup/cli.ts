@@ -30,6 +30,8 @@ export function runCli(args: string[], env: Record<string, string> = {}, input =
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A command that exits without reading its input closes the pipe: EPIPE, not a test error.
+    child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
 }

@@ -27,8 +27,12 @@ export async function startServiceProcess(
   const child = spawn(process.execPath, ['--conditions=source', `services/${service}/src/main.ts`], {
     cwd: ROOT,
     env: { ...process.env, ...env, ADMIN_ADDRESS: adminAddress, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // A pipe with bytes waiting on stdin, as some supervisors leave it: the embedded engine used to
+    // read them as INSERT data and fail every INSERT (see packages/clickhouse/src/stdin-guard.ts).
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.on('error', () => {});
+  child.stdin?.write('bytes on stdin that are not for the engine\n');
   let output = '';
   const keep = (chunk: Buffer) => {
     output += chunk.toString('utf8');

@@ -9,6 +9,7 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { ClickhouseConnectionConfig } from '@floodgate/config';
 import { createEmbeddedConnection } from './embedded-connection.ts';
 import { ClickhouseAdapterError } from './errors.ts';
+import { isolateStdinFromEngine } from './stdin-guard.ts';
 
 export type ClickhouseMode = 'server' | 'embedded';
 
@@ -57,6 +58,11 @@ function openEmbedded(config: ClickhouseConnectionConfig): Clickhouse {
     existing.users++;
     return { ...existing.clickhouse, close: releaseEmbedded(path) };
   }
+  const stdin = isolateStdinFromEngine();
+  if (stdin.state === 'failed')
+    throw new Error(
+      `cannot keep standard input away from the embedded ClickHouse engine (${stdin.reason}); start the process with stdin from /dev/null`,
+    );
   const client = createClient({ connection: createEmbeddedConnection(path, config.database) });
   const clickhouse: Clickhouse = {
     client,

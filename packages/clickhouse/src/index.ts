@@ -30,3 +30,4 @@ export {
   securityReportPlan,
   securityReportSections,
 } from './security-report.ts';
+export { isolateStdinFromEngine, type StdinIsolation } from './stdin-guard.ts';

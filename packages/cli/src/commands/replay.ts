@@ -1,5 +1,8 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
 import { type DetectionRule, loadRules, matchesDetection } from '@floodgate/alerter';
 import { migrate } from '@floodgate/clickhouse';
 import { ConfigError } from '@floodgate/config';
@@ -14,7 +17,7 @@ import {
 import { detectionRow } from '@floodgate/detector';
 import { apiKeyRow, rawRowOf } from '@floodgate/ingest';
 import { apiKeyInventorySchema, parseEvent } from '@floodgate/schema';
-import { openClickhouse } from '../connection.ts';
+import { clickhouseConfig, openClickhouse } from '../connection.ts';
 import { type Command, formatTable, parse, UsageError } from '../usage.ts';
 
 const INSERT_CHUNK = 5_000;
@@ -92,6 +95,15 @@ or 1 when no line was valid.`,
     };
     const bodyStorage = (process.env['BODY_STORAGE'] ?? 'masked') as 'none' | 'masked' | 'full';
 
+    // The embedded engine takes fd 0 away (it would read stdin as INSERT data): stdin is copied to a
+    // temporary file first and replayed from there.
+    let inputPath = positionals[0] as string;
+    let spooled: string | undefined;
+    if (inputPath === '-' && store && !clickhouseConfig().url) {
+      spooled = mkdtempSync(join(tmpdir(), 'floodgate-replay-'));
+      inputPath = join(spooled, 'stdin.ndjson');
+      await pipeline(process.stdin, createWriteStream(inputPath));
+    }
     const opened = store ? await openClickhouse() : undefined;
     if (opened) await migrate(opened.clickhouse, opened.config);
     if (opened && inventory.length > 0)
@@ -119,7 +131,7 @@ or 1 when no line was valid.`,
     let line = 0;
     let valid = 0;
     let invalid = 0;
-    const input = positionals[0] === '-' ? process.stdin : createReadStream(positionals[0] as string);
+    const input = inputPath === '-' ? process.stdin : createReadStream(inputPath);
     input.on('error', (error: Error) => {
       console.error(`replay: cannot read ${positionals[0]}: ${error.message}`);
       process.exit(1);
@@ -164,6 +176,7 @@ or 1 when no line was valid.`,
         await insert('detections', detections.slice(i, i + INSERT_CHUNK).map(detectionRow));
     } finally {
       await opened?.clickhouse.close();
+      if (spooled) rmSync(spooled, { recursive: true, force: true });
     }
 
     if (output === 'ndjson') for (const d of detections) console.log(JSON.stringify(d));
