@@ -1,6 +1,7 @@
 export type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 export { type Clickhouse, type ClickhouseMode, createClickhouse, safeUrl } from './client-factory.ts';
 export { ClickhouseAdapterError, type ClickhouseErrorCode } from './errors.ts';
+export { InsertCoalescer, type InsertCoalescerOptions } from './insert-coalescer.ts';
 export { defaultMigrationsDir, migrate } from './migrate.ts';
 export {
   loadMigrations,

@@ -6,7 +6,7 @@
  * retried with capped, jittered backoff (heartbeating, readiness degraded) instead of dropped.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { type Clickhouse, createClickhouse, migrate } from '@floodgate/clickhouse';
+import { type Clickhouse, createClickhouse, InsertCoalescer, migrate } from '@floodgate/clickhouse';
 import { type NormalizeOptions, normalizeEvent, sampleErrorCodeCategories } from '@floodgate/detect';
 import {
   createKafka,
@@ -89,6 +89,18 @@ export async function startIngest(
     name: 'floodgate_ingest_batch_size',
     help: 'Records per consumed batch',
     buckets: [1, 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000],
+    registers: [registry],
+  });
+  const insertRows = new Histogram({
+    name: 'floodgate_ingest_insert_rows',
+    help: 'Rows per ClickHouse INSERT (batches of concurrent partitions are combined)',
+    buckets: [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000],
+    registers: [registry],
+  });
+  const insertBatches = new Histogram({
+    name: 'floodgate_ingest_insert_batches',
+    help: 'Consumed batches combined into one ClickHouse INSERT',
+    buckets: [1, 2, 3, 5, 10, 20, 50],
     registers: [registry],
   });
   const sinkErrors = new Counter({
@@ -188,6 +200,13 @@ export async function startIngest(
     assigned = Object.keys(event.payload.memberAssignment).length > 0;
   });
 
+  const inserts = new InsertCoalescer(clickhouse.client, {
+    onInsert: (_table, rows, batches) => {
+      insertRows.observe(rows);
+      insertBatches.observe(batches);
+    },
+  });
+
   async function insertWithRetry(
     table: string,
     rows: Record<string, unknown>[],
@@ -199,13 +218,10 @@ export async function startIngest(
       async () => {
         const stopTimer = insertLatency.startTimer();
         try {
-          await clickhouse.client.insert({
-            table,
-            values: rows,
-            format: 'JSONEachRow',
-            // The same batch re-delivered after a crash carries the same token: ClickHouse drops it.
-            clickhouse_settings: { insert_deduplication_token: token },
-          });
+          // The same batch re-delivered after a crash carries the same token: ClickHouse drops it
+          // (when it is inserted alone or with the same batches; otherwise ReplacingMergeTree
+          // collapses the copies by event id).
+          await inserts.insert(table, rows, token);
         } finally {
           stopTimer();
         }

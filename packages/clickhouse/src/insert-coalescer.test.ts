@@ -1,0 +1,126 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { describe, expect, it } from 'vitest';
+import { InsertCoalescer } from './insert-coalescer.ts';
+
+interface Call {
+  table: string;
+  rows: number;
+  token: string;
+  finish: (error?: Error) => void;
+}
+
+/** A client whose INSERTs stay in flight until the test finishes them (the coalescing logic only). */
+function controlledClient(): { client: ClickHouseClient; calls: Call[] } {
+  const calls: Call[] = [];
+  const client = {
+    insert: (params: {
+      table: string;
+      values: unknown[];
+      clickhouse_settings: { insert_deduplication_token: string };
+    }) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({
+          table: params.table,
+          rows: params.values.length,
+          token: params.clickhouse_settings.insert_deduplication_token,
+          finish: (error) => (error ? reject(error) : resolve()),
+        });
+      }),
+  } as unknown as ClickHouseClient;
+  return { client, calls };
+}
+
+const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ i }));
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('InsertCoalescer', () => {
+  it('inserts a lone batch at once with its own token', async () => {
+    const { client, calls } = controlledClient();
+    const coalescer = new InsertCoalescer(client);
+    const done = coalescer.insert('t', rows(3), 'tok-a');
+    await tick();
+    expect(calls.map((c) => [c.table, c.rows, c.token])).toEqual([['t', 3, 'tok-a']]);
+    calls[0]?.finish();
+    await expect(done).resolves.toBeUndefined();
+  });
+
+  it('combines the batches that arrive while an INSERT is in flight into the next one', async () => {
+    const { client, calls } = controlledClient();
+    const seen: [number, number][] = [];
+    const coalescer = new InsertCoalescer(client, { onInsert: (_t, n, b) => seen.push([n, b]) });
+    const first = coalescer.insert('t', rows(2), 'a');
+    const second = coalescer.insert('t', rows(5), 'c');
+    const third = coalescer.insert('t', rows(7), 'b');
+    const otherTable = coalescer.insert('u', rows(1), 'u1');
+    await tick();
+    expect(calls.map((c) => [c.table, c.rows])).toEqual([
+      ['t', 2],
+      ['u', 1],
+    ]);
+    let secondDone = false;
+    void second.then(() => (secondDone = true));
+    calls[0]?.finish();
+    await first;
+    await tick();
+    expect(calls[2]?.rows).toBe(12);
+    expect(calls[2]?.token).toMatch(/^combined:[0-9a-f]{32}$/);
+    expect(secondDone).toBe(false);
+    calls[1]?.finish();
+    await otherTable;
+    calls[2]?.finish();
+    await Promise.all([second, third]);
+    expect(seen).toEqual([
+      [2, 1],
+      [1, 1],
+      [12, 2],
+    ]);
+    // The same batches in another order give the same token.
+    const again = controlledClient();
+    const c2 = new InsertCoalescer(again.client);
+    void c2.insert('t', rows(1), 'first');
+    void c2.insert('t', rows(7), 'b');
+    void c2.insert('t', rows(5), 'c');
+    await tick();
+    again.calls[0]?.finish();
+    await tick();
+    await tick();
+    expect(again.calls[1]?.token).toBe(calls[2]?.token);
+  });
+
+  it('rejects every batch of a failed INSERT, and a retry joins the next one', async () => {
+    const { client, calls } = controlledClient();
+    const coalescer = new InsertCoalescer(client);
+    const blocker = coalescer.insert('t', rows(1), 'x');
+    const a = coalescer.insert('t', rows(2), 'a');
+    const b = coalescer.insert('t', rows(3), 'b');
+    await tick();
+    calls[0]?.finish();
+    await blocker;
+    await tick();
+    calls[1]?.finish(new Error('ClickHouse is down'));
+    await expect(a).rejects.toThrow('ClickHouse is down');
+    await expect(b).rejects.toThrow('ClickHouse is down');
+    const retry = coalescer.insert('t', rows(2), 'a');
+    await tick();
+    expect(calls[2]?.token).toBe('a');
+    calls[2]?.finish();
+    await expect(retry).resolves.toBeUndefined();
+  });
+
+  it('caps the rows of a combined INSERT without splitting a batch', async () => {
+    const { client, calls } = controlledClient();
+    const coalescer = new InsertCoalescer(client, { maxRows: 10 });
+    const all = [
+      coalescer.insert('t', rows(1), 'x'),
+      coalescer.insert('t', rows(6), 'a'),
+      coalescer.insert('t', rows(6), 'b'),
+      coalescer.insert('t', rows(15), 'c'),
+    ];
+    for (let i = 0; i < 4; i++) {
+      await tick();
+      calls[i]?.finish();
+    }
+    await Promise.all(all);
+    expect(calls.map((c) => c.rows)).toEqual([1, 6, 6, 15]);
+  });
+});
