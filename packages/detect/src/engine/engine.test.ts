@@ -51,6 +51,30 @@ describe('volume_spike', () => {
     expect(spike?.evidence.estimatedCostUsd).toBeGreaterThan(0);
   });
 
+  it('records an uncorroborated burst (usual key, network, content, country) at info; from a new network it is a warning or more', () => {
+    // 250 messages in 50 s against 6/min: 40x, far over every threshold, but below the extreme bar.
+    const burst = (network: string) =>
+      Array.from({ length: 250 }, (_, i) =>
+        outbound({
+          timeMs: attackStart + i * 200,
+          sourceNetwork: network,
+          sourceIp: network.replace('0/24', '9'),
+        }),
+      );
+    const usual = new DetectionEngine();
+    run(usual, history);
+    const quiet = run(usual, burst('203.0.113.0/24'));
+    expect(quiet.some((d) => d.kind === 'volume_spike' && d.severity === 'info')).toBe(true);
+    expect(kinds(quiet), JSON.stringify(quiet.map((d) => [d.kind, d.severity]))).toEqual([]);
+
+    const novel = new DetectionEngine();
+    run(novel, history);
+    const found = run(novel, burst('198.51.100.0/24'));
+    const spike = found.find((d) => d.kind === 'volume_spike' && d.severity !== 'info');
+    expect(spike, JSON.stringify(found.map((d) => [d.kind, d.severity]))).toBeDefined();
+    expect(spike?.evidence.reason).toMatch(/new/);
+  });
+
   it('does not fire on three messages from a brand-new account', () => {
     const engine = new DetectionEngine();
     const detections = run(
