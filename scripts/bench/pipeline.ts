@@ -310,6 +310,15 @@ async function main(): Promise<void> {
         if (!result) continue;
         e2e[key]?.push(result);
         const latency = result['latencyMs'] as { p50: number | null; p95: number | null; p99: number | null };
+        const byKind = (result['latencyByKind'] ?? {}) as Record<
+          string,
+          { n: number; p50: number; p99: number }
+        >;
+        say(
+          `  latency by kind (n, p50/p99 ms): ${Object.entries(byKind)
+            .map(([kind, k]) => `${kind} ${k.n}, ${k.p50}/${k.p99}`)
+            .join('; ')}`,
+        );
         say(
           `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
         );

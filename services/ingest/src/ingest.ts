@@ -253,6 +253,7 @@ export async function startIngest(
       const { batch } = payload;
       if (batch.messages.length === 0) return;
       batchSize.observe(batch.messages.length);
+      consumed.inc({ topic: batch.topic }, batch.messages.length);
       const rowsByTable = new Map<string, Record<string, unknown>[]>();
       const forwarded: { key: string; value: string; headers: Record<string, string> }[] = [];
       const deadLetters: {
@@ -261,7 +262,6 @@ export async function startIngest(
         headers: Record<string, string | Buffer>;
       }[] = [];
       for (const message of batch.messages) {
-        consumed.inc({ topic: batch.topic });
         const parsed = parseEventBytes(message.value);
         if (!parsed.ok) {
           invalid.inc({ topic: batch.topic, reason: parsed.problems[0]?.code ?? 'unknown' });
