@@ -3,9 +3,9 @@
  * `traffic.normalized` topic), replay and the evaluation harness, so all three see identical input.
  * Pure apart from hashing; the HMAC key comes from config and never leaves this function.
  */
-import { createHmac } from 'node:crypto';
 import { destinationOf, type FloodgateEvent } from '@floodgate/schema';
 import { classifyReply, fingerprintToHex, simhash64, templateOf } from './content/index.ts';
+import { HmacSha256 } from './keyed-hash.ts';
 import type { ErrorCategory, NormalizedEvent } from './normalized-event.ts';
 
 export interface NormalizeOptions {
@@ -17,8 +17,36 @@ export interface NormalizeOptions {
   countryOfMessage?: (messageId: string) => string | undefined;
 }
 
+/**
+ * SimHash of a template, memoised: campaigns repeat one template many times (that is what makes them
+ * campaigns), and the template is what is hashed, so the cache hits on exactly the traffic that
+ * matters. Bounded; pure, so it changes no output.
+ */
+const fingerprints = new Map<string, string>();
+const MAX_CACHED_FINGERPRINTS = 20_000;
+
+function fingerprintOfTemplate(template: string): string {
+  let fingerprint = fingerprints.get(template);
+  if (fingerprint === undefined) {
+    fingerprint = fingerprintToHex(simhash64(template));
+    if (fingerprints.size >= MAX_CACHED_FINGERPRINTS)
+      fingerprints.delete(fingerprints.keys().next().value as string);
+    fingerprints.set(template, fingerprint);
+  }
+  return fingerprint;
+}
+
+/** One HMAC per key (a process has one or two: the configured key, and tests' own). */
+const hmacs = new Map<string, HmacSha256>();
+
 export function recipientKeyOf(phone: string, hmacKey: string): string {
-  return createHmac('sha256', hmacKey).update(phone).digest('hex').slice(0, 32);
+  let hmac = hmacs.get(hmacKey);
+  if (hmac === undefined) {
+    if (hmacs.size >= 8) hmacs.clear();
+    hmac = new HmacSha256(hmacKey);
+    hmacs.set(hmacKey, hmac);
+  }
+  return hmac.hex(phone).slice(0, 32);
 }
 
 /** The network an address belongs to for novelty purposes: IPv4 /24, IPv6 /48. */
@@ -52,9 +80,7 @@ export function normalizeEvent(event: FloodgateEvent, options: NormalizeOptions)
         country: destination.country,
         prefix: destination.prefix,
         numberType: destination.numberType,
-        fingerprint: content
-          ? fingerprintToHex(simhash64(content.template))
-          : (event.bodyHash?.slice(0, 16) ?? ''),
+        fingerprint: content ? fingerprintOfTemplate(content.template) : (event.bodyHash?.slice(0, 16) ?? ''),
         template: content?.template ?? '',
         maskedBody: content?.maskedBody ?? '',
         linkDomains: content?.linkDomains ?? [],
