@@ -174,16 +174,9 @@ describe('the floodgate CLI (built binary)', () => {
     const events = join(dir, 'stdin-events.ndjson');
     const sim = await floodgate([
       'simulate',
-      '--to',
-      'file',
       '--out',
       events,
-      '--history',
-      '1h',
-      '--duration',
-      '0s',
-      '--accounts',
-      '5',
+      ...'--to file --history 1h --duration 0s --accounts 5'.split(' '),
     ]);
     expect(sim.code, sim.stderr).toBe(0);
     const lines = readFileSync(events, 'utf8').trimEnd().split('\n');

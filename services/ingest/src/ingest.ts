@@ -76,7 +76,7 @@ export async function startIngest(
   });
   const insertLatency = new Histogram({
     name: 'floodgate_ingest_clickhouse_insert_seconds',
-    help: 'ClickHouse insert latency',
+    help: 'ClickHouse insert latency of a batch (including the wait for the INSERT it joins)',
     registers: [registry],
   });
   const deadLettered = new Counter({

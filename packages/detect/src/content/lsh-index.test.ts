@@ -107,6 +107,45 @@ describe('NearDuplicateIndex', () => {
     );
   });
 
+  it('assigns exactly the cluster the band scan finds, through duplicates, deletes and evictions', () => {
+    // The exact-fingerprint shortcut must agree with the scan (nearest, then oldest) at every step;
+    // few centres and few flips make identical fingerprints under different ids common.
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('assign' as const), centre: fc.nat(), flips: bitFlips(2) }),
+      fc.record({
+        kind: fc.constant('add' as const),
+        id: fc.nat({ max: 8 }),
+        centre: fc.nat(),
+        flips: fc.oneof(fc.constant([]), bitFlips(1)),
+      }),
+      fc.record({ kind: fc.constant('delete' as const), id: fc.nat({ max: 40 }) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fingerprint, { minLength: 1, maxLength: 2 }),
+        fc.array(op, { maxLength: 80 }),
+        (centres, ops) => {
+          const index = new NearDuplicateIndex<number>({ maxDistance: 3, capacity: 12 });
+          let nextId = 100;
+          for (const o of ops) {
+            const fp =
+              o.kind === 'delete' ? undefined : flipBits(centres[o.centre % centres.length]!, o.flips);
+            if (o.kind === 'add') index.add(fp!, o.id);
+            else if (o.kind === 'delete') index.delete(o.id);
+            else {
+              const scanned = index.findNearest(fp!);
+              const id = nextId++;
+              const assigned = index.assignCluster(fp!, id);
+              expect(assigned.clusterId).toBe(scanned?.id ?? id);
+              expect(assigned.isNew).toBe(scanned === undefined);
+            }
+          }
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
   it('evicts the oldest entry once capacity is exceeded', () => {
     const index = new NearDuplicateIndex<string>({ capacity: 2 });
     const a = { hi: 1, lo: 1 };
