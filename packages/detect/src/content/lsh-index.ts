@@ -62,12 +62,6 @@ export class NearDuplicateIndex<T> {
   readonly #buckets: Map<number, Bucket<T>>[];
   /** Map iteration order is recency order: the first entry is the next to evict. */
   readonly #entries = new Map<T, Entry<T>>();
-  /**
-   * Exact fingerprint → the oldest entry with exactly that fingerprint (present iff one exists).
-   * Templates repeat, so most lookups are of a representative itself: distance 0 is the minimum
-   * and the oldest wins ties, which is what the band scan would return, found without the scan.
-   */
-  readonly #exact = new Map<string, Entry<T>>();
   #nextSequence = 0;
 
   constructor(options: NearDuplicateIndexOptions) {
@@ -101,8 +95,6 @@ export class NearDuplicateIndex<T> {
     this.delete(id);
     const entry: Entry<T> = { id, fp: { hi: fp.hi >>> 0, lo: fp.lo >>> 0 }, sequence: this.#nextSequence++ };
     this.#entries.set(id, entry);
-    const exactKey = exactKeyOf(entry.fp);
-    if (!this.#exact.has(exactKey)) this.#exact.set(exactKey, entry);
     for (let b = 0; b < this.#bands.length; b++) {
       const key = bandKey(entry.fp, this.#bands[b]!);
       const bucketsOfBand = this.#buckets[b]!;
@@ -144,23 +136,11 @@ export class NearDuplicateIndex<T> {
       }
       if (bucket.entries.length === 0) bucketsOfBand.delete(key);
     }
-    const exactKey = exactKeyOf(entry.fp);
-    if (this.#exact.get(exactKey) === entry) {
-      // The oldest remaining entry with the same fingerprint (all of them share the band-0 bucket).
-      let oldest: Entry<T> | undefined;
-      for (const other of this.#buckets[0]!.get(bandKey(entry.fp, this.#bands[0]!))?.entries ?? []) {
-        if (other.fp.hi !== entry.fp.hi || other.fp.lo !== entry.fp.lo) continue;
-        if (oldest === undefined || other.sequence < oldest.sequence) oldest = other;
-      }
-      if (oldest === undefined) this.#exact.delete(exactKey);
-      else this.#exact.set(exactKey, oldest);
-    }
     return true;
   }
 
   clear(): void {
     this.#entries.clear();
-    this.#exact.clear();
     for (const bucketsOfBand of this.#buckets) bucketsOfBand.clear();
   }
 
@@ -170,7 +150,7 @@ export class NearDuplicateIndex<T> {
    * as a new cluster under `newClusterId`.
    */
   assignCluster(fp: Fingerprint64, newClusterId: T): ClusterAssignment<T> {
-    const existing = this.#exact.get(exactKeyOf(fp)) ?? this.#nearestEntry(fp);
+    const existing = this.#nearestEntry(fp);
     if (existing !== undefined) {
       this.#entries.delete(existing.id);
       this.#entries.set(existing.id, existing);
@@ -207,10 +187,6 @@ export class NearDuplicateIndex<T> {
     }
     return best;
   }
-}
-
-function exactKeyOf(fp: Fingerprint64): string {
-  return `${fp.hi >>> 0}:${fp.lo >>> 0}`;
 }
 
 function popcount32(value: number): number {
