@@ -75,13 +75,12 @@ const inputTopics = () => {
   return [t.outbound, t.inbound, t.status, t.feedback, t.audit];
 };
 
+/** A kafkajs client on the local broker, named after the stage's group. */
+const stageKafka = () =>
+  createKafka({ brokers: [input.brokers], clientId: input.groupId, tls: false, tlsRejectUnauthorized: true });
+
 async function consumeKafkajs(): Promise<void> {
-  const kafka = createKafka({
-    brokers: [input.brokers],
-    clientId: input.groupId,
-    tls: false,
-    tlsRejectUnauthorized: true,
-  });
+  const kafka = stageKafka();
   // The same fetch settings as ingest's consumer.
   const consumer = kafka.consumer({
     groupId: input.groupId,
@@ -231,12 +230,7 @@ async function ingest(): Promise<void> {
 }
 
 async function detector(): Promise<void> {
-  const kafka = createKafka({
-    brokers: [input.brokers],
-    clientId: input.groupId,
-    tls: false,
-    tlsRejectUnauthorized: true,
-  });
+  const kafka = stageKafka();
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topics().normalized);
