@@ -343,13 +343,22 @@ async function endToEnd(): Promise<void> {
     `SELECT kind, count() AS n, quantilesExact(0.5, 0.99)(toFloat64(dateDiff('millisecond', detected_at, version))) AS q
        FROM detections GROUP BY kind ORDER BY kind`,
   );
+  // Where the delay goes: event produce time → raw row stored by ingest (the rest is forwarding and
+  // detection).
+  const stored = await runReadOnlyQuery(
+    clickhouse.client,
+    `SELECT quantilesExact(0.5, 0.95, 0.99)(toFloat64(dateDiff('millisecond', event_time, ingested_at))) AS q
+       FROM messages_outbound`,
+  );
   await clickhouse.close();
   const q = (rows[0]?.['q'] as number[] | undefined) ?? [];
+  const sq = (stored.rows[0]?.['q'] as number[] | undefined) ?? [];
   result({
     produced,
     consumed: await metric(registry, 'floodgate_ingest_consumed_total'),
     detections: Number(rows[0]?.['n'] ?? 0),
     latencyMs: { p50: q[0] ?? null, p95: q[1] ?? null, p99: q[2] ?? null },
+    storedLatencyMs: { p50: sq[0] ?? null, p95: sq[1] ?? null, p99: sq[2] ?? null },
     latencyByKind: Object.fromEntries(
       perKind.rows.map((r) => {
         const kq = (r['q'] as number[] | undefined) ?? [];

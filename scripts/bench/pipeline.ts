@@ -11,7 +11,9 @@
  *
  * Each stage runs in its own process (a fresh embedded engine; its own RSS). Every figure is a
  * median of BENCH_RUNS runs (default 3) with min–max. Settings: BENCH_EVENTS (default 2,000,000),
- * BENCH_RUNS, BENCH_LOAD_SECONDS (default 30), BENCH_PROFILE=1 (writes .cpuprofile files of the
+ * BENCH_RUNS, BENCH_LOAD_SECONDS (default 30), BENCH_LOADS (default 0.25,0.5,1; empty skips the
+ * end-to-end stage), BENCH_CAPACITY (events/s the loads are fractions of; default the measured
+ * min(ingest, detector)), BENCH_PROFILE=1 (writes .cpuprofile files of the
  * ingest and detector stages and prints their top functions), KAFKA_BROKERS (else the local broker).
  * Results: printed, and written to .cache/bench/pipeline-<time>.json and .md (not committed).
  */
@@ -33,6 +35,11 @@ const N = Number(process.env['BENCH_EVENTS'] ?? 2_000_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const LOAD_SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 30);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
+/** End-to-end loads as fractions of capacity; BENCH_LOADS= (empty) skips the end-to-end stage. */
+const LOADS = (process.env['BENCH_LOADS'] ?? '0.25,0.5,1')
+  .split(',')
+  .filter((l) => l.trim() !== '')
+  .map(Number);
 const OUT = join(ROOT, '.cache', 'bench');
 const PARTITIONS = 6;
 const id = `bench${Date.now()}`;
@@ -244,13 +251,16 @@ async function main(): Promise<void> {
     const consumeOnly = rate('consume-kafkajs');
     const ingestRate = rate('ingest');
     const detectorRate = rate('detector');
-    const capacity = Math.min(ingestRate.median, detectorRate.median);
+    // BENCH_CAPACITY (events/s) fixes what 100 % means, for comparing builds at the same live rates.
+    const capacity = Number(
+      process.env['BENCH_CAPACITY'] ?? Math.min(ingestRate.median, detectorRate.median),
+    );
 
     // --- 4: end to end at 25 / 50 / 100 % of capacity ---------------------------------------------------
     const e2e: Record<string, StageResult[]> = {};
     const failedRuns: string[] = [];
     const brokerRss: number[] = [];
-    for (const load of [0.25, 0.5, 1]) {
+    for (const load of LOADS) {
       const target = Math.max(100, Math.round(capacity * load));
       const key = `${load * 100}%`;
       e2e[key] = [];
@@ -310,6 +320,7 @@ async function main(): Promise<void> {
         if (!result) continue;
         e2e[key]?.push(result);
         const latency = result['latencyMs'] as { p50: number | null; p95: number | null; p99: number | null };
+        const stored = (result['storedLatencyMs'] ?? {}) as { p50?: number; p95?: number; p99?: number };
         const byKind = (result['latencyByKind'] ?? {}) as Record<
           string,
           { n: number; p50: number; p99: number }
@@ -317,7 +328,9 @@ async function main(): Promise<void> {
         say(
           `  latency by kind (n, p50/p99 ms): ${Object.entries(byKind)
             .map(([kind, k]) => `${kind} ${k.n}, ${k.p50}/${k.p99}`)
-            .join('; ')}`,
+            .join(
+              '; ',
+            )}; outbound rows stored (p50/p95/p99 ms): ${stored.p50 ?? '–'}/${stored.p95 ?? '–'}/${stored.p99 ?? '–'}`,
         );
         say(
           `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,

@@ -34,7 +34,7 @@ const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ i }));
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('InsertCoalescer', () => {
-  it('inserts a lone batch at once with its own token', async () => {
+  it('inserts a lone batch at the end of the turn with its own token', async () => {
     const { client, calls } = controlledClient();
     const coalescer = new InsertCoalescer(client);
     const done = coalescer.insert('t', rows(3), 'tok-a');
@@ -49,9 +49,10 @@ describe('InsertCoalescer', () => {
     const seen: [number, number][] = [];
     const coalescer = new InsertCoalescer(client, { onInsert: (_t, n, b) => seen.push([n, b]) });
     const first = coalescer.insert('t', rows(2), 'a');
+    const otherTable = coalescer.insert('u', rows(1), 'u1');
+    await tick();
     const second = coalescer.insert('t', rows(5), 'c');
     const third = coalescer.insert('t', rows(7), 'b');
-    const otherTable = coalescer.insert('u', rows(1), 'u1');
     await tick();
     expect(calls.map((c) => [c.table, c.rows])).toEqual([
       ['t', 2],
@@ -78,6 +79,7 @@ describe('InsertCoalescer', () => {
     const again = controlledClient();
     const c2 = new InsertCoalescer(again.client);
     void c2.insert('t', rows(1), 'first');
+    await tick();
     void c2.insert('t', rows(7), 'b');
     void c2.insert('t', rows(5), 'c');
     await tick();
@@ -91,6 +93,7 @@ describe('InsertCoalescer', () => {
     const { client, calls } = controlledClient();
     const coalescer = new InsertCoalescer(client);
     const blocker = coalescer.insert('t', rows(1), 'x');
+    await tick();
     const a = coalescer.insert('t', rows(2), 'a');
     const b = coalescer.insert('t', rows(3), 'b');
     await tick();
@@ -110,8 +113,10 @@ describe('InsertCoalescer', () => {
   it('caps the rows of a combined INSERT without splitting a batch', async () => {
     const { client, calls } = controlledClient();
     const coalescer = new InsertCoalescer(client, { maxRows: 10 });
+    const blocker = coalescer.insert('t', rows(1), 'x');
+    await tick();
     const all = [
-      coalescer.insert('t', rows(1), 'x'),
+      blocker,
       coalescer.insert('t', rows(6), 'a'),
       coalescer.insert('t', rows(6), 'b'),
       coalescer.insert('t', rows(15), 'c'),

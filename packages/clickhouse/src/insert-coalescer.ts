@@ -2,8 +2,9 @@
  * Group commit for INSERTs. Every INSERT costs ClickHouse a new part (≈10–20 ms on the embedded
  * engine whatever its size, measured: 100-row inserts reach ~5 k rows/s, 2,000-row ones ~110 k),
  * and ingest's partitions each deliver small batches under live load. So per table at most one
- * INSERT is in flight; rows that arrive meanwhile wait and go out together in the next one. A lone
- * batch is inserted at once (no added latency when idle); under load the batches grow on their own.
+ * INSERT is in flight (GroupCommit); rows that arrive meanwhile wait and go out together in the
+ * next one. When idle, the INSERT starts at the end of the current event-loop turn, so the batches
+ * of one Kafka fetch share it; under load the batches grow on their own.
  *
  * Each caller's promise settles with the INSERT that carried its rows: resolved when it succeeded,
  * rejected with its error otherwise — the caller retries as before (its retry joins the next INSERT).
@@ -12,17 +13,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { GroupCommit } from '@floodgate/batching';
 
-interface Waiting {
+interface Batch {
   rows: readonly Record<string, unknown>[];
   token: string;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-interface TableQueue {
-  waiting: Waiting[];
-  inFlight: boolean;
 }
 
 export interface InsertCoalescerOptions {
@@ -36,7 +31,7 @@ export class InsertCoalescer {
   readonly #client: ClickHouseClient;
   readonly #maxRows: number;
   readonly #onInsert: InsertCoalescerOptions['onInsert'];
-  readonly #tables = new Map<string, TableQueue>();
+  readonly #tables = new Map<string, GroupCommit<Batch>>();
 
   constructor(client: ClickHouseClient, options: InsertCoalescerOptions = {}) {
     this.#client = client;
@@ -49,48 +44,29 @@ export class InsertCoalescer {
     if (rows.length === 0) return Promise.resolve();
     let queue = this.#tables.get(table);
     if (!queue) {
-      queue = { waiting: [], inFlight: false };
+      queue = new GroupCommit<Batch>({
+        sizeOf: (batch) => batch.rows.length,
+        maxSize: this.#maxRows,
+        write: async (batches) => {
+          await this.#client.insert({
+            table,
+            values: batches.length === 1 ? (batches[0] as Batch).rows : batches.flatMap((b) => b.rows),
+            format: 'JSONEachRow',
+            clickhouse_settings: { insert_deduplication_token: combinedToken(batches) },
+          });
+          let count = 0;
+          for (const batch of batches) count += batch.rows.length;
+          this.#onInsert?.(table, count, batches.length);
+        },
+      });
       this.#tables.set(table, queue);
     }
-    const done = new Promise<void>((resolve, reject) => {
-      queue.waiting.push({ rows, token, resolve, reject });
-    });
-    if (!queue.inFlight) void this.#flush(table, queue);
-    return done;
-  }
-
-  async #flush(table: string, queue: TableQueue): Promise<void> {
-    const batches: Waiting[] = [];
-    let count = 0;
-    while (queue.waiting.length > 0) {
-      const next = queue.waiting[0] as Waiting;
-      if (batches.length > 0 && count + next.rows.length > this.#maxRows) break;
-      batches.push(next);
-      count += next.rows.length;
-      queue.waiting.shift();
-    }
-    if (batches.length === 0) return;
-    queue.inFlight = true;
-    try {
-      await this.#client.insert({
-        table,
-        values: batches.length === 1 ? (batches[0] as Waiting).rows : batches.flatMap((b) => b.rows),
-        format: 'JSONEachRow',
-        clickhouse_settings: { insert_deduplication_token: combinedToken(batches) },
-      });
-      this.#onInsert?.(table, count, batches.length);
-      for (const batch of batches) batch.resolve();
-    } catch (error) {
-      for (const batch of batches) batch.reject(error);
-    } finally {
-      queue.inFlight = false;
-    }
-    if (queue.waiting.length > 0) void this.#flush(table, queue);
+    return queue.submit({ rows, token });
   }
 }
 
-function combinedToken(batches: readonly Waiting[]): string {
-  if (batches.length === 1) return (batches[0] as Waiting).token;
+function combinedToken(batches: readonly Batch[]): string {
+  if (batches.length === 1) return (batches[0] as Batch).token;
   const hash = createHash('sha256');
   for (const token of batches.map((b) => b.token).sort()) hash.update(token).update('\u0000');
   return `combined:${hash.digest('hex').slice(0, 32)}`;

@@ -40,6 +40,8 @@ export interface StageOptions<S> {
   topic: string;
   groupId: string;
   checkpointIntervalMs: number;
+  /** Partitions whose batches are processed at once (each partition's batches stay in order). */
+  partitionConcurrency?: number;
   retry: { initialBackoffMs: number; maxBackoffMs: number };
   logic: StageLogic<S>;
   onProcessed?: (count: number) => void;
@@ -211,6 +213,7 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommit: false,
+    partitionsConsumedConcurrently: options.partitionConcurrency ?? 1,
     eachBatch: async (payload) => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;

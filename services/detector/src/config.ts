@@ -34,6 +34,13 @@ export const detectorConfigSchema = z.object({
     .min(1)
     .optional()
     .describe('API key inventory (JSON list) for scope checks, re-read when it changes'),
+  /**
+   * Partitions of each stage processed at once: their detections and observations share writes
+   * (group commit), so a batch does not wait for every other partition's round trips.
+   */
+  partitionConcurrency: intFromEnv(1, 64)
+    .default(16)
+    .describe('partitions of each stage processed at once (their ClickHouse and Kafka writes are shared)'),
   /** How often the inventory file is checked for changes. */
   inventoryPollMs: intFromEnv(100, 600_000)
     .default(5_000)
@@ -52,6 +59,7 @@ export const detectorEnv = {
   ...topicsEnv,
   DETECTOR_GROUP_ID: 'groupId',
   CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
+  DETECTOR_PARTITION_CONCURRENCY: 'partitionConcurrency',
   API_KEY_INVENTORY_FILE: 'inventoryFile',
   CONSUMER_LAG_INTERVAL_MS: 'lagIntervalMs',
   API_KEY_INVENTORY_POLL_MS: 'inventoryPollMs',

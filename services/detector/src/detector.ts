@@ -6,8 +6,10 @@
  * 2. The campaign stage consumes that topic — every observation of one fingerprint lands on one
  *    partition, whichever account sent it — and raises `cross_account_campaign`.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { type Clickhouse, createClickhouse, migrate } from '@floodgate/clickhouse';
+import { GroupCommit } from '@floodgate/batching';
+import { type Clickhouse, createClickhouse, InsertCoalescer, migrate } from '@floodgate/clickhouse';
 import {
   type CrossAccountSnapshot,
   CrossAccountStage,
@@ -31,6 +33,14 @@ import { type ApiKeyInventoryEntry, apiKeyInventorySchema, describeProblems } fr
 import { startCheckpointedStage } from './checkpointed-stage.ts';
 import type { DetectorConfig } from './config.ts';
 import { detectionRow } from './detection-rows.ts';
+
+/** Records per produce request: a few hundred bytes each keeps a request far below the usual 1 MiB limit. */
+const PRODUCE_CHUNK = 500;
+
+interface Message {
+  key: string;
+  value: string;
+}
 
 export interface DetectorDependencies {
   clickhouse?: Clickhouse;
@@ -109,23 +119,38 @@ export async function startDetector(
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 
+  // Partitions are processed concurrently and each batch's writes have a fixed cost (an INSERT
+  // makes a part; a produce request is a broker round trip), so the batches in flight share them:
+  // group commit per table and per topic. Each batch still waits for the writes carrying its own
+  // records before its offset moves.
+  const detectionInserts = new InsertCoalescer(clickhouse.client);
+  const sendsTo = (topic: string) =>
+    new GroupCommit<Message[]>({
+      sizeOf: (messages) => messages.length,
+      maxSize: PRODUCE_CHUNK,
+      write: async (groups) => {
+        const messages = groups.length === 1 ? (groups[0] as Message[]) : groups.flat();
+        for (let start = 0; start < messages.length; start += PRODUCE_CHUNK)
+          await producer.send({ topic, acks: -1, messages: messages.slice(start, start + PRODUCE_CHUNK) });
+      },
+    });
+  const detectionSends = sendsTo(config.topics.detections);
+  const observationSends = sendsTo(config.topics.observations);
+
   const emit = async (
     detections: Detection[],
     retry: <T>(what: string, action: () => Promise<T>) => Promise<T>,
   ): Promise<void> => {
     if (detections.length === 0) return;
-    await retry('detections insert', () =>
-      clickhouse.client.insert({
-        table: 'detections',
-        values: detections.map(detectionRow),
-        format: 'JSONEachRow',
-      }),
-    );
-    await producer.send({
-      topic: config.topics.detections,
-      acks: -1,
-      messages: detections.map((d) => ({ key: d.accountId, value: JSON.stringify(d) })),
-    });
+    const rows = detections.map(detectionRow);
+    // Rows are keyed by the detections' deterministic ids, so the same batch re-processed after a
+    // restart gives the same token (and ReplacingMergeTree collapses the copies regardless).
+    const token = `detections:${createHash('sha256')
+      .update(detections.map((d) => d.id).join(','))
+      .digest('hex')
+      .slice(0, 32)}`;
+    await retry('detections insert', () => detectionInserts.insert('detections', rows, token));
+    await detectionSends.submit(detections.map((d) => ({ key: d.accountId, value: JSON.stringify(d) })));
     for (const d of detections) detectionsTotal.inc({ kind: d.kind, severity: d.severity });
   };
 
@@ -137,6 +162,7 @@ export async function startDetector(
     topic: config.topics.normalized,
     groupId: config.groupId,
     checkpointIntervalMs: config.checkpointIntervalMs,
+    partitionConcurrency: config.partitionConcurrency,
     retry: config.retry,
     onProcessed: (count) => consumedTotal.inc(count),
     onDuplicates: (count) => duplicatesTotal.inc(count),
@@ -154,15 +180,10 @@ export async function startDetector(
       flush: async (_partition, engine, detections, retry) => {
         await emit(detections, retry);
         const observations = engine.drainObservations();
-        for (let i = 0; i < observations.length; i += 500) {
-          await producer.send({
-            topic: config.topics.observations,
-            acks: -1,
-            messages: observations
-              .slice(i, i + 500)
-              .map((o) => ({ key: o.fingerprint, value: JSON.stringify(o) })),
-          });
-        }
+        if (observations.length > 0)
+          await observationSends.submit(
+            observations.map((o) => ({ key: o.fingerprint, value: JSON.stringify(o) })),
+          );
       },
     },
   });
@@ -175,6 +196,7 @@ export async function startDetector(
     topic: config.topics.observations,
     groupId: `${config.groupId}-campaigns`,
     checkpointIntervalMs: config.checkpointIntervalMs,
+    partitionConcurrency: config.partitionConcurrency,
     onLag: consumerLagReporter(registry, `${config.groupId}-campaigns`),
     lagIntervalMs: config.lagIntervalMs,
     retry: config.retry,

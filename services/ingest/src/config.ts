@@ -31,8 +31,8 @@ export const ingestConfigSchema = z.object({
     .describe('create missing topics at start (set false where topics are provisioned)'),
   /** Partitions whose batches are processed at once (kafkajs partitionsConsumedConcurrently). */
   partitionConcurrency: intFromEnv(1, 64)
-    .default(3)
-    .describe('input partitions processed at once (overlaps parsing with ClickHouse and Kafka writes)'),
+    .default(32)
+    .describe('input partitions processed at once (their INSERTs and forwards are shared: group commit)'),
   /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
   normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),
   privacy: z
