@@ -251,6 +251,9 @@ async function detector(): Promise<void> {
     () => expected,
   );
   const detections = await metric(registry, 'floodgate_detector_detections_total');
+  const accounts = await metric(registry, 'floodgate_detector_tracked_accounts');
+  const rateKeys = await metric(registry, 'floodgate_detector_tracked_rate_keys');
+  const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
   await handle.stop();
   await clickhouse.close();
   const seconds = (last - first) / 1000;
@@ -259,6 +262,9 @@ async function detector(): Promise<void> {
     seconds,
     eventsPerSecond: consumed / seconds,
     detections,
+    accounts,
+    rateKeys,
+    rssAtEndMiB: rssMiB,
     startupMs: first - started,
   });
 }

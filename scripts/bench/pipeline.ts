@@ -5,20 +5,30 @@
  *   1. consume-only: a kafkajs consumer group reading and JSON-decoding every event (the ceiling);
  *      the same with @platformatic/kafka when it is installed;
  *   2. ingest: consume, validate, normalise, store into ClickHouse, forward;
- *   3. detector: consume what ingest forwarded, detect, checkpoint, store detections;
+ *   3. detector: consume what ingest forwarded, detect, checkpoint, store detections; then its RSS
+ *      holding 100,000 accounts × 10 rate-tracked keys (BENCH_MEMORY_ACCOUNTS);
  *   4. end to end: ingest + detector while this process produces live traffic at 25 %, 50 % and 100 %
  *      of the measured capacity: detection latency (produce → detection row), lag, RSS.
  *
  * Each stage runs in its own process (a fresh embedded engine; its own RSS). Every figure is a
  * median of BENCH_RUNS runs (default 3) with min–max. Settings: BENCH_EVENTS (default 2,000,000),
  * BENCH_RUNS, BENCH_LOAD_SECONDS (default 30), BENCH_LOADS (default 0.25,0.5,1; empty skips the
- * end-to-end stage), BENCH_CAPACITY (events/s the loads are fractions of; default the measured
+ * end-to-end stage), BENCH_MEMORY_ACCOUNTS (default 100,000, each with 10 rate-tracked keys: the
+ * detector's RSS holding them; 0 skips it), BENCH_CAPACITY (events/s the loads are fractions of; default the measured
  * min(ingest, detector)), BENCH_PROFILE=1 (writes .cpuprofile files of the
- * ingest and detector stages and prints their top functions), KAFKA_BROKERS (else the local broker).
+ * ingest, detector and end-to-end stages and prints their top functions), KAFKA_BROKERS (else the local broker).
  * Results: printed, and written to .cache/bench/pipeline-<time>.json and .md (not committed).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +45,8 @@ const N = Number(process.env['BENCH_EVENTS'] ?? 2_000_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const LOAD_SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 30);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
+/** Accounts of the detector memory step (each with 10 rate-tracked keys); 0 skips it. */
+const MEMORY_ACCOUNTS = Number(process.env['BENCH_MEMORY_ACCOUNTS'] ?? 100_000);
 /** End-to-end loads as fractions of capacity; BENCH_LOADS= (empty) skips the end-to-end stage. */
 const LOADS = (process.env['BENCH_LOADS'] ?? '0.25,0.5,1')
   .split(',')
@@ -55,7 +67,7 @@ function runStage(
   control?: (child: ReturnType<typeof spawn>, ready: Promise<void>) => Promise<void>,
 ): Promise<StageResult> {
   const flags = ['--conditions=source', '--max-old-space-size=4096'];
-  if (PROFILE && (stage === 'ingest' || stage === 'detector'))
+  if (PROFILE && (stage === 'ingest' || stage === 'detector' || stage === 'e2e'))
     flags.push('--cpu-prof', `--cpu-prof-dir=${join(OUT, 'profiles', stage)}`);
   const child = spawn(
     process.execPath,
@@ -246,6 +258,35 @@ async function main(): Promise<void> {
         `run ${run} detector: ${fmt(Number(detector['eventsPerSecond']))} events/s, ${fmt(Number(detector['detections']))} detections, RSS ${detector.rssMaxMiB} MiB`,
       );
     }
+    // --- 3b: detector memory with many accounts and keys -----------------------------------------------
+    const memory: StageResult[] = [];
+    if (MEMORY_ACCOUNTS > 0) {
+      const memoryPrefix = `${id}-mem`;
+      const memoryTopic = prefixedTopics(memoryPrefix).normalized;
+      await ensureTopics(admin, [{ topic: memoryTopic, partitions: PARTITIONS }]);
+      const count = await produceManyKeys(producer, memoryTopic, MEMORY_ACCOUNTS);
+      say(
+        `memory: produced ${fmt(count)} normalised events to ${fmt(MEMORY_ACCOUNTS)} accounts × ${KEYS_PER_ACCOUNT} rate-tracked keys`,
+      );
+      for (let run = 1; run <= RUNS; run++) {
+        const dataPath = fresh();
+        const result = await runStage('detector', {
+          brokers,
+          inputPrefix,
+          runPrefix: `${id}-m${run}`,
+          sourcePrefix: memoryPrefix,
+          groupId: `${id}-memory-${run}`,
+          dataPath,
+          expected: 0,
+        });
+        rmSync(dataPath, { recursive: true, force: true });
+        memory.push(result);
+        say(
+          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB (${fmt(Number(result['rssAtEndMiB']))} MiB at the end), ${fmt(Number(result['eventsPerSecond']))} events/s`,
+        );
+      }
+    }
+
     const rate = (stage: string) =>
       summary((results[stage] ?? []).filter((r) => !r['skipped']).map((r) => Number(r['eventsPerSecond'])));
     const consumeOnly = rate('consume-kafkajs');
@@ -383,6 +424,15 @@ async function main(): Promise<void> {
           ];
         }),
       ),
+      detectorMemory:
+        memory.length > 0
+          ? {
+              accounts: summary(memory.map((r) => Number(r['accounts']))),
+              rateKeys: summary(memory.map((r) => Number(r['rateKeys']))),
+              rssMaxMiB: summary(memory.map((r) => r.rssMaxMiB)),
+              rssAtEndMiB: summary(memory.map((r) => Number(r['rssAtEndMiB']))),
+            }
+          : null,
       brokerRssMaxMiB: Math.max(0, ...brokerRss.filter((v) => Number.isFinite(v))),
     };
     const lines = [
@@ -400,6 +450,12 @@ async function main(): Promise<void> {
       `| 2. ingest (validate, normalise, store, forward) | ${range(ingestRate)} | ${fmt(report.ingest.ratioToConsumeOnly, 2)} | ${range(report.ingest.rowsPerSecond)} rows/s | ${range(report.ingest.rssMaxMiB)} |`,
       `| 3. detector (detect, checkpoint, store) | ${range(detectorRate)} | ${fmt(report.detector.ratioToConsumeOnly, 2)} | | ${range(report.detector.rssMaxMiB)} |`,
       '',
+      ...(report.detectorMemory
+        ? [
+            `Detector memory (its own process with the embedded engine, as deployed): ${range(report.detectorMemory.accounts)} accounts and ${range(report.detectorMemory.rateKeys)} rate-tracked keys held, RSS max ${range(report.detectorMemory.rssMaxMiB)} MiB, ${range(report.detectorMemory.rssAtEndMiB)} MiB at the end (target: ≤ 1,024 MiB with 100,000 accounts and 1,000,000 keys).`,
+            '',
+          ]
+        : []),
       `End to end (ingest + detector in one process, this process producing; capacity = min(ingest, detector) = ${fmt(capacity)} events/s):`,
       '',
       '| Load | produced events/s | detections | latency p50 ms | p95 ms | p99 ms | max lag | drain after stop s | RSS MiB |',
@@ -415,8 +471,9 @@ async function main(): Promise<void> {
         : []),
     ];
     if (PROFILE) {
-      for (const stage of ['ingest', 'detector']) {
+      for (const stage of ['ingest', 'detector', 'e2e']) {
         const dir = join(OUT, 'profiles', stage);
+        if (!existsSync(dir)) continue;
         const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
         const latest = files.sort().at(-1);
         if (!latest) continue;
@@ -448,6 +505,63 @@ async function main(): Promise<void> {
  * a new id. Every 5 s one fresh account blasts one phishing template to 300 recipients, so each
  * run has detections whose latency can be measured. Returns how many events were produced.
  */
+/** Rate-tracked keys per account in the memory step: the account, 4 API keys, 5 destination countries. */
+const KEYS_PER_ACCOUNT = 10;
+
+/**
+ * Normalised outbound events (what ingest forwards) giving each of `accounts` accounts 4 API keys
+ * and 5 destination countries over ten minutes of event time, in send order. No bodies: the step
+ * measures the account-level state, not template clusters.
+ */
+async function produceManyKeys(
+  producer: ReturnType<ReturnType<typeof createKafka>['producer']>,
+  topic: string,
+  accounts: number,
+): Promise<number> {
+  const countries = ['US', 'GB', 'DE', 'FR', 'BR'];
+  const perAccount = KEYS_PER_ACCOUNT; // events: enough for every key of the account once
+  const total = accounts * perAccount;
+  const start = Date.now() - 15 * 60_000;
+  const CHUNK = 20_000;
+  const inFlight: Promise<unknown>[] = [];
+  for (let from = 0; from < total; from += CHUNK) {
+    const messages = [];
+    for (let i = from; i < Math.min(total, from + CHUNK); i++) {
+      const account = i % accounts;
+      const round = Math.floor(i / accounts);
+      const accountId = `acct_mem_${account}`;
+      messages.push({
+        key: accountId,
+        value: JSON.stringify({
+          kind: 'outbound',
+          eventId: `mem-${i}`,
+          timeMs: start + Math.floor((i * 600_000) / total),
+          accountId,
+          apiKeyId: `key_mem_${account}_${round % 4}`,
+          sourceIp: `198.51.${account % 250}.${round}`,
+          sourceNetwork: `198.51.${account % 250}.0/24`,
+          userAgent: 'acme-sdk/2.1',
+          recipientKey: `r${i}`,
+          recipientNumeric: 14155550000 + (i % 10_000),
+          country: countries[round % countries.length],
+          prefix: '+141555',
+          numberType: 'mobile',
+          fingerprint: '',
+          template: '',
+          maskedBody: '',
+          linkDomains: [],
+          segments: 1,
+          campaignId: '',
+        }),
+      });
+    }
+    inFlight.push(producer.send({ topic, acks: -1, messages }));
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  return total;
+}
+
 async function produceLive(
   producer: ReturnType<ReturnType<typeof createKafka>['producer']>,
   topics: ReturnType<typeof prefixedTopics>,

@@ -95,6 +95,25 @@ export async function startDetector(
     registers: [registry],
   });
 
+  // What the engines hold, summed over the partitions this instance owns (read at scrape time).
+  let engineStats: () => { accounts: number; rateKeys: number } = () => ({ accounts: 0, rateKeys: 0 });
+  new Gauge({
+    name: 'floodgate_detector_tracked_accounts',
+    help: 'Accounts the engines hold state for',
+    registers: [registry],
+    collect() {
+      this.set(engineStats().accounts);
+    },
+  });
+  new Gauge({
+    name: 'floodgate_detector_tracked_rate_keys',
+    help: 'Rate-tracked keys the engines hold: accounts, account x API key, account x country',
+    registers: [registry],
+    collect() {
+      this.set(engineStats().rateKeys);
+    },
+  });
+
   const ownsClickhouse = !deps.clickhouse;
   const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
   if (ownsClickhouse) await migrate(clickhouse, config.clickhouse);
@@ -230,6 +249,15 @@ export async function startDetector(
       }
     });
   }
+  engineStats = () => {
+    const total = { accounts: 0, rateKeys: 0 };
+    engines.forEachState((engine) => {
+      const stats = engine.stats();
+      total.accounts += stats.accounts;
+      total.rateKeys += stats.rateKeys;
+    });
+    return total;
+  };
   const ageTimer = setInterval(
     () => checkpointAge.set(Math.max(engines.oldestCheckpointAgeS(), campaigns.oldestCheckpointAgeS())),
     5_000,

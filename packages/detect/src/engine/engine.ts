@@ -60,6 +60,8 @@ export interface EngineStats {
   evictedAccounts: number;
   evictedKeys: number;
   accounts: number;
+  /** Live rate-tracked keys: accounts, account × API key and account × country (the slab's slots). */
+  rateKeys: number;
 }
 
 export interface EngineOptions {
@@ -109,6 +111,7 @@ export class DetectionEngine implements EngineCore {
     evictedAccounts: 0,
     evictedKeys: 0,
     accounts: 0,
+    rateKeys: 0,
   };
   readonly #overrideCache = new Map<string, EffectiveThresholds | null>();
   readonly #hasOverrides: boolean;
@@ -121,6 +124,7 @@ export class DetectionEngine implements EngineCore {
    * shorter, so short TTLs really bound the live set (and memory) instead of the sweep period.
    */
   readonly #sweepEveryMs: number;
+  readonly #slab: TrackerSlab;
 
   constructor(options: EngineOptions = {}) {
     this.config = detectConfigSchema.parse(options.config ?? {});
@@ -128,6 +132,7 @@ export class DetectionEngine implements EngineCore {
     const { baselineHalfLifeMinutes: halfLife, seasonalitySlots: slots } = this.config;
     // Rate trackers of accounts, API keys and countries share one slab; eviction releases them.
     const slab = new TrackerSlab(trackerWords(layout, slots));
+    this.#slab = slab;
     this.factory = {
       layout,
       tracker: () => new RateTracker(layout, halfLife, slots, slab),
@@ -166,7 +171,7 @@ export class DetectionEngine implements EngineCore {
   }
 
   stats(): EngineStats {
-    return { ...this.#stats, accounts: this.#accounts.size };
+    return { ...this.#stats, accounts: this.#accounts.size, rateKeys: this.#slab.live };
   }
 
   /**

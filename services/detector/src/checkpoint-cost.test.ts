@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { CHECKPOINT_MAX_SHARE, checkpointPause, decodeState, encodeState } from './checkpointed-stage.ts';
+
+describe('checkpointPause', () => {
+  it('keeps the configured interval while checkpoints are cheap', () => {
+    expect(checkpointPause(10_000, 0)).toBe(10_000);
+    expect(checkpointPause(10_000, 999)).toBe(10_000);
+  });
+
+  it('stretches the interval so serialising stays within its share of the time', () => {
+    // A 5 s checkpoint (17,000 accounts × 10 keys on one partition) is followed by ≥ 50 s of work.
+    const pause = checkpointPause(10_000, 5_000);
+    expect(pause).toBe(50_000);
+    expect(5_000 / pause).toBeLessThanOrEqual(CHECKPOINT_MAX_SHARE);
+  });
+});
+
+describe('stored checkpoint state', () => {
+  it('round-trips compressed, and is much smaller than the JSON of a sparse state', async () => {
+    const json = JSON.stringify({
+      accounts: Array.from({ length: 2_000 }, (_, i) => ({
+        accountId: `acct_${i}`,
+        rate: { fine: { head: 179566052, counts: new Array(30).fill(0) }, hours: new Array(48).fill(0) },
+      })),
+    });
+    const stored = await encodeState(json);
+    expect(stored.startsWith('zstd:')).toBe(true);
+    expect(stored.length).toBeLessThan(json.length / 10);
+    expect(await decodeState(stored)).toBe(json);
+  });
+
+  it('restores a state stored as plain JSON by an earlier version', async () => {
+    expect(await decodeState('{"version":3}')).toBe('{"version":3}');
+  });
+});
