@@ -13,6 +13,13 @@ describe('checkpointPause', () => {
     expect(pause).toBe(50_000);
     expect(5_000 / pause).toBeLessThanOrEqual(CHECKPOINT_MAX_SHARE);
   });
+
+  it('divides the share among the partitions that share the thread', () => {
+    // Six partitions each taking 5 s: each waits 300 s, so together they serialise 30 s in 300 s.
+    const pause = checkpointPause(10_000, 5_000, 6);
+    expect(pause).toBe(300_000);
+    expect((6 * 5_000) / pause).toBeLessThanOrEqual(CHECKPOINT_MAX_SHARE);
+  });
 });
 
 describe('stored checkpoint state', () => {

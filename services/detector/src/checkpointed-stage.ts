@@ -297,7 +297,7 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
       lag.processed(options.topic, batch.partition, p.nextOffset);
       if (
         Date.now() - p.lastCheckpointMs >=
-        checkpointPause(options.checkpointIntervalMs, p.lastCheckpointCostMs)
+        checkpointPause(options.checkpointIntervalMs, p.lastCheckpointCostMs, partitions.size)
       )
         await checkpoint(batch.partition, p, payload);
       await payload.heartbeat();
@@ -378,9 +378,12 @@ export function isReplayedCopy(
  */
 export const CHECKPOINT_MAX_SHARE = 0.1;
 
-/** Time to wait after a checkpoint before the next one: the interval, or longer for costly ones. */
-export function checkpointPause(intervalMs: number, lastCostMs: number): number {
-  return Math.max(intervalMs, lastCostMs / CHECKPOINT_MAX_SHARE);
+/**
+ * Time to wait after a partition's checkpoint before its next one: the interval, or longer for
+ * costly ones. The partitions of one instance share its thread, so the share is divided among them.
+ */
+export function checkpointPause(intervalMs: number, lastCostMs: number, partitionsOwned = 1): number {
+  return Math.max(intervalMs, (lastCostMs * Math.max(1, partitionsOwned)) / CHECKPOINT_MAX_SHARE);
 }
 
 const compress = promisify(zstdCompress);

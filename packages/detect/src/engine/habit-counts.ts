@@ -29,9 +29,17 @@ export function rememberIn(map: Map<string, number>, value: string, max: number)
 }
 
 export class HabitCounts {
-  readonly #counts = new Map<string, number>();
+  /**
+   * Created when a second distinct value arrives: most keys keep one network and one user agent
+   * for life, and an empty Map with its table costs ~150 bytes per habit per key.
+   */
+  #counts: Map<string, number> | null = null;
   readonly #max: number;
-  /** The value last remembered (always in the map while set) and its uncounted repeats. */
+  /**
+   * The value last remembered and its uncounted repeats. While there is no map, `#last` is the only
+   * value and `#lastRepeats` its whole count; with a map, `#last` is in it and `#lastRepeats` waits
+   * to be added.
+   */
   #last = '';
   #lastRepeats = 0;
 
@@ -40,11 +48,11 @@ export class HabitCounts {
   }
 
   get size(): number {
-    return this.#counts.size;
+    return this.#counts ? this.#counts.size : this.#last ? 1 : 0;
   }
 
   has(value: string): boolean {
-    return (value === this.#last && value !== '') || this.#counts.has(value);
+    return (value === this.#last && value !== '') || (this.#counts?.has(value) ?? false);
   }
 
   remember(value: string): void {
@@ -53,26 +61,39 @@ export class HabitCounts {
       this.#lastRepeats++;
       return;
     }
-    this.#flush();
-    rememberIn(this.#counts, value, this.#max);
+    if (this.#counts === null && this.#last === '') {
+      this.#last = value;
+      this.#lastRepeats = 1;
+      return;
+    }
+    const counts = this.#map();
+    rememberIn(counts, value, this.#max);
     this.#last = value;
   }
 
   /** Sets a count directly (restore). */
   set(value: string, count: number): void {
-    this.#flush();
+    const counts = this.#map();
     this.#last = '';
-    this.#counts.set(value, count);
+    counts.set(value, count);
   }
 
   [Symbol.iterator](): MapIterator<[string, number]> {
-    this.#flush();
-    return this.#counts.entries();
+    return this.#map().entries();
   }
 
-  #flush(): void {
-    if (this.#lastRepeats === 0) return;
-    this.#counts.set(this.#last, (this.#counts.get(this.#last) as number) + this.#lastRepeats);
-    this.#lastRepeats = 0;
+  /** The map with every count folded in (created on first need). */
+  #map(): Map<string, number> {
+    if (this.#counts === null) {
+      this.#counts = new Map();
+      if (this.#last) this.#counts.set(this.#last, this.#lastRepeats);
+      this.#lastRepeats = 0;
+      return this.#counts;
+    }
+    if (this.#lastRepeats > 0) {
+      this.#counts.set(this.#last, (this.#counts.get(this.#last) as number) + this.#lastRepeats);
+      this.#lastRepeats = 0;
+    }
+    return this.#counts;
   }
 }
