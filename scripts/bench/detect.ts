@@ -142,7 +142,7 @@ function main(): void {
   // The previous run's engine stays alive until this run is measured: freed ArrayBuffers are
   // released by a background sweeper after GC, so a just-dropped engine's slab could still be in
   // `before` and make runs read ~25 % low at random (seen: 3.4 k vs 4.7 k bytes per account).
-  let previous: DetectionEngine | undefined;
+  const alive: DetectionEngine[] = [];
   const perKey = measure(
     'memory',
     'bytes of state per active account (account+key+country, heap+ArrayBuffers)',
@@ -166,7 +166,7 @@ function main(): void {
       const bytes = (usedBytes() - before) / accounts;
       if (engine.stats().accounts !== accounts)
         throw new Error('accounts were evicted during the measurement');
-      previous = engine;
+      alive.splice(0, alive.length, engine);
       return bytes;
     },
   );
