@@ -7,7 +7,7 @@
  * profile as Float32, exactly the precisions the learned values always had.
  */
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
-import { ownSlot } from '../engine/tracker-slab.ts';
+import { copyOut, ownSlot } from '../engine/tracker-slab.ts';
 
 const HOURS_KEPT = 48;
 const MINUTE_MS = 60_000;
@@ -232,7 +232,7 @@ export class RateBaseline {
     const n = Math.min(seen, HOURS_KEPT);
     if (n < 6) return undefined;
     if (f[b + ROBUST_AT] !== seen) {
-      const values = Array.from(this.#f32.subarray(this.#hours, this.#hours + n));
+      const values = copyOut(this.#f32, this.#hours, n);
       f[b + ROBUST_MEDIAN] = median(values);
       f[b + ROBUST_MAD] = medianAbsoluteDeviation(values);
       f[b + ROBUST_AT] = seen;
@@ -264,12 +264,10 @@ export class RateBaseline {
       minutes: this.minutes,
       hourTotal: this.#f64[this.#base + HOUR_TOTAL] as number,
       hourIndex: this.#f64[this.#base + HOUR_INDEX] as number,
-      hours: Array.from(this.#f32.subarray(this.#hours, this.#hours + HOURS_KEPT)),
+      hours: copyOut(this.#f32, this.#hours, HOURS_KEPT),
       hoursSeen: this.hoursSeen,
       profile:
-        this.#f64[this.#base + HAS_PROFILE] === 1
-          ? Array.from(this.#f32.subarray(this.#profile, this.#profile + this.#slots))
-          : null,
+        this.#f64[this.#base + HAS_PROFILE] === 1 ? copyOut(this.#f32, this.#profile, this.#slots) : null,
       peakPerMinute: this.peakPerMinute,
       hourMaxMinute: this.#f64[this.#base + HOUR_MAX_MINUTE] as number,
     };

@@ -10,7 +10,7 @@
 import { RateBaseline, type RateBaselineState } from '../baseline/rate-baseline.ts';
 import { windowThreshold } from '../baseline/thresholds.ts';
 import type { VolumeThresholds } from '../config.ts';
-import { ownSlot, type TrackerSlab } from './tracker-slab.ts';
+import { copyOut, ownSlot, type TrackerSlab } from './tracker-slab.ts';
 
 export interface WindowLayout {
   fineBucketMs: number;
@@ -379,11 +379,11 @@ export class RateTracker {
     return {
       fine: {
         head: this.#f64[this.#s + FINE_HEAD] as number,
-        counts: Array.from(this.#f32.subarray(this.#fine, this.#fine + this.#fineLength)),
+        counts: copyOut(this.#f32, this.#fine, this.#fineLength),
       },
       coarse: {
         head: this.#f64[this.#s + COARSE_HEAD] as number,
-        counts: Array.from(this.#f32.subarray(this.#coarse, this.#coarse + this.#coarseLength)),
+        counts: copyOut(this.#f32, this.#coarse, this.#coarseLength),
       },
       baseline: this.baseline.toJSON(),
     };

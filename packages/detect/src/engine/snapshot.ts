@@ -89,7 +89,7 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         firstSeenMs: c.firstSeenMs,
         lastSeenMs: c.lastSeenMs,
         weight: c.weight,
-        recentNumbers: Array.from(c.recentNumbers),
+        recentNumbers: c.recentNumbers.slice(),
         recentCount: c.recentCount,
         premium: maybe(c.premium),
         feedbackTotal: maybe(c.feedbackTotal),

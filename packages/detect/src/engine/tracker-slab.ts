@@ -82,3 +82,13 @@ export function ownSlot(stride: number): SlabSlot {
   const buffer = new ArrayBuffer(stride * 8);
   return { f64: new Float64Array(buffer), f32: new Float32Array(buffer), base: 0, id: -1 };
 }
+
+/**
+ * `values[start .. start + length)` as a plain array. A counted loop: `Array.from(typed.subarray())`
+ * goes through the iterator protocol and made snapshots of large states several times slower.
+ */
+export function copyOut(values: Float32Array | Float64Array, start: number, length: number): number[] {
+  const out = new Array<number>(length);
+  for (let i = 0; i < length; i++) out[i] = values[start + i] as number;
+  return out;
+}
