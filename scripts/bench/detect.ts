@@ -6,6 +6,7 @@
 import { DetectionEngine, type NormalizedOutbound, normalizeEvent } from '@floodgate/detect';
 import type { OutboundMessage } from '@floodgate/schema';
 import { describeMachine, median } from './machine.ts';
+import { bodylessOutbound } from './synthetic.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 /** BENCH_ONLY=rate|fingerprint|memory|eviction runs one measurement (for `node --cpu-prof`). */
@@ -32,8 +33,7 @@ function normalizedStream(count: number, accounts: number, perSecond: number): N
   const events: NormalizedOutbound[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const account = Math.floor(next() * next() * accounts);
-    events[i] = {
-      kind: 'outbound',
+    events[i] = bodylessOutbound({
       eventId: `e${i}`,
       timeMs: T0 + Math.floor((i * 1000) / perSecond),
       accountId: `acct_${account}`,
@@ -44,15 +44,7 @@ function normalizedStream(count: number, accounts: number, perSecond: number): N
       recipientKey: `${(i * 2654435761) >>> 0}`,
       recipientNumeric: 14150000000 + Math.floor(next() * 9_999_999),
       country: account % 5 === 0 ? 'GB' : 'US',
-      prefix: '+141555',
-      numberType: 'mobile',
-      fingerprint: '',
-      template: '',
-      maskedBody: '',
-      linkDomains: [],
-      segments: 1,
-      campaignId: '',
-    };
+    });
   }
   return events;
 }

@@ -127,7 +127,11 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const infraDir = options.infraDir ?? defaultInfraDir;
   const jarDir = await ensureKafkaJars(options);
   const runDir = mkdtempSync(join(tmpdir(), 'floodgate-kafka-'));
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  const port = await freePort();
+  // The first port is free again once probed, so the system may hand it out twice (seen: Kafka then
+  // refuses two listeners on one port and the format step fails).
+  let controllerPort = await freePort();
+  while (controllerPort === port) controllerPort = await freePort();
   const properties: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,

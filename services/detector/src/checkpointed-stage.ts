@@ -371,7 +371,7 @@ export function isReplayedCopy(
 
 /**
  * Serialising checkpoints may take at most this share of the time. A checkpoint serialises the
- * partition's whole state (~3 s per 10,000 accounts with 10 rate-tracked keys each, measured), so
+ * partition's whole state (1–2 s per 10,000 accounts with 10 rate-tracked keys each, measured), so
  * with a large state the interval stretches instead of the detector doing little else: a restart
  * then replays more from Kafka, which is cheap, rather than the live path stalling behind
  * checkpoints (at 100,000 accounts it fell behind for good before).
