@@ -9,6 +9,7 @@ export {
   startLagTracker,
 } from './consumer-lag.ts';
 export { type KafkaErrorCode, KafkaSetupError } from './errors.ts';
+export { DEFAULT_MAX_RECORDS_PER_REQUEST, type GroupedSends, groupedSends } from './grouped-sends.ts';
 export {
   ensureKafkaJars,
   freePort,

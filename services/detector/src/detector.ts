@@ -8,7 +8,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { GroupCommit } from '@floodgate/batching';
 import { type Clickhouse, createClickhouse, InsertCoalescer, migrate } from '@floodgate/clickhouse';
 import {
   type CrossAccountSnapshot,
@@ -19,7 +18,7 @@ import {
   type FingerprintObservation,
   type NormalizedEvent,
 } from '@floodgate/detect';
-import { createKafka, ensureTopics } from '@floodgate/kafka';
+import { createKafka, ensureTopics, groupedSends } from '@floodgate/kafka';
 import {
   Counter,
   consumerLagReporter,
@@ -33,14 +32,6 @@ import { type ApiKeyInventoryEntry, apiKeyInventorySchema, describeProblems } fr
 import { startCheckpointedStage } from './checkpointed-stage.ts';
 import type { DetectorConfig } from './config.ts';
 import { detectionRow } from './detection-rows.ts';
-
-/** Records per produce request: a few hundred bytes each keeps a request far below the usual 1 MiB limit. */
-const PRODUCE_CHUNK = 500;
-
-interface Message {
-  key: string;
-  value: string;
-}
 
 export interface DetectorDependencies {
   clickhouse?: Clickhouse;
@@ -143,18 +134,8 @@ export async function startDetector(
   // group commit per table and per topic. Each batch still waits for the writes carrying its own
   // records before its offset moves.
   const detectionInserts = new InsertCoalescer(clickhouse.client);
-  const sendsTo = (topic: string) =>
-    new GroupCommit<Message[]>({
-      sizeOf: (messages) => messages.length,
-      maxSize: PRODUCE_CHUNK,
-      write: async (groups) => {
-        const messages = groups.length === 1 ? (groups[0] as Message[]) : groups.flat();
-        for (let start = 0; start < messages.length; start += PRODUCE_CHUNK)
-          await producer.send({ topic, acks: -1, messages: messages.slice(start, start + PRODUCE_CHUNK) });
-      },
-    });
-  const detectionSends = sendsTo(config.topics.detections);
-  const observationSends = sendsTo(config.topics.observations);
+  const detectionSends = groupedSends(producer, config.topics.detections);
+  const observationSends = groupedSends(producer, config.topics.observations);
 
   const emit = async (
     detections: Detection[],
@@ -169,7 +150,7 @@ export async function startDetector(
       .digest('hex')
       .slice(0, 32)}`;
     await retry('detections insert', () => detectionInserts.insert('detections', rows, token));
-    await detectionSends.submit(detections.map((d) => ({ key: d.accountId, value: JSON.stringify(d) })));
+    await detectionSends.send(detections.map((d) => ({ key: d.accountId, value: JSON.stringify(d) })));
     for (const d of detections) detectionsTotal.inc({ kind: d.kind, severity: d.severity });
   };
 
@@ -199,10 +180,9 @@ export async function startDetector(
       flush: async (_partition, engine, detections, retry) => {
         await emit(detections, retry);
         const observations = engine.drainObservations();
-        if (observations.length > 0)
-          await observationSends.submit(
-            observations.map((o) => ({ key: o.fingerprint, value: JSON.stringify(o) })),
-          );
+        await observationSends.send(
+          observations.map((o) => ({ key: o.fingerprint, value: JSON.stringify(o) })),
+        );
       },
     },
   });

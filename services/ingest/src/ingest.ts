@@ -6,13 +6,13 @@
  * retried with capped, jittered backoff (heartbeating, readiness degraded) instead of dropped.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { GroupCommit } from '@floodgate/batching';
 import { type Clickhouse, createClickhouse, InsertCoalescer, migrate } from '@floodgate/clickhouse';
 import { type NormalizeOptions, normalizeEvent, sampleErrorCodeCategories } from '@floodgate/detect';
 import {
   createKafka,
   type EachBatchPayload,
   ensureTopics,
+  groupedSends,
   restartingConsumerRetry,
   retrySink,
   startLagTracker,
@@ -37,9 +37,6 @@ import { apiKeyRow, type RawRow, rawRowOf } from './raw-rows.ts';
 
 /** Header of each forwarded record naming its source record: `topic/partition@offset`. */
 export const SOURCE_HEADER = 'floodgate.source';
-
-/** Records per produce request: ~1 KiB each keeps a request far below the usual 1 MiB limit. */
-const FORWARD_CHUNK = 500;
 
 export interface IngestDependencies {
   clickhouse?: Clickhouse;
@@ -208,25 +205,8 @@ export async function startIngest(
     },
   });
 
-  // Group commit for the forward too: every produce request is a broker round trip (acks=all), and
-  // the idempotent producer has one in flight, so the batches processed at once share requests.
-  // Kafka caps a record batch at the broker's message.max.bytes: at most FORWARD_CHUNK records per
-  // request, and a larger batch goes out alone in chunks of that size.
-  type Forwarded = { key: string; value: string; headers: Record<string, string> };
-  const forwards = new GroupCommit<Forwarded[]>({
-    sizeOf: (messages) => messages.length,
-    maxSize: FORWARD_CHUNK,
-    write: async (groups) => {
-      const messages = groups.length === 1 ? (groups[0] as Forwarded[]) : groups.flat();
-      for (let start = 0; start < messages.length; start += FORWARD_CHUNK) {
-        await producer.send({
-          topic: config.topics.normalized,
-          acks: -1,
-          messages: messages.slice(start, start + FORWARD_CHUNK),
-        });
-      }
-    },
-  });
+  // The batches processed at once share their forwards' produce requests, as they share INSERTs.
+  const forwards = groupedSends(producer, config.topics.normalized);
 
   async function insertWithRetry(
     table: string,
@@ -276,7 +256,7 @@ export async function startIngest(
       batchSize.observe(batch.messages.length);
       consumed.inc({ topic: batch.topic }, batch.messages.length);
       const rowsByTable = new Map<string, Record<string, unknown>[]>();
-      const forwarded: Forwarded[] = [];
+      const forwarded: { key: string; value: string; headers: Record<string, string> }[] = [];
       const deadLetters: {
         key: Buffer | null;
         value: Buffer | null;
@@ -341,7 +321,7 @@ export async function startIngest(
       // main thread idle a quarter of the time while they were awaited one after another); the
       // offset is committed only when all succeeded. A retry after a crash repeats them: ClickHouse
       // drops the repeated inserts by token and the detector skips the forwarded copies by source.
-      const forward = () => forwards.submit(forwarded);
+      const forward = () => forwards.send(forwarded);
       await Promise.all([
         ...[...rowsByTable].map(([table, rows]) =>
           insertWithRetry(table, rows, `${config.groupId}:${span}:${table}`, payload),

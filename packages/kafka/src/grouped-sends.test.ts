@@ -1,0 +1,36 @@
+import type { Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { groupedSends } from './grouped-sends.ts';
+
+/** A producer whose requests are recorded (the grouping and chunking logic only; no broker). */
+function recordingProducer() {
+  const requests: { topic: string; keys: string[] }[] = [];
+  const producer = {
+    send: async (record: { topic: string; messages: { key: string }[] }) => {
+      requests.push({ topic: record.topic, keys: record.messages.map((m) => m.key) });
+      return [];
+    },
+  } as unknown as Producer;
+  return { producer, requests };
+}
+
+const messages = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: 'v' }));
+
+describe('groupedSends', () => {
+  it('sends the submissions of one turn in one request, in submission order', async () => {
+    const { producer, requests } = recordingProducer();
+    const sends = groupedSends(producer, 'traffic.normalized');
+    await Promise.all([sends.send(messages('a', 2)), sends.send(messages('b', 1))]);
+    expect(requests).toEqual([{ topic: 'traffic.normalized', keys: ['a0', 'a1', 'b0'] }]);
+  });
+
+  it('splits a large submission into requests of at most maxRecords, and sends nothing for none', async () => {
+    const { producer, requests } = recordingProducer();
+    const sends = groupedSends(producer, 't', 500);
+    await sends.send(messages('m', 1_200));
+    await sends.send([]);
+    expect(requests.map((r) => r.keys.length)).toEqual([500, 500, 200]);
+    expect(requests.flatMap((r) => r.keys)).toEqual(messages('m', 1_200).map((m) => m.key));
+  });
+});
