@@ -9,7 +9,7 @@ import { createKafka } from '@floodgate/kafka';
 import { createLogger, createRegistry, startAdminServer } from '@floodgate/observability';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildCli, type CliRun, runCli } from './setup/cli.ts';
-import { topicNames } from './setup/pipeline.ts';
+import { eventually, topicNames } from './setup/pipeline.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const _BIN = join(ROOT, 'packages/cli/dist/main.js');
@@ -268,9 +268,18 @@ describe('the floodgate CLI (built binary)', () => {
       tlsRejectUnauthorized: true,
     }).admin();
     await admin.connect();
-    let stored = 0;
-    for (const topic of [topics.outbound, topics.inbound, topics.status, topics.feedback, topics.audit])
-      for (const p of await admin.fetchTopicOffsets(topic)) stored += Number(p.high);
+    // Right after the CLI created the topics the broker may still answer "not the leader for that
+    // topic-partition" (seen in CI), which kafkajs' admin does not retry: read until it answers.
+    const stored = await eventually(
+      async () => {
+        let sum = 0;
+        for (const topic of [topics.outbound, topics.inbound, topics.status, topics.feedback, topics.audit])
+          for (const p of await admin.fetchTopicOffsets(topic)) sum += Number(p.high);
+        return { sum };
+      },
+      15_000,
+      'the topic offsets',
+    ).then((r) => r.sum);
     await admin.disconnect();
     expect(stored).toBe(produced);
   });
