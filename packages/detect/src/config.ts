@@ -146,7 +146,7 @@ const allowEntrySchema = z.object({
 export const detectConfigSchema = z.object({
   /** Events older than (max event time seen − lateness) are dropped and counted. */
   allowedLatenessMs: z.number().int().min(0).default(30_000),
-  /** Sub-bucket of the short windows; the 1 h window uses 1-minute buckets. */
+  /** Window lengths: the short and medium ones on sub-buckets of a sixth of the short (10 s), the long one on whole-minute sub-buckets of about a twelfth of it (5 min). */
   windowsMs: z
     .object({
       short: z.number().int().positive().default(60_000),

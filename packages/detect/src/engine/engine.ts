@@ -38,7 +38,13 @@ import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
 import { buildEvidence, EvidenceBuffer, type NoveltyLookup } from './evidence-buffer.ts';
 import { RateTracker, trackerWords, windowLayout } from './rate-tracker.ts';
 import { compileInventory } from './scope-index.ts';
-import { accountFromJSON, accountToJSON, type EngineSnapshot, SNAPSHOT_VERSION } from './snapshot.ts';
+import {
+  accountFromJSON,
+  accountToJSON,
+  type EngineSnapshot,
+  READABLE_SNAPSHOT_VERSIONS,
+  SNAPSHOT_VERSION,
+} from './snapshot.ts';
 import { TrackerSlab } from './tracker-slab.ts';
 
 /** One account's use of a template cluster in one minute: the record the cross-account stage consumes. */
@@ -138,7 +144,7 @@ export class DetectionEngine implements EngineCore {
       tracker: () => new RateTracker(layout, halfLife, slots, slab),
       fine: () =>
         new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
-      coarse: () => new BucketRing(60_000, layout.coarseLength, [layout.coarseLength]),
+      coarse: () => new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),
     };
     this.#clusterIndex = new NearDuplicateIndex<string>({
       maxDistance: this.config.content.maxHammingDistance,
@@ -685,9 +691,9 @@ export class DetectionEngine implements EngineCore {
   }
 
   static restore(snapshot: EngineSnapshot, options: EngineOptions = {}): DetectionEngine {
-    if (snapshot.version !== SNAPSHOT_VERSION) {
+    if (!READABLE_SNAPSHOT_VERSIONS.includes(snapshot.version)) {
       throw new RangeError(
-        `engine snapshot version ${snapshot.version} is not supported (expected ${SNAPSHOT_VERSION})`,
+        `engine snapshot version ${snapshot.version} is not supported (expected one of ${READABLE_SNAPSHOT_VERSIONS.join(', ')})`,
       );
     }
     const engine = new DetectionEngine(options);

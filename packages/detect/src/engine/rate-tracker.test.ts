@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RateBaseline } from '../baseline/rate-baseline.ts';
 import { BucketRing } from '../windows/bucket-ring.ts';
-import { LONG, MEDIUM, RateTracker, SHORT, trackerWords, windowLayout } from './rate-tracker.ts';
+import {
+  coarseBucketMinutes,
+  LONG,
+  MEDIUM,
+  RateTracker,
+  SHORT,
+  trackerWords,
+  windowLayout,
+} from './rate-tracker.ts';
 import { TrackerSlab } from './tracker-slab.ts';
 
 const layout = windowLayout({ short: 60_000, medium: 5 * 60_000, long: 60 * 60_000 });
@@ -14,14 +22,15 @@ class ReferenceTracker {
     layout.shortBuckets,
     layout.fineLength,
   ]);
-  readonly coarse = new BucketRing(60_000, layout.coarseLength, [layout.coarseLength]);
+  readonly coarse = new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]);
+  /** The open minute: a one-bucket ring whose closed buckets the baseline learns. */
+  readonly minute = new BucketRing(60_000, 1, [1]);
   readonly baseline = new RateBaseline(360, 24);
 
   add(timeMs: number, amount: number): boolean {
-    const minute = Math.floor(timeMs / 60_000);
-    if (minute > this.coarse.head) {
-      this.coarse.advance(minute, (m, count, zeros) => this.baseline.observeMinute(m * 60_000, count, zeros));
-    }
+    this.minute.add(timeMs, amount, (m, count, zeros) =>
+      this.baseline.observeMinute(m * 60_000, count, zeros),
+    );
     const inFine = this.fine.add(timeMs, amount);
     const inCoarse = this.coarse.add(timeMs, amount);
     return inFine || inCoarse;
@@ -65,7 +74,8 @@ describe('RateTracker', () => {
           }
           const want = {
             fine: reference.fine.toJSON(),
-            coarse: reference.coarse.toJSON(),
+            coarse: { ...reference.coarse.toJSON(), bucketMs: layout.coarseBucketMs },
+            minute: { head: reference.minute.head, count: reference.minute.sum(0) },
             baseline: reference.baseline.toJSON(),
           };
           expect(slabbed.toJSON()).toEqual(want);
@@ -82,5 +92,41 @@ describe('RateTracker', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('restores a version 1 state (long window on minute buckets) onto the coarser buckets', () => {
+    // The same events into a version 1 minute ring and into the current reference.
+    const minuteRing = new BucketRing(60_000, 60, [60]);
+    const reference = new ReferenceTracker();
+    let timeMs = T0 + 17_000;
+    for (let i = 0; i < 900; i++) {
+      timeMs += 7_000;
+      const amount = 1 + (i % 3);
+      minuteRing.add(timeMs, amount);
+      reference.add(timeMs, amount);
+    }
+    const legacy = {
+      fine: reference.fine.toJSON(),
+      coarse: minuteRing.toJSON(),
+      baseline: reference.baseline.toJSON(),
+    };
+    const restored = new RateTracker(layout, 360, 24);
+    restored.restore(JSON.parse(JSON.stringify(legacy)));
+    expect(restored.count(LONG)).toBe(reference.coarse.sum(0));
+    expect(restored.toJSON().coarse.counts).toEqual(reference.coarse.toJSON().counts);
+    expect(restored.toJSON().minute).toEqual({ head: reference.minute.head, count: reference.minute.sum(0) });
+    // The open minute closes into the baseline as it would have without the restore.
+    restored.add(timeMs + 60_000, 1);
+    reference.add(timeMs + 60_000, 1);
+    expect(restored.toJSON().baseline).toEqual(reference.baseline.toJSON());
+  });
+
+  it('cuts the long window into whole-minute buckets, at least twelve', () => {
+    expect(coarseBucketMinutes(60 * 60_000)).toBe(5);
+    expect(coarseBucketMinutes(120 * 60_000)).toBe(10);
+    expect(coarseBucketMinutes(90 * 60_000)).toBe(6);
+    expect(coarseBucketMinutes(20 * 60_000)).toBe(1);
+    expect(coarseBucketMinutes(61 * 60_000)).toBe(1);
+    expect(coarseBucketMinutes(90_000)).toBe(1);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Sliding-window counts for one key (short and medium windows on 10 s sub-buckets, the long window
- * on minute buckets) plus its learned baseline. Each closed minute feeds the baseline and refreshes
- * the cached thresholds, so the per-event path is: add, compare three sums with three numbers.
- * All of it lives in one slab slot (tracker-slab.ts) — baseline, ring heads and sums, cached
- * thresholds, then the two Float32 rings — so an event touches a few adjacent cache lines. The
- * rings behave exactly like BucketRing (a property test pins the equivalence).
+ * on 5-minute sub-buckets) plus its learned baseline, fed each closed minute's count from a
+ * one-minute accumulator. Thresholds are cached per minute, so the per-event path is: add, compare
+ * three sums with three numbers. All of it lives in one slab slot (tracker-slab.ts) — baseline,
+ * ring heads and sums, cached thresholds, then the two Float32 rings — so an event touches a few
+ * adjacent cache lines. The rings behave exactly like BucketRing and the accumulator like a
+ * one-bucket BucketRing (a property test pins the equivalence).
  */
 
 import { RateBaseline, type RateBaselineState } from '../baseline/rate-baseline.ts';
@@ -18,19 +19,37 @@ export interface WindowLayout {
   shortBuckets: number;
   /** Minutes in each of the short, medium and long windows. */
   windowMinutes: [number, number, number];
+  /** Sub-bucket of the long window: whole minutes, about a twelfth of it (5 min for 1 h). */
+  coarseBucketMs: number;
   coarseLength: number;
+}
+
+/** Sub-buckets the long window is cut into, at least: a twelfth of it late is as coarse as it gets. */
+const LONG_WINDOW_BUCKETS = 12;
+
+/**
+ * The long window's sub-bucket: the largest whole number of minutes that divides it into at least
+ * LONG_WINDOW_BUCKETS buckets (5 min for 1 h, 10 min for 2 h, 1 min for windows of under 24 min).
+ */
+export function coarseBucketMinutes(longMs: number): number {
+  const minutes = longMs / 60_000;
+  if (!Number.isInteger(minutes)) return 1;
+  for (let d = Math.floor(minutes / LONG_WINDOW_BUCKETS); d > 1; d--) if (minutes % d === 0) return d;
+  return 1;
 }
 
 export function windowLayout(windows: { short: number; medium: number; long: number }): WindowLayout {
   const fineBucketMs = Math.max(1_000, Math.floor(windows.short / 6));
   const shortBuckets = Math.max(1, Math.round(windows.short / fineBucketMs));
   const fineLength = Math.max(shortBuckets, Math.round(windows.medium / fineBucketMs));
-  const coarseLength = Math.max(1, Math.round(windows.long / 60_000));
+  const coarseBucketMs = coarseBucketMinutes(windows.long) * 60_000;
+  const coarseLength = Math.max(1, Math.round(windows.long / coarseBucketMs));
   return {
     fineBucketMs,
     fineLength,
     shortBuckets,
     windowMinutes: [windows.short / 60_000, windows.medium / 60_000, windows.long / 60_000],
+    coarseBucketMs,
     coarseLength,
   };
 }
@@ -41,7 +60,10 @@ export const LONG = 2;
 
 export interface RateTrackerState {
   fine: { head: number; counts: number[] };
-  coarse: { head: number; counts: number[] };
+  /** `bucketMs` is absent in snapshots of version 1, whose long window had minute buckets. */
+  coarse: { head: number; counts: number[]; bucketMs?: number };
+  /** The open minute and its count so far (absent in version 1: the minute ring's head held it). */
+  minute?: { head: number; count: number };
   baseline: RateBaselineState;
 }
 
@@ -55,10 +77,13 @@ const COARSE_SUM = 4;
 const OWNER_LAST_SEEN = 5;
 const OWNER_FIRST_SEEN = 6;
 const THRESHOLD_MINUTE = 7;
-const THRESHOLD = 8;
-const EXPECTED = 11;
-const SD = 14;
-const SCALAR_WORDS = 17;
+/** The open minute (absolute index) and its count: what the baseline learns when it closes. */
+const MINUTE_HEAD = 8;
+const MINUTE_COUNT = 9;
+const THRESHOLD = 10;
+const EXPECTED = 13;
+const SD = 16;
+const SCALAR_WORDS = 19;
 const MINUTE_MS = 60_000;
 
 /** Slot size in words for trackers of this layout and seasonality. */
@@ -136,6 +161,7 @@ export class RateTracker {
     this.#s = slot.base + shape.scalars;
     this.#f64[this.#s + FINE_HEAD] = -1;
     this.#f64[this.#s + COARSE_HEAD] = -1;
+    this.#f64[this.#s + MINUTE_HEAD] = -1;
     this.#f64[this.#s + THRESHOLD_MINUTE] = -1;
   }
 
@@ -168,12 +194,31 @@ export class RateTracker {
     return this.#shape.layout.fineBucketMs;
   }
 
+  get #coarseBucketMs(): number {
+    return this.#shape.layout.coarseBucketMs;
+  }
+
   /** Counts one event; false when it is older than the windows keep. */
   add(timeMs: number, amount = 1): boolean {
     const f = this.#f64;
     const s = this.#s;
+    // The open minute: a later one closes it into the baseline (with the idle minutes between as
+    // zeros); a late event for a minute already closed is in the windows but not learned.
     const minute = Math.floor(timeMs / MINUTE_MS);
-    if (minute > (f[s + COARSE_HEAD] as number)) this.#advanceCoarse(minute);
+    const openMinute = f[s + MINUTE_HEAD] as number;
+    if (minute === openMinute) f[s + MINUTE_COUNT] = (f[s + MINUTE_COUNT] as number) + amount;
+    else if (minute > openMinute) {
+      if (openMinute >= 0)
+        this.baseline.observeMinute(
+          openMinute * MINUTE_MS,
+          f[s + MINUTE_COUNT] as number,
+          minute - openMinute - 1,
+        );
+      f[s + MINUTE_HEAD] = minute;
+      f[s + MINUTE_COUNT] = amount;
+    }
+    const coarseBucket = Math.floor(timeMs / this.#coarseBucketMs);
+    if (coarseBucket > (f[s + COARSE_HEAD] as number)) this.#advanceCoarse(coarseBucket);
     // Fine ring (two windows: short, and the whole ring).
     const bucket = Math.floor(timeMs / this.#fineBucketMs);
     if (bucket > (f[s + FINE_HEAD] as number)) this.#advanceFine(bucket);
@@ -186,10 +231,10 @@ export class RateTracker {
       if (fineAge < this.#fineLength) f[s + FINE_SUM1] = (f[s + FINE_SUM1] as number) + amount;
       inFine = true;
     }
-    // Coarse ring (one window: the whole ring); its head is already at `minute` or later.
-    const coarseAge = (f[s + COARSE_HEAD] as number) - minute;
+    // Coarse ring (one window: the whole ring); its head is already at `coarseBucket` or later.
+    const coarseAge = (f[s + COARSE_HEAD] as number) - coarseBucket;
     if (coarseAge >= this.#coarseLength) return inFine;
-    const at = this.#coarse + ringSlot(minute, this.#coarseLength);
+    const at = this.#coarse + ringSlot(coarseBucket, this.#coarseLength);
     this.#f32[at] = (this.#f32[at] as number) + amount;
     f[s + COARSE_SUM] = (f[s + COARSE_SUM] as number) + amount;
     return true;
@@ -224,46 +269,30 @@ export class RateTracker {
     f[s + FINE_HEAD] = bucket;
   }
 
-  /**
-   * BucketRing.advance of the minute ring, feeding every closed minute to the baseline exactly as
-   * BucketRing reports it (after a gap longer than the ring: the ring's minutes, then the zeros).
-   */
-  #advanceCoarse(minute: number): void {
+  /** BucketRing.advance of the long window's ring (which reports closed buckets to no one). */
+  #advanceCoarse(bucket: number): void {
     const f = this.#f64;
     const s = this.#s;
     const head = f[s + COARSE_HEAD] as number;
     if (head < 0) {
-      f[s + COARSE_HEAD] = minute;
+      f[s + COARSE_HEAD] = bucket;
       return;
     }
     const length = this.#coarseLength;
-    const gap = minute - head;
-    if (gap > length) {
-      for (let b = head - length + 1; b <= head; b++) {
-        if (b < 0) continue;
-        this.baseline.observeMinute(
-          b * MINUTE_MS,
-          this.#f32[this.#coarse + ringSlot(b, length)] as number,
-          0,
-        );
-      }
-      this.baseline.observeMinute((head + length) * MINUTE_MS, 0, gap - length - 1);
+    if (bucket - head >= length) {
       this.#f32.fill(0, this.#coarse, this.#coarse + length);
       f[s + COARSE_SUM] = 0;
-      f[s + COARSE_HEAD] = minute;
+      f[s + COARSE_HEAD] = bucket;
       return;
     }
-    for (let next = head + 1; next <= minute; next++) {
-      this.baseline.observeMinute(
-        (next - 1) * MINUTE_MS,
-        this.#f32[this.#coarse + ringSlot(next - 1, length)] as number,
-        0,
-      );
-      f[s + COARSE_SUM] =
-        (f[s + COARSE_SUM] as number) - (this.#f32[this.#coarse + ringSlot(next - length, length)] as number);
-      this.#f32[this.#coarse + ringSlot(next, length)] = 0;
-      f[s + COARSE_HEAD] = next;
+    let sum = f[s + COARSE_SUM] as number;
+    for (let next = head + 1; next <= bucket; next++) {
+      const at = this.#coarse + ringSlot(next, length);
+      sum -= this.#f32[at] as number;
+      this.#f32[at] = 0;
     }
+    f[s + COARSE_SUM] = sum;
+    f[s + COARSE_HEAD] = bucket;
   }
 
   /**
@@ -331,10 +360,17 @@ export class RateTracker {
       expectation.perMinute = prior;
       expectation.sdPerMinute = Math.sqrt(Math.max(expectation.sdPerMinute ** 2, prior));
     }
+    const layout = this.#shape.layout;
+    // The long window spans its full buckets plus the open one up to the end of this minute.
+    const bucketMinutes = layout.coarseBucketMs / MINUTE_MS;
+    const longCovered = Math.min(
+      layout.windowMinutes[LONG],
+      (layout.coarseLength - 1) * bucketMinutes + (minute % bucketMinutes) + 1,
+    );
     for (let w = 0; w < 3; w++) {
       const result = windowThreshold(
         expectation,
-        this.#shape.layout.windowMinutes[w] as number,
+        w === LONG ? longCovered : (layout.windowMinutes[w] as number),
         w === SHORT ? volume.minCount1m : w === MEDIUM ? volume.minCount5m : volume.minCount1h,
         volume,
         w === SHORT ? volume.minRatio1m : volume.minRatio,
@@ -384,6 +420,11 @@ export class RateTracker {
       coarse: {
         head: this.#f64[this.#s + COARSE_HEAD] as number,
         counts: copyOut(this.#f32, this.#coarse, this.#coarseLength),
+        bucketMs: this.#coarseBucketMs,
+      },
+      minute: {
+        head: this.#f64[this.#s + MINUTE_HEAD] as number,
+        count: this.#f64[this.#s + MINUTE_COUNT] as number,
       },
       baseline: this.baseline.toJSON(),
     };
@@ -394,8 +435,24 @@ export class RateTracker {
     const s = this.#s;
     f[s + FINE_HEAD] = state.fine.head;
     this.#f32.set(state.fine.counts.slice(0, this.#fineLength), this.#fine);
-    f[s + COARSE_HEAD] = state.coarse.head;
-    this.#f32.set(state.coarse.counts.slice(0, this.#coarseLength), this.#coarse);
+    // Version 1 kept the long window in minute buckets, whose head was also the open minute.
+    const coarse = regrid(
+      state.coarse,
+      state.coarse.bucketMs ?? MINUTE_MS,
+      this.#coarseBucketMs,
+      this.#coarseLength,
+    );
+    f[s + COARSE_HEAD] = coarse.head;
+    this.#f32.set(coarse.counts, this.#coarse);
+    const minute = state.minute ?? {
+      head: state.coarse.head,
+      count:
+        state.coarse.head >= 0
+          ? (state.coarse.counts[ringSlot(state.coarse.head, state.coarse.counts.length)] ?? 0)
+          : 0,
+    };
+    f[s + MINUTE_HEAD] = minute.head;
+    f[s + MINUTE_COUNT] = minute.count;
     // Sums are recomputed from the buckets, as BucketRing.restore does.
     let sum0 = 0;
     let sum1 = 0;
@@ -404,18 +461,40 @@ export class RateTracker {
       for (let age = 0; age < this.#shortBuckets; age++) sum0 += this.fineCountAt(age);
       for (let age = 0; age < this.#fineLength; age++) sum1 += this.fineCountAt(age);
     }
-    if (state.coarse.head >= 0) {
-      for (let age = 0; age < this.#coarseLength; age++)
-        coarseSum += this.#f32[
-          this.#coarse + ringSlot(state.coarse.head - age, this.#coarseLength)
-        ] as number;
-    }
+    for (const count of coarse.counts) coarseSum += count;
     f[s + FINE_SUM0] = sum0;
     f[s + FINE_SUM1] = sum1;
     f[s + COARSE_SUM] = coarseSum;
     this.baseline.restore(state.baseline);
     this.invalidate();
   }
+}
+
+/**
+ * A ring's counts on another bucket size (a coarser multiple, or the same): each old bucket's
+ * count lands in the new bucket holding its start; what falls outside the new ring is dropped.
+ */
+export function regrid(
+  ring: { head: number; counts: readonly number[] },
+  fromBucketMs: number,
+  toBucketMs: number,
+  length: number,
+): { head: number; counts: number[] } {
+  const counts = new Array<number>(length).fill(0);
+  if (ring.head < 0) return { head: -1, counts };
+  if (fromBucketMs === toBucketMs && ring.counts.length === length)
+    return { head: ring.head, counts: ring.counts.slice() };
+  const head = Math.floor((ring.head * fromBucketMs) / toBucketMs);
+  for (let age = 0; age < ring.counts.length; age++) {
+    const old = ring.head - age;
+    const count = ring.counts[ringSlot(old, ring.counts.length)] ?? 0;
+    const bucket = Math.floor((old * fromBucketMs) / toBucketMs);
+    if (count !== 0 && head - bucket < length) {
+      const slot = ringSlot(bucket, length);
+      counts[slot] = (counts[slot] as number) + count;
+    }
+  }
+  return { head, counts };
 }
 
 function ringSlot(bucket: number, length: number): number {

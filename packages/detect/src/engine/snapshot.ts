@@ -1,7 +1,8 @@
 /**
  * Versioned JSON form of the engine's state. Typed arrays become plain arrays, HyperLogLog
  * registers base64; the near-duplicate index is rebuilt from the clusters on restore. Bump
- * SNAPSHOT_VERSION whenever the shape changes: restore refuses other versions rather than guess.
+ * SNAPSHOT_VERSION whenever the shape changes: restore converts the older versions it lists in
+ * READABLE_SNAPSHOT_VERSIONS and refuses any other rather than guess.
  */
 import { HyperLogLog } from '../content/index.ts';
 import type { NormalizedOutbound } from '../normalized-event.ts';
@@ -15,11 +16,16 @@ import {
   type RiskyAudit,
   type TrackerFactory,
 } from './account-state.ts';
-import type { RateTrackerState } from './rate-tracker.ts';
+import { type RateTrackerState, regrid } from './rate-tracker.ts';
 
-export const SNAPSHOT_VERSION = 1;
+/**
+ * 2: the long window (rate trackers, opt-outs per hour) on 5-minute buckets, with the open minute
+ * beside it. Version 1 snapshots still restore: their minute rings are regridded.
+ */
+export const SNAPSHOT_VERSION = 2;
+export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
 
-type Ring = { head: number; counts: number[] };
+type Ring = { head: number; counts: number[]; bucketMs?: number };
 const maybe = (r: BucketRing | null): Ring | null => (r ? r.toJSON() : null);
 // Snapshot sub-records are written by accountToJSON just above; reading them back untyped keeps the
 // two functions side by side instead of duplicating every state class as an interface.
@@ -139,7 +145,10 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
     },
     rings: {
       optOuts: maybe(account.optOuts),
-      optOutsHour: maybe(account.optOutsHour),
+      // With its bucket size: version 1 had minute buckets here.
+      optOutsHour: account.optOutsHour
+        ? { ...account.optOutsHour.toJSON(), bucketMs: account.optOutsHour.bucketMs }
+        : null,
       statusTotal: maybe(account.statusTotal),
       statusFailed: maybe(account.statusFailed),
       statusFiltered: maybe(account.statusFiltered),
@@ -247,7 +256,18 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     return restored;
   };
   account.optOuts = restoreRing(rings['optOuts'], factory.fine);
-  account.optOutsHour = restoreRing(rings['optOutsHour'], factory.coarse);
+  const optOutsHour = rings['optOutsHour'];
+  account.optOutsHour = optOutsHour
+    ? restoreRing(
+        regrid(
+          optOutsHour,
+          optOutsHour.bucketMs ?? 60_000,
+          factory.layout.coarseBucketMs,
+          factory.layout.coarseLength,
+        ),
+        factory.coarse,
+      )
+    : null;
   account.statusTotal = restoreRing(rings['statusTotal'], factory.fine);
   account.statusFailed = restoreRing(rings['statusFailed'], factory.fine);
   account.statusFiltered = restoreRing(rings['statusFiltered'], factory.fine);

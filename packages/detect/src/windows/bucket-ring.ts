@@ -36,8 +36,8 @@ export class BucketRing {
 
   /**
    * Moves the head to `bucket`, dropping buckets that leave each window. `onClose` sees every bucket
-   * that stops being the newest, in order, with its count (idle stretches report zeros, up to a
-   * ring's worth; the caller is told how many more zero buckets were skipped).
+   * that stops being the newest, once, in order, with its count; after a gap longer than the ring
+   * the idle buckets are not reported one by one: the caller is told how many zero buckets follow.
    */
   advance(
     bucket: number,
@@ -50,14 +50,9 @@ export class BucketRing {
     if (bucket <= this.head) return;
     const gap = bucket - this.head;
     if (gap > this.length) {
-      // Everything in the ring leaves every window: report what is there, then reset.
-      if (onClose) {
-        for (let b = this.head - this.length + 1; b <= this.head; b++) {
-          if (b < 0) continue;
-          onClose(b, this.counts[this.slot(b)] as number, 0);
-        }
-        onClose(this.head + this.length, 0, gap - this.length - 1);
-      }
+      // Everything in the ring leaves every window. Only the head bucket was still open (older
+      // ones were reported when they closed): report it, with the idle buckets after it as zeros.
+      onClose?.(this.head, this.counts[this.slot(this.head)] as number, gap - 1);
       this.counts.fill(0);
       this.#sum0 = 0;
       this.#sum1 = 0;
