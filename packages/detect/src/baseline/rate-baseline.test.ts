@@ -46,7 +46,7 @@ describe('RateBaseline', () => {
     const baseline = new RateBaseline(360, 24);
     for (let m = 0; m < 3000; m++) baseline.observeMinute(m * MIN, m % 7);
     const copy = new RateBaseline(360, 24);
-    copy.restore(JSON.parse(JSON.stringify(baseline.toJSON())));
+    copy.restoreBaseline(JSON.parse(JSON.stringify(baseline.baselineState())));
     expect(copy.expectationAt(3000 * MIN)).toEqual(baseline.expectationAt(3000 * MIN));
   });
 });

@@ -73,9 +73,10 @@ function settingsFor(halfLifeMinutes: number, slots: 0 | 24 | 168): BaselineSett
 }
 
 export class RateBaseline {
-  readonly #f64: Float64Array;
-  readonly #f32: Float32Array;
-  readonly #base: number;
+  /** The slot's words as Float64 and as Float32, and where the baseline starts (shared with RateTracker). */
+  protected readonly f64: Float64Array;
+  protected readonly f32: Float32Array;
+  protected readonly base: number;
   readonly #settings: BaselineSettings;
 
   /** 8-byte words a baseline with `seasonalitySlots` occupies in a slot. */
@@ -96,20 +97,20 @@ export class RateBaseline {
   ) {
     this.#settings = settingsFor(halfLifeMinutes, seasonalitySlots);
     const storage = f64 && f32 ? { f64, f32, base } : ownSlot(RateBaseline.words(seasonalitySlots));
-    this.#f64 = storage.f64;
-    this.#f32 = storage.f32;
-    this.#base = storage.base;
-    this.#f64[this.#base + HOUR_INDEX] = -1;
-    this.#f64[this.#base + ROBUST_AT] = -1;
+    this.f64 = storage.f64;
+    this.f32 = storage.f32;
+    this.base = storage.base;
+    this.f64[this.base + HOUR_INDEX] = -1;
+    this.f64[this.base + ROBUST_AT] = -1;
   }
 
   /** Float32 index of the hourly ring and of the profile. */
   get #hours(): number {
-    return 2 * (this.#base + HOURS_WORD);
+    return 2 * (this.base + HOURS_WORD);
   }
 
   get #profile(): number {
-    return 2 * (this.#base + PROFILE_WORD);
+    return 2 * (this.base + PROFILE_WORD);
   }
 
   get #slots(): 0 | 24 | 168 {
@@ -121,23 +122,23 @@ export class RateBaseline {
   }
 
   get mean(): number {
-    return this.#f64[this.#base + MEAN] as number;
+    return this.f64[this.base + MEAN] as number;
   }
 
   get variance(): number {
-    return this.#f64[this.#base + VARIANCE] as number;
+    return this.f64[this.base + VARIANCE] as number;
   }
 
   get minutes(): number {
-    return this.#f64[this.#base + MINUTES] as number;
+    return this.f64[this.base + MINUTES] as number;
   }
 
   get peakPerMinute(): number {
-    return this.#f64[this.#base + PEAK] as number;
+    return this.f64[this.base + PEAK] as number;
   }
 
   get hoursSeen(): number {
-    return this.#f64[this.#base + HOURS_SEEN] as number;
+    return this.f64[this.base + HOURS_SEEN] as number;
   }
 
   /** Learns one closed minute (its start time and count); `zeros` more idle minutes follow it. */
@@ -150,8 +151,8 @@ export class RateBaseline {
     }
     // A long idle stretch in closed form: zero hours into the hourly ring, the EWMA decayed as if
     // it had seen `zeros` empty minutes. Per-minute work here made reactivated keys expensive.
-    const f = this.#f64;
-    const b = this.#base;
+    const f = this.f64;
+    const b = this.base;
     const lastIdleMinuteMs = minuteStartMs + zeros * MINUTE_MS;
     const lastHour = Math.floor(lastIdleMinuteMs / HOUR_MS);
     const hourIndex = f[b + HOUR_INDEX] as number;
@@ -160,7 +161,7 @@ export class RateBaseline {
       const idleHours = Math.min(lastHour - hourIndex - 1, HOURS_KEPT);
       for (let h = 0; h < idleHours; h++) {
         const seen = f[b + HOURS_SEEN] as number;
-        this.#f32[this.#hours + (seen % HOURS_KEPT)] = 0;
+        this.f32[this.#hours + (seen % HOURS_KEPT)] = 0;
         f[b + HOURS_SEEN] = seen + 1;
       }
       f[b + HOUR_INDEX] = lastHour;
@@ -174,8 +175,8 @@ export class RateBaseline {
   }
 
   #learn(minuteStartMs: number, count: number): void {
-    const f = this.#f64;
-    const b = this.#base;
+    const f = this.f64;
+    const b = this.base;
     const hourIndex = Math.floor(minuteStartMs / HOUR_MS);
     if (hourIndex !== f[b + HOUR_INDEX]) {
       if ((f[b + HOUR_INDEX] as number) >= 0) this.#closeHour(f[b + HOUR_INDEX] as number);
@@ -199,23 +200,23 @@ export class RateBaseline {
   }
 
   #closeHour(hourIndex: number): void {
-    const f = this.#f64;
-    const b = this.#base;
+    const f = this.f64;
+    const b = this.base;
     const seen = f[b + HOURS_SEEN] as number;
     const hourTotal = f[b + HOUR_TOTAL] as number;
-    this.#f32[this.#hours + (seen % HOURS_KEPT)] = hourTotal;
+    this.f32[this.#hours + (seen % HOURS_KEPT)] = hourTotal;
     f[b + HOURS_SEEN] = seen + 1;
     f[b + PEAK] = Math.max((f[b + PEAK] as number) * PEAK_DECAY_PER_HOUR, f[b + HOUR_MAX_MINUTE] as number);
     const mean = f[b + MEAN] as number;
     if (this.#slots === 0 || mean <= 0) return;
     if (f[b + HAS_PROFILE] === 0) {
-      this.#f32.fill(1, this.#profile, this.#profile + this.#slots);
+      this.f32.fill(1, this.#profile, this.#profile + this.#slots);
       f[b + HAS_PROFILE] = 1;
     }
     const at = this.#profile + this.#slot(hourIndex * HOUR_MS);
     const ratio = Math.min(10, hourTotal / 60 / Math.max(mean, 1e-3));
     // Each slot is seen once a day (or week): a fast per-slot EWMA learns the shape in a few cycles.
-    this.#f32[at] = 0.7 * (this.#f32[at] as number) + 0.3 * ratio;
+    this.f32[at] = 0.7 * (this.f32[at] as number) + 0.3 * ratio;
   }
 
   #slot(timeMs: number): number {
@@ -226,13 +227,13 @@ export class RateBaseline {
 
   /** Robust hourly level: median of recent hourly totals, with MAD for its spread (cached per hour). */
   robustHourly(): { median: number; mad: number } | undefined {
-    const f = this.#f64;
-    const b = this.#base;
+    const f = this.f64;
+    const b = this.base;
     const seen = f[b + HOURS_SEEN] as number;
     const n = Math.min(seen, HOURS_KEPT);
     if (n < 6) return undefined;
     if (f[b + ROBUST_AT] !== seen) {
-      const values = copyOut(this.#f32, this.#hours, n);
+      const values = copyOut(this.f32, this.#hours, n);
       f[b + ROBUST_MEDIAN] = median(values);
       f[b + ROBUST_MAD] = medianAbsoluteDeviation(values);
       f[b + ROBUST_AT] = seen;
@@ -245,47 +246,47 @@ export class RateBaseline {
     let perMinute = mean;
     const robust = this.robustHourly();
     if (robust) perMinute = Math.max(perMinute, robust.median / 60);
-    const hasProfile = this.#f64[this.#base + HAS_PROFILE] === 1;
+    const hasProfile = this.f64[this.base + HAS_PROFILE] === 1;
     const seasonal = hasProfile && this.hoursSeen >= (this.#slots === 168 ? 168 * 2 : 24);
     if (seasonal) {
       // Never let a quiet slot drop the expectation below a fifth of the mean, nor a busy one
       // raise it above five times: the profile refines, it does not decide.
-      const factor = Math.min(5, Math.max(0.2, this.#f32[this.#profile + this.#slot(timeMs)] as number));
+      const factor = Math.min(5, Math.max(0.2, this.f32[this.#profile + this.#slot(timeMs)] as number));
       perMinute = Math.max(perMinute * factor, mean * 0.2);
     }
     const sdPerMinute = Math.sqrt(Math.max(this.variance, perMinute));
     return { perMinute, sdPerMinute, mature: this.minutes >= 60 };
   }
 
-  toJSON(): RateBaselineState {
+  /** The learned state, for snapshots (RateTracker's toJSON nests it). */
+  baselineState(): RateBaselineState {
     return {
       mean: this.mean,
       variance: this.variance,
       minutes: this.minutes,
-      hourTotal: this.#f64[this.#base + HOUR_TOTAL] as number,
-      hourIndex: this.#f64[this.#base + HOUR_INDEX] as number,
-      hours: copyOut(this.#f32, this.#hours, HOURS_KEPT),
+      hourTotal: this.f64[this.base + HOUR_TOTAL] as number,
+      hourIndex: this.f64[this.base + HOUR_INDEX] as number,
+      hours: copyOut(this.f32, this.#hours, HOURS_KEPT),
       hoursSeen: this.hoursSeen,
-      profile:
-        this.#f64[this.#base + HAS_PROFILE] === 1 ? copyOut(this.#f32, this.#profile, this.#slots) : null,
+      profile: this.f64[this.base + HAS_PROFILE] === 1 ? copyOut(this.f32, this.#profile, this.#slots) : null,
       peakPerMinute: this.peakPerMinute,
-      hourMaxMinute: this.#f64[this.#base + HOUR_MAX_MINUTE] as number,
+      hourMaxMinute: this.f64[this.base + HOUR_MAX_MINUTE] as number,
     };
   }
 
-  restore(state: RateBaselineState): void {
-    const f = this.#f64;
-    const b = this.#base;
+  restoreBaseline(state: RateBaselineState): void {
+    const f = this.f64;
+    const b = this.base;
     f[b + MEAN] = state.mean;
     f[b + VARIANCE] = state.variance;
     f[b + MINUTES] = state.minutes;
     f[b + HOUR_TOTAL] = state.hourTotal;
     f[b + HOUR_INDEX] = state.hourIndex;
-    this.#f32.set(state.hours.slice(0, HOURS_KEPT), this.#hours);
+    this.f32.set(state.hours.slice(0, HOURS_KEPT), this.#hours);
     f[b + HOURS_SEEN] = state.hoursSeen;
     // A profile of another length (seasonality changed since the snapshot) is relearned.
     const restoreProfile = state.profile !== null && state.profile.length === this.#slots && this.#slots > 0;
-    if (restoreProfile) this.#f32.set(state.profile as number[], this.#profile);
+    if (restoreProfile) this.f32.set(state.profile as number[], this.#profile);
     f[b + HAS_PROFILE] = restoreProfile ? 1 : 0;
     f[b + PEAK] = state.peakPerMinute;
     f[b + HOUR_MAX_MINUTE] = state.hourMaxMinute;

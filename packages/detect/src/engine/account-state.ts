@@ -9,6 +9,7 @@ import type { BucketRing } from '../windows/bucket-ring.ts';
 import type { EvidenceBuffer } from './evidence-buffer.ts';
 import { HabitCounts } from './habit-counts.ts';
 import type { RateTracker, WindowLayout } from './rate-tracker.ts';
+import { SmallMap } from './small-map.ts';
 
 export const SEQUENTIAL_MEMORY = 32;
 /** Values of a habit (networks, user agents, login networks) remembered per key. */
@@ -158,8 +159,9 @@ const NO_ENTRIES: ReadonlyMap<string, never> = new Map<string, never>();
 export class AccountState {
   readonly accountId: string;
   readonly rate: RateTracker;
-  readonly apiKeys = new Map<string, ApiKeyState>();
-  readonly countries = new Map<string, CountryState>();
+  /** Sub-keys: the last one looked up is cached, so the per-event lookup is a string comparison. */
+  readonly apiKeys = new SmallMap<ApiKeyState>();
+  readonly countries = new SmallMap<CountryState>();
   // Clusters, domains, login networks and emitted detections are empty for most accounts most of
   // the time: each map is created on its first write (reads see an empty map), which saves about
   // 150 bytes per map per account.
@@ -192,14 +194,6 @@ export class AccountState {
   noveltyKey = '';
   /** The account's evidence ring, if it holds one (the engine keeps the capped set). */
   evidence: EvidenceBuffer | undefined = undefined;
-  /**
-   * The sub-key states the last outbound event used: most accounts send with one key to one
-   * country, so the next event usually skips both map lookups. Cleared whenever the map entry goes.
-   */
-  lastApiKeyId = '';
-  lastApiKey: ApiKeyState | undefined = undefined;
-  lastCountryCode = '';
-  lastCountry: CountryState | undefined = undefined;
 
   constructor(accountId: string, factory: TrackerFactory, timeMs: number) {
     this.accountId = accountId;

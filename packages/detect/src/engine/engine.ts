@@ -367,40 +367,34 @@ export class DetectionEngine implements EngineCore {
 
   /** The account's state for an API key, created on first use (evicting the oldest past the cap). */
   #apiKeyOf(account: AccountState, apiKeyId: string, timeMs: number): ApiKeyState {
-    if (account.lastApiKey !== undefined && account.lastApiKeyId === apiKeyId) return account.lastApiKey;
     let apiKey = account.apiKeys.get(apiKeyId);
     if (apiKey === undefined) {
       apiKey = new ApiKeyState(this.factory, timeMs);
       if (account.apiKeys.size >= this.config.maxSubKeysPerAccount) {
-        const oldest = account.apiKeys.entries().next();
-        if (!oldest.done) {
-          oldest.value[1].rate.release();
-          account.apiKeys.delete(oldest.value[0]);
+        const oldest = account.apiKeys.oldest();
+        if (oldest) {
+          oldest[1].rate.release();
+          account.apiKeys.delete(oldest[0]);
         }
       }
       account.apiKeys.set(apiKeyId, apiKey);
     }
-    account.lastApiKeyId = apiKeyId;
-    account.lastApiKey = apiKey;
     return apiKey;
   }
 
   #countryOf(account: AccountState, country: string, timeMs: number): CountryState {
-    if (account.lastCountry !== undefined && account.lastCountryCode === country) return account.lastCountry;
     let state = account.countries.get(country);
     if (state === undefined) {
       state = new CountryState(this.factory, timeMs);
       if (account.countries.size >= this.config.maxSubKeysPerAccount) {
-        const oldest = account.countries.entries().next();
-        if (!oldest.done) {
-          oldest.value[1].rate.release();
-          account.countries.delete(oldest.value[0]);
+        const oldest = account.countries.oldest();
+        if (oldest) {
+          oldest[1].rate.release();
+          account.countries.delete(oldest[0]);
         }
       }
       account.countries.set(country, state);
     }
-    account.lastCountryCode = country;
-    account.lastCountry = state;
     return state;
   }
 
@@ -644,7 +638,6 @@ export class DetectionEngine implements EngineCore {
         if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
           state.rate.release();
           account.apiKeys.delete(k);
-          if (account.lastApiKey === state) account.lastApiKey = undefined;
           this.#stats.evictedKeys++;
         }
       }
@@ -652,7 +645,6 @@ export class DetectionEngine implements EngineCore {
         if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
           state.rate.release();
           account.countries.delete(k);
-          if (account.lastCountry === state) account.lastCountry = undefined;
           this.#stats.evictedKeys++;
         }
       }

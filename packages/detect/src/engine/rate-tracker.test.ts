@@ -76,7 +76,7 @@ describe('RateTracker', () => {
             fine: reference.fine.toJSON(),
             coarse: { ...reference.coarse.toJSON(), bucketMs: layout.coarseBucketMs },
             minute: { head: reference.minute.head, count: reference.minute.sum(0) },
-            baseline: reference.baseline.toJSON(),
+            baseline: reference.baseline.baselineState(),
           };
           expect(slabbed.toJSON()).toEqual(want);
           expect(standalone.toJSON()).toEqual(want);
@@ -108,7 +108,7 @@ describe('RateTracker', () => {
     const legacy = {
       fine: reference.fine.toJSON(),
       coarse: minuteRing.toJSON(),
-      baseline: reference.baseline.toJSON(),
+      baseline: reference.baseline.baselineState(),
     };
     const restored = new RateTracker(layout, 360, 24);
     restored.restore(JSON.parse(JSON.stringify(legacy)));
@@ -118,7 +118,7 @@ describe('RateTracker', () => {
     // The open minute closes into the baseline as it would have without the restore.
     restored.add(timeMs + 60_000, 1);
     reference.add(timeMs + 60_000, 1);
-    expect(restored.toJSON().baseline).toEqual(reference.baseline.toJSON());
+    expect(restored.toJSON().baseline).toEqual(reference.baseline.baselineState());
   });
 
   it('cuts the long window into whole-minute buckets, at least twelve', () => {
