@@ -10,6 +10,7 @@ import type { EvidenceBuffer } from './evidence-buffer.ts';
 import { HabitCounts } from './habit-counts.ts';
 import type { RateTracker, WindowLayout } from './rate-tracker.ts';
 import { SmallMap } from './small-map.ts';
+import { copyOut, type TrackerSlab } from './tracker-slab.ts';
 
 export const SEQUENTIAL_MEMORY = 32;
 /** Values of a habit (networks, user agents, login networks) remembered per key. */
@@ -18,6 +19,8 @@ export const MAX_REMEMBERED = 16;
 export interface TrackerFactory {
   layout: WindowLayout;
   tracker(): RateTracker;
+  /** Slots of SEQUENTIAL_MEMORY Uint32 for countries' recent recipient numbers. */
+  recentNumbers: TrackerSlab;
   fine(): BucketRing;
   /** Minute buckets over the long window. */
   coarse(): BucketRing;
@@ -66,8 +69,14 @@ export class CountryState {
   readonly rate: RateTracker;
   /** Decayed share bookkeeping: messages to this country, decayed with the account total. */
   weight = 0;
-  /** A plain double array: a Float64Array this small costs more in typed-array overhead than data. */
-  readonly recentNumbers: number[] = new Array<number>(SEQUENTIAL_MEMORY).fill(0);
+  /**
+   * The last SEQUENTIAL_MEMORY recipients' numbers, low 32 bits (see recentNeighbours), in a slot
+   * of the engine's slab: 128 bytes instead of a 300-byte array of doubles.
+   */
+  readonly #recent: Uint32Array;
+  readonly #recentAt: number;
+  readonly #recentSlot: number;
+  readonly #recentSlab: TrackerSlab;
   recentCount = 0;
   /** Allocated on first premium-rate recipient / first conversion feedback. */
   premium: BucketRing | null = null;
@@ -83,6 +92,48 @@ export class CountryState {
     this.rate = factory.tracker();
     this.rate.ownerFirstSeenMs = timeMs;
     this.rate.ownerLastSeenMs = timeMs;
+    const slot = factory.recentNumbers.allocate();
+    this.#recent = slot.u32;
+    this.#recentAt = 2 * slot.base;
+    this.#recentSlot = slot.id;
+    this.#recentSlab = factory.recentNumbers;
+  }
+
+  /** Gives the slab slots back; the state must not be used afterwards. */
+  release(): void {
+    this.rate.release();
+    this.#recentSlab.release(this.#recent, this.#recentSlot);
+  }
+
+  /**
+   * How many of the remembered recipients lie within `span` of `number` (identical ones excluded),
+   * then remembers `number`. Compared on the low 32 bits with wrap-around: numbers within `span`
+   * of each other always are; two numbers a multiple of 2^32 (4.3 billion) apart, give or take
+   * `span`, would count as neighbours too — a chance of about span / 2^31 per pair, far below what
+   * `sequentialMinRun` neighbours in a row needs.
+   */
+  recentNeighbours(number: number, span: number): number {
+    const low = number >>> 0;
+    const n = Math.min(this.recentCount, SEQUENTIAL_MEMORY);
+    let neighbours = 0;
+    for (let i = 0; i < n; i++) {
+      const distance = Math.abs(((this.#recent[this.#recentAt + i] as number) - low) | 0);
+      if (distance > 0 && distance <= span) neighbours++;
+    }
+    this.#recent[this.#recentAt + (this.recentCount % SEQUENTIAL_MEMORY)] = low;
+    this.recentCount++;
+    return neighbours;
+  }
+
+  /** The remembered numbers (low 32 bits) in ring order, for snapshots. */
+  recentNumbers(): number[] {
+    return copyOut(this.#recent, this.#recentAt, SEQUENTIAL_MEMORY);
+  }
+
+  /** Restores the ring; full numbers from older snapshots are cut to their low 32 bits. */
+  restoreRecentNumbers(numbers: readonly number[], count: number): void {
+    for (let i = 0; i < SEQUENTIAL_MEMORY; i++) this.#recent[this.#recentAt + i] = (numbers[i] ?? 0) >>> 0;
+    this.recentCount = count;
   }
 
   // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).

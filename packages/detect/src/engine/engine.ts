@@ -32,6 +32,7 @@ import {
   CountryState,
   DomainState,
   type RiskyAudit,
+  SEQUENTIAL_MEMORY,
   type TrackerFactory,
 } from './account-state.ts';
 import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
@@ -142,6 +143,7 @@ export class DetectionEngine implements EngineCore {
     this.factory = {
       layout,
       tracker: () => new RateTracker(layout, halfLife, slots, slab),
+      recentNumbers: new TrackerSlab(SEQUENTIAL_MEMORY / 2),
       fine: () =>
         new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
       coarse: () => new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),
@@ -389,7 +391,7 @@ export class DetectionEngine implements EngineCore {
       if (account.countries.size >= this.config.maxSubKeysPerAccount) {
         const oldest = account.countries.oldest();
         if (oldest) {
-          oldest[1].rate.release();
+          oldest[1].release();
           account.countries.delete(oldest[0]);
         }
       }
@@ -643,7 +645,7 @@ export class DetectionEngine implements EngineCore {
       }
       for (const [k, state] of account.countries) {
         if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
-          state.rate.release();
+          state.release();
           account.countries.delete(k);
           this.#stats.evictedKeys++;
         }
@@ -728,7 +730,7 @@ export class DetectionEngine implements EngineCore {
 function releaseAccount(account: AccountState): void {
   account.rate.release();
   for (const apiKey of account.apiKeys.values()) apiKey.rate.release();
-  for (const country of account.countries.values()) country.rate.release();
+  for (const country of account.countries.values()) country.release();
 }
 
 function evictIdle(map: Map<string, { lastSeenMs: number }>, now: number, ttl: number): number {

@@ -95,7 +95,7 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         firstSeenMs: c.firstSeenMs,
         lastSeenMs: c.lastSeenMs,
         weight: c.weight,
-        recentNumbers: c.recentNumbers.slice(),
+        recentNumbers: c.recentNumbers(),
         recentCount: c.recentCount,
         premium: maybe(c.premium),
         feedbackTotal: maybe(c.feedbackTotal),
@@ -191,10 +191,7 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.rate.restore(c['rate']);
     state.lastSeenMs = c['lastSeenMs'];
     state.weight = c['weight'];
-    (c['recentNumbers'] as number[]).forEach((n, i) => {
-      if (i < state.recentNumbers.length) state.recentNumbers[i] = n;
-    });
-    state.recentCount = c['recentCount'];
+    state.restoreRecentNumbers(c['recentNumbers'] as number[], c['recentCount']);
     if (c['premium']) {
       state.premium = factory.fine();
       state.premium.restore(c['premium']);

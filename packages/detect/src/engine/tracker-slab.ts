@@ -3,7 +3,8 @@
  * one contiguous run of memory (a few cache lines) instead of a graph of small objects and typed
  * arrays. Each page is one ArrayBuffer seen as Float64 (scalars) and Float32 (bucket counts).
  * Released slots go on a free list and are reused, so evicting idle keys caps memory at the peak
- * live set. A slot is zero-filled when handed out; its owner initialises the rest.
+ * live set. A slot is zero-filled when handed out; its owner initialises the rest. Pages are also
+ * seen as Uint32 for slots of small integers (a country's recent recipient numbers).
  */
 
 /** Slots per page: large enough that pages are few, small enough that the last one wastes little. */
@@ -13,6 +14,8 @@ const SLOTS_PER_PAGE = 1024;
 export interface SlabSlot {
   readonly f64: Float64Array;
   readonly f32: Float32Array;
+  /** The same bytes as Uint32: `u32[2 * base ..)`. */
+  readonly u32: Uint32Array;
   readonly base: number;
   /** Page index × SLOTS_PER_PAGE + slot index; -1 for a standalone slot. */
   readonly id: number;
@@ -21,7 +24,7 @@ export interface SlabSlot {
 export class TrackerSlab {
   /** Slot size in 8-byte words. */
   readonly stride: number;
-  readonly #pages: Array<{ f64: Float64Array; f32: Float32Array }> = [];
+  readonly #pages: Array<{ f64: Float64Array; f32: Float32Array; u32: Uint32Array }> = [];
   /** Free slots as (page index × SLOTS_PER_PAGE + slot index); reused last-freed first. */
   readonly #free: number[] = [];
   /** 1 for each slot handed out: a double release would hand one slot to two trackers. */
@@ -47,17 +50,21 @@ export class TrackerSlab {
   allocate(): SlabSlot {
     if (this.#free.length === 0) this.#addPage();
     const id = this.#free.pop() as number;
-    const page = this.#pages[Math.floor(id / SLOTS_PER_PAGE)] as { f64: Float64Array; f32: Float32Array };
+    const page = this.#pages[Math.floor(id / SLOTS_PER_PAGE)] as {
+      f64: Float64Array;
+      f32: Float32Array;
+      u32: Uint32Array;
+    };
     const base = (id % SLOTS_PER_PAGE) * this.stride;
     page.f64.fill(0, base, base + this.stride);
     this.#inUse[id] = 1;
     this.#live++;
-    return { f64: page.f64, f32: page.f32, base, id };
+    return { f64: page.f64, f32: page.f32, u32: page.u32, base, id };
   }
 
-  /** Returns a slot; the caller must not touch it afterwards. */
-  release(f64: Float64Array, id: number): void {
-    if (this.#pages[Math.floor(id / SLOTS_PER_PAGE)]?.f64 !== f64)
+  /** Returns a slot (given by any view of its page and its id); the caller must not touch it afterwards. */
+  release(view: Float64Array | Uint32Array, id: number): void {
+    if (this.#pages[Math.floor(id / SLOTS_PER_PAGE)]?.f64.buffer !== view.buffer)
       throw new RangeError('slot does not belong to this slab');
     if (this.#inUse[id] !== 1) throw new RangeError(`slot ${id} released twice`);
     this.#inUse[id] = 0;
@@ -71,7 +78,11 @@ export class TrackerSlab {
     const inUse = new Uint8Array((pageIndex + 1) * SLOTS_PER_PAGE);
     inUse.set(this.#inUse);
     this.#inUse = inUse;
-    this.#pages.push({ f64: new Float64Array(buffer), f32: new Float32Array(buffer) });
+    this.#pages.push({
+      f64: new Float64Array(buffer),
+      f32: new Float32Array(buffer),
+      u32: new Uint32Array(buffer),
+    });
     // Push in reverse so slots are handed out in address order.
     for (let s = SLOTS_PER_PAGE - 1; s >= 0; s--) this.#free.push(pageIndex * SLOTS_PER_PAGE + s);
   }
@@ -80,14 +91,24 @@ export class TrackerSlab {
 /** A standalone slot (own buffer), for trackers and baselines used outside an engine. */
 export function ownSlot(stride: number): SlabSlot {
   const buffer = new ArrayBuffer(stride * 8);
-  return { f64: new Float64Array(buffer), f32: new Float32Array(buffer), base: 0, id: -1 };
+  return {
+    f64: new Float64Array(buffer),
+    f32: new Float32Array(buffer),
+    u32: new Uint32Array(buffer),
+    base: 0,
+    id: -1,
+  };
 }
 
 /**
  * `values[start .. start + length)` as a plain array. A counted loop: `Array.from(typed.subarray())`
  * goes through the iterator protocol and made snapshots of large states several times slower.
  */
-export function copyOut(values: Float32Array | Float64Array, start: number, length: number): number[] {
+export function copyOut(
+  values: Float32Array | Float64Array | Uint32Array,
+  start: number,
+  length: number,
+): number[] {
   const out = new Array<number>(length);
   for (let i = 0; i < length; i++) out[i] = values[start + i] as number;
   return out;

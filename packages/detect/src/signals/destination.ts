@@ -24,14 +24,8 @@ export function checkDestination(
   const mature = core.isMature(account, event.timeMs);
   // Sequential neighbours among the last recipients of this country (identical numbers excluded:
   // the same person asking for a second OTP is not pumping).
-  let neighbours = 0;
   const n = Math.min(country.recentCount, SEQUENTIAL_MEMORY);
-  for (let i = 0; i < n; i++) {
-    const distance = Math.abs((country.recentNumbers[i] as number) - event.recipientNumeric);
-    if (distance > 0 && distance <= t.sequentialSpan) neighbours++;
-  }
-  country.recentNumbers[country.recentCount % SEQUENTIAL_MEMORY] = event.recipientNumeric;
-  country.recentCount++;
+  const neighbours = country.recentNeighbours(event.recipientNumeric, t.sequentialSpan);
   if (event.numberType === 'premium_rate') {
     country.premium ??= core.factory.fine();
     country.premium.add(event.timeMs);
