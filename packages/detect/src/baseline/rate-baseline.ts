@@ -37,32 +37,35 @@ export interface RateBaselineState {
   hourMaxMinute: number;
 }
 
-// Word offsets of the scalars within the slot.
+// Word offsets of the Float64 scalars within the slot: the running moments and sums.
 const MEAN = 0;
 const VARIANCE = 1;
-const MINUTES = 2;
-const HOUR_TOTAL = 3;
-const HOUR_INDEX = 4;
-const HOUR_MAX_MINUTE = 5;
-const HOURS_SEEN = 6;
-const PEAK = 7;
-const ROBUST_AT = 8;
-const ROBUST_MEDIAN = 9;
-const ROBUST_MAD = 10;
-const HAS_PROFILE = 11;
+const HOUR_TOTAL = 2;
+const PEAK = 3;
+// Float32 offsets (from 2 × the slot's word) of the small integers and cached robust levels, which
+// Float32 holds exactly (counts and hour indexes below 2^24) or as precisely as the ring they
+// summarise: four words instead of eight.
+const MINUTES = 8;
+const HOUR_INDEX = 9;
+const HOUR_MAX_MINUTE = 10;
+const HOURS_SEEN = 11;
+const ROBUST_AT = 12;
+const ROBUST_MEDIAN = 13;
+const ROBUST_MAD = 14;
+const HAS_PROFILE = 15;
 /** Word where the Float32 hourly ring starts; the profile follows it. */
-const HOURS_WORD = 12;
+const HOURS_WORD = 8;
 const PROFILE_WORD = HOURS_WORD + HOURS_KEPT / 2;
 
 /** What every baseline of one configuration shares (one object, not two numbers per key). */
-interface BaselineSettings {
+export interface BaselineSettings {
   alpha: number;
   slots: 0 | 24 | 168;
 }
 
 const settingsCache = new Map<string, BaselineSettings>();
 
-function settingsFor(halfLifeMinutes: number, slots: 0 | 24 | 168): BaselineSettings {
+export function settingsFor(halfLifeMinutes: number, slots: 0 | 24 | 168): BaselineSettings {
   const key = `${halfLifeMinutes}/${slots}`;
   let settings = settingsCache.get(key);
   if (settings === undefined) {
@@ -77,7 +80,8 @@ export class RateBaseline {
   protected readonly f64: Float64Array;
   protected readonly f32: Float32Array;
   protected readonly base: number;
-  readonly #settings: BaselineSettings;
+  /** Shared by every baseline of one configuration (RateTracker passes its shape, which extends it). */
+  protected readonly settings: BaselineSettings;
 
   /** 8-byte words a baseline with `seasonalitySlots` occupies in a slot. */
   static words(seasonalitySlots: number): number {
@@ -94,14 +98,15 @@ export class RateBaseline {
     f64?: Float64Array,
     f32?: Float32Array,
     base = 0,
+    settings?: BaselineSettings,
   ) {
-    this.#settings = settingsFor(halfLifeMinutes, seasonalitySlots);
+    this.settings = settings ?? settingsFor(halfLifeMinutes, seasonalitySlots);
     const storage = f64 && f32 ? { f64, f32, base } : ownSlot(RateBaseline.words(seasonalitySlots));
     this.f64 = storage.f64;
     this.f32 = storage.f32;
     this.base = storage.base;
-    this.f64[this.base + HOUR_INDEX] = -1;
-    this.f64[this.base + ROBUST_AT] = -1;
+    this.f32[2 * this.base + HOUR_INDEX] = -1;
+    this.f32[2 * this.base + ROBUST_AT] = -1;
   }
 
   /** Float32 index of the hourly ring and of the profile. */
@@ -114,11 +119,11 @@ export class RateBaseline {
   }
 
   get #slots(): 0 | 24 | 168 {
-    return this.#settings.slots;
+    return this.settings.slots;
   }
 
   get #alpha(): number {
-    return this.#settings.alpha;
+    return this.settings.alpha;
   }
 
   get mean(): number {
@@ -130,7 +135,7 @@ export class RateBaseline {
   }
 
   get minutes(): number {
-    return this.f64[this.base + MINUTES] as number;
+    return this.f32[2 * this.base + MINUTES] as number;
   }
 
   get peakPerMinute(): number {
@@ -138,7 +143,7 @@ export class RateBaseline {
   }
 
   get hoursSeen(): number {
-    return this.f64[this.base + HOURS_SEEN] as number;
+    return this.f32[2 * this.base + HOURS_SEEN] as number;
   }
 
   /** Learns one closed minute (its start time and count); `zeros` more idle minutes follow it. */
@@ -153,65 +158,71 @@ export class RateBaseline {
     // it had seen `zeros` empty minutes. Per-minute work here made reactivated keys expensive.
     const f = this.f64;
     const b = this.base;
+    const g = this.f32;
+    const c = 2 * b;
     const lastIdleMinuteMs = minuteStartMs + zeros * MINUTE_MS;
     const lastHour = Math.floor(lastIdleMinuteMs / HOUR_MS);
-    const hourIndex = f[b + HOUR_INDEX] as number;
+    const hourIndex = g[c + HOUR_INDEX] as number;
     if (lastHour !== hourIndex) {
       this.#closeHour(hourIndex);
       const idleHours = Math.min(lastHour - hourIndex - 1, HOURS_KEPT);
       for (let h = 0; h < idleHours; h++) {
-        const seen = f[b + HOURS_SEEN] as number;
+        const seen = g[c + HOURS_SEEN] as number;
         this.f32[this.#hours + (seen % HOURS_KEPT)] = 0;
-        f[b + HOURS_SEEN] = seen + 1;
+        g[c + HOURS_SEEN] = seen + 1;
       }
-      f[b + HOUR_INDEX] = lastHour;
+      g[c + HOUR_INDEX] = lastHour;
       f[b + HOUR_TOTAL] = 0;
-      f[b + HOUR_MAX_MINUTE] = 0;
+      g[c + HOUR_MAX_MINUTE] = 0;
     }
     const decay = (1 - this.#alpha) ** zeros;
     f[b + MEAN] = (f[b + MEAN] as number) * decay;
     f[b + VARIANCE] = (f[b + VARIANCE] as number) * decay;
-    f[b + MINUTES] = (f[b + MINUTES] as number) + zeros;
+    g[c + MINUTES] = (g[c + MINUTES] as number) + zeros;
   }
 
   #learn(minuteStartMs: number, count: number): void {
     const f = this.f64;
     const b = this.base;
+    const g = this.f32;
+    const c = 2 * b;
     const hourIndex = Math.floor(minuteStartMs / HOUR_MS);
-    if (hourIndex !== f[b + HOUR_INDEX]) {
-      if ((f[b + HOUR_INDEX] as number) >= 0) this.#closeHour(f[b + HOUR_INDEX] as number);
-      f[b + HOUR_INDEX] = hourIndex;
+    if (hourIndex !== g[c + HOUR_INDEX]) {
+      if ((g[c + HOUR_INDEX] as number) >= 0) this.#closeHour(g[c + HOUR_INDEX] as number);
+      g[c + HOUR_INDEX] = hourIndex;
       f[b + HOUR_TOTAL] = 0;
-      f[b + HOUR_MAX_MINUTE] = 0;
+      g[c + HOUR_MAX_MINUTE] = 0;
     }
     f[b + HOUR_TOTAL] = (f[b + HOUR_TOTAL] as number) + count;
-    if (count > (f[b + HOUR_MAX_MINUTE] as number)) f[b + HOUR_MAX_MINUTE] = count;
+    if (count > (g[c + HOUR_MAX_MINUTE] as number)) g[c + HOUR_MAX_MINUTE] = count;
     // Winsorise once there is history: a burst moves the baseline only a little per minute.
     const mean = f[b + MEAN] as number;
     const variance = f[b + VARIANCE] as number;
-    const minutes = f[b + MINUTES] as number;
+    const minutes = g[c + MINUTES] as number;
     const sd = Math.sqrt(Math.max(variance, mean, 1));
     const x = minutes >= 30 ? Math.min(count, mean + 6 * sd) : count;
     const alpha = minutes < 30 ? 1 / (minutes + 1) : this.#alpha;
     const delta = x - mean;
     f[b + MEAN] = mean + alpha * delta;
     f[b + VARIANCE] = (1 - alpha) * (variance + alpha * delta * delta);
-    f[b + MINUTES] = minutes + 1;
+    g[c + MINUTES] = minutes + 1;
   }
 
   #closeHour(hourIndex: number): void {
     const f = this.f64;
     const b = this.base;
-    const seen = f[b + HOURS_SEEN] as number;
+    const g = this.f32;
+    const c = 2 * b;
+    const seen = g[c + HOURS_SEEN] as number;
     const hourTotal = f[b + HOUR_TOTAL] as number;
     this.f32[this.#hours + (seen % HOURS_KEPT)] = hourTotal;
-    f[b + HOURS_SEEN] = seen + 1;
-    f[b + PEAK] = Math.max((f[b + PEAK] as number) * PEAK_DECAY_PER_HOUR, f[b + HOUR_MAX_MINUTE] as number);
+    g[c + HOURS_SEEN] = seen + 1;
+    f[b + PEAK] = Math.max((f[b + PEAK] as number) * PEAK_DECAY_PER_HOUR, g[c + HOUR_MAX_MINUTE] as number);
     const mean = f[b + MEAN] as number;
     if (this.#slots === 0 || mean <= 0) return;
-    if (f[b + HAS_PROFILE] === 0) {
+    if (g[c + HAS_PROFILE] === 0) {
       this.f32.fill(1, this.#profile, this.#profile + this.#slots);
-      f[b + HAS_PROFILE] = 1;
+      g[c + HAS_PROFILE] = 1;
     }
     const at = this.#profile + this.#slot(hourIndex * HOUR_MS);
     const ratio = Math.min(10, hourTotal / 60 / Math.max(mean, 1e-3));
@@ -227,18 +238,18 @@ export class RateBaseline {
 
   /** Robust hourly level: median of recent hourly totals, with MAD for its spread (cached per hour). */
   robustHourly(): { median: number; mad: number } | undefined {
-    const f = this.f64;
-    const b = this.base;
-    const seen = f[b + HOURS_SEEN] as number;
+    const g = this.f32;
+    const c = 2 * this.base;
+    const seen = g[c + HOURS_SEEN] as number;
     const n = Math.min(seen, HOURS_KEPT);
     if (n < 6) return undefined;
-    if (f[b + ROBUST_AT] !== seen) {
+    if (g[c + ROBUST_AT] !== seen) {
       const values = copyOut(this.f32, this.#hours, n);
-      f[b + ROBUST_MEDIAN] = median(values);
-      f[b + ROBUST_MAD] = medianAbsoluteDeviation(values);
-      f[b + ROBUST_AT] = seen;
+      g[c + ROBUST_MEDIAN] = median(values);
+      g[c + ROBUST_MAD] = medianAbsoluteDeviation(values);
+      g[c + ROBUST_AT] = seen;
     }
-    return { median: f[b + ROBUST_MEDIAN] as number, mad: f[b + ROBUST_MAD] as number };
+    return { median: g[c + ROBUST_MEDIAN] as number, mad: g[c + ROBUST_MAD] as number };
   }
 
   expectationAt(timeMs: number): Expectation {
@@ -246,7 +257,7 @@ export class RateBaseline {
     let perMinute = mean;
     const robust = this.robustHourly();
     if (robust) perMinute = Math.max(perMinute, robust.median / 60);
-    const hasProfile = this.f64[this.base + HAS_PROFILE] === 1;
+    const hasProfile = this.f32[2 * this.base + HAS_PROFILE] === 1;
     const seasonal = hasProfile && this.hoursSeen >= (this.#slots === 168 ? 168 * 2 : 24);
     if (seasonal) {
       // Never let a quiet slot drop the expectation below a fifth of the mean, nor a busy one
@@ -265,31 +276,34 @@ export class RateBaseline {
       variance: this.variance,
       minutes: this.minutes,
       hourTotal: this.f64[this.base + HOUR_TOTAL] as number,
-      hourIndex: this.f64[this.base + HOUR_INDEX] as number,
+      hourIndex: this.f32[2 * this.base + HOUR_INDEX] as number,
       hours: copyOut(this.f32, this.#hours, HOURS_KEPT),
       hoursSeen: this.hoursSeen,
-      profile: this.f64[this.base + HAS_PROFILE] === 1 ? copyOut(this.f32, this.#profile, this.#slots) : null,
+      profile:
+        this.f32[2 * this.base + HAS_PROFILE] === 1 ? copyOut(this.f32, this.#profile, this.#slots) : null,
       peakPerMinute: this.peakPerMinute,
-      hourMaxMinute: this.f64[this.base + HOUR_MAX_MINUTE] as number,
+      hourMaxMinute: this.f32[2 * this.base + HOUR_MAX_MINUTE] as number,
     };
   }
 
   restoreBaseline(state: RateBaselineState): void {
     const f = this.f64;
     const b = this.base;
+    const g = this.f32;
+    const c = 2 * b;
     f[b + MEAN] = state.mean;
     f[b + VARIANCE] = state.variance;
-    f[b + MINUTES] = state.minutes;
+    g[c + MINUTES] = state.minutes;
     f[b + HOUR_TOTAL] = state.hourTotal;
-    f[b + HOUR_INDEX] = state.hourIndex;
+    g[c + HOUR_INDEX] = state.hourIndex;
     this.f32.set(state.hours.slice(0, HOURS_KEPT), this.#hours);
-    f[b + HOURS_SEEN] = state.hoursSeen;
+    g[c + HOURS_SEEN] = state.hoursSeen;
     // A profile of another length (seasonality changed since the snapshot) is relearned.
     const restoreProfile = state.profile !== null && state.profile.length === this.#slots && this.#slots > 0;
     if (restoreProfile) this.f32.set(state.profile as number[], this.#profile);
-    f[b + HAS_PROFILE] = restoreProfile ? 1 : 0;
+    g[c + HAS_PROFILE] = restoreProfile ? 1 : 0;
     f[b + PEAK] = state.peakPerMinute;
-    f[b + HOUR_MAX_MINUTE] = state.hourMaxMinute;
-    f[b + ROBUST_AT] = -1;
+    g[c + HOUR_MAX_MINUTE] = state.hourMaxMinute;
+    g[c + ROBUST_AT] = -1;
   }
 }

@@ -29,6 +29,8 @@ export class TrackerSlab {
   readonly #free: number[] = [];
   /** 1 for each slot handed out: a double release would hand one slot to two trackers. */
   #inUse = new Uint8Array(0);
+  /** Page index of each page's buffer, for releasing a slot known by its views and base. */
+  readonly #pageOf = new Map<ArrayBufferLike, number>();
   #live = 0;
 
   constructor(stride: number) {
@@ -62,6 +64,13 @@ export class TrackerSlab {
     return { f64: page.f64, f32: page.f32, u32: page.u32, base, id };
   }
 
+  /** Returns the slot starting at word `base` of the page `f64` views. */
+  releaseAt(f64: Float64Array, base: number): void {
+    const page = this.#pageOf.get(f64.buffer);
+    if (page === undefined) throw new RangeError('slot does not belong to this slab');
+    this.release(f64, page * SLOTS_PER_PAGE + base / this.stride);
+  }
+
   /** Returns a slot (given by any view of its page and its id); the caller must not touch it afterwards. */
   release(view: Float64Array | Uint32Array, id: number): void {
     if (this.#pages[Math.floor(id / SLOTS_PER_PAGE)]?.f64.buffer !== view.buffer)
@@ -78,6 +87,7 @@ export class TrackerSlab {
     const inUse = new Uint8Array((pageIndex + 1) * SLOTS_PER_PAGE);
     inUse.set(this.#inUse);
     this.#inUse = inUse;
+    this.#pageOf.set(buffer, pageIndex);
     this.#pages.push({
       f64: new Float64Array(buffer),
       f32: new Float32Array(buffer),
