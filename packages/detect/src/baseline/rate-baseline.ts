@@ -7,7 +7,7 @@
  * profile as Float32, exactly the precisions the learned values always had.
  */
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
-import { copyOut, ownSlot } from '../engine/tracker-slab.ts';
+import { copyOut, ownSlot, type SlabSlot } from '../engine/tracker-slab.ts';
 
 const HOURS_KEPT = 48;
 const MINUTE_MS = 60_000;
@@ -56,6 +56,13 @@ const HAS_PROFILE = 15;
 /** Word where the Float32 hourly ring starts; the profile follows it. */
 const HOURS_WORD = 8;
 const PROFILE_WORD = HOURS_WORD + HOURS_KEPT / 2;
+/**
+ * The profile's per-slot factors (0–10, starting at 1) in Uint16 fixed point: steps of 1/6000,
+ * far finer than the factor's meaning, at half the bytes of Float32.
+ */
+const PROFILE_SCALE = 6000;
+const encodeFactor = (factor: number): number =>
+  Math.min(65_535, Math.max(0, Math.round(factor * PROFILE_SCALE)));
 
 /** What every baseline of one configuration shares (one object, not two numbers per key). */
 export interface BaselineSettings {
@@ -79,31 +86,32 @@ export class RateBaseline {
   /** The slot's words as Float64 and as Float32, and where the baseline starts (shared with RateTracker). */
   protected readonly f64: Float64Array;
   protected readonly f32: Float32Array;
+  /** The same bytes as Uint16, for the profile. */
+  protected readonly u16: Uint16Array;
   protected readonly base: number;
   /** Shared by every baseline of one configuration (RateTracker passes its shape, which extends it). */
   protected readonly settings: BaselineSettings;
 
   /** 8-byte words a baseline with `seasonalitySlots` occupies in a slot. */
   static words(seasonalitySlots: number): number {
-    return PROFILE_WORD + Math.ceil(seasonalitySlots / 2);
+    return PROFILE_WORD + Math.ceil(seasonalitySlots / 4);
   }
 
   /**
-   * With `f64`/`f32` (two views of one buffer), the baseline lives in the zero-filled words
+   * With a slot (views of one buffer), the baseline lives in its zero-filled words
    * `[base, base + words(seasonalitySlots))`; without, in a buffer of its own.
    */
   constructor(
     halfLifeMinutes: number,
     seasonalitySlots: 0 | 24 | 168,
-    f64?: Float64Array,
-    f32?: Float32Array,
-    base = 0,
+    slot?: Pick<SlabSlot, 'f64' | 'f32' | 'u16' | 'base'>,
     settings?: BaselineSettings,
   ) {
     this.settings = settings ?? settingsFor(halfLifeMinutes, seasonalitySlots);
-    const storage = f64 && f32 ? { f64, f32, base } : ownSlot(RateBaseline.words(seasonalitySlots));
+    const storage = slot ?? ownSlot(RateBaseline.words(seasonalitySlots));
     this.f64 = storage.f64;
     this.f32 = storage.f32;
+    this.u16 = storage.u16;
     this.base = storage.base;
     this.f32[2 * this.base + HOUR_INDEX] = -1;
     this.f32[2 * this.base + ROBUST_AT] = -1;
@@ -114,8 +122,9 @@ export class RateBaseline {
     return 2 * (this.base + HOURS_WORD);
   }
 
+  /** Uint16 index of the profile. */
   get #profile(): number {
-    return 2 * (this.base + PROFILE_WORD);
+    return 4 * (this.base + PROFILE_WORD);
   }
 
   get #slots(): 0 | 24 | 168 {
@@ -221,13 +230,20 @@ export class RateBaseline {
     const mean = f[b + MEAN] as number;
     if (this.#slots === 0 || mean <= 0) return;
     if (g[c + HAS_PROFILE] === 0) {
-      this.f32.fill(1, this.#profile, this.#profile + this.#slots);
+      this.u16.fill(PROFILE_SCALE, this.#profile, this.#profile + this.#slots);
       g[c + HAS_PROFILE] = 1;
     }
     const at = this.#profile + this.#slot(hourIndex * HOUR_MS);
     const ratio = Math.min(10, hourTotal / 60 / Math.max(mean, 1e-3));
     // Each slot is seen once a day (or week): a fast per-slot EWMA learns the shape in a few cycles.
-    this.f32[at] = 0.7 * (this.f32[at] as number) + 0.3 * ratio;
+    this.u16[at] = encodeFactor(0.7 * ((this.u16[at] as number) / PROFILE_SCALE) + 0.3 * ratio);
+  }
+
+  #profileFactors(): number[] {
+    const factors = new Array<number>(this.#slots);
+    for (let i = 0; i < this.#slots; i++)
+      factors[i] = (this.u16[this.#profile + i] as number) / PROFILE_SCALE;
+    return factors;
   }
 
   #slot(timeMs: number): number {
@@ -262,7 +278,10 @@ export class RateBaseline {
     if (seasonal) {
       // Never let a quiet slot drop the expectation below a fifth of the mean, nor a busy one
       // raise it above five times: the profile refines, it does not decide.
-      const factor = Math.min(5, Math.max(0.2, this.f32[this.#profile + this.#slot(timeMs)] as number));
+      const factor = Math.min(
+        5,
+        Math.max(0.2, (this.u16[this.#profile + this.#slot(timeMs)] as number) / PROFILE_SCALE),
+      );
       perMinute = Math.max(perMinute * factor, mean * 0.2);
     }
     const sdPerMinute = Math.sqrt(Math.max(this.variance, perMinute));
@@ -279,8 +298,7 @@ export class RateBaseline {
       hourIndex: this.f32[2 * this.base + HOUR_INDEX] as number,
       hours: copyOut(this.f32, this.#hours, HOURS_KEPT),
       hoursSeen: this.hoursSeen,
-      profile:
-        this.f32[2 * this.base + HAS_PROFILE] === 1 ? copyOut(this.f32, this.#profile, this.#slots) : null,
+      profile: this.f32[2 * this.base + HAS_PROFILE] === 1 ? this.#profileFactors() : null,
       peakPerMinute: this.peakPerMinute,
       hourMaxMinute: this.f32[2 * this.base + HOUR_MAX_MINUTE] as number,
     };
@@ -300,7 +318,10 @@ export class RateBaseline {
     g[c + HOURS_SEEN] = state.hoursSeen;
     // A profile of another length (seasonality changed since the snapshot) is relearned.
     const restoreProfile = state.profile !== null && state.profile.length === this.#slots && this.#slots > 0;
-    if (restoreProfile) this.f32.set(state.profile as number[], this.#profile);
+    if (restoreProfile)
+      (state.profile as number[]).forEach((factor, i) => {
+        this.u16[this.#profile + i] = encodeFactor(factor);
+      });
     g[c + HAS_PROFILE] = restoreProfile ? 1 : 0;
     f[b + PEAK] = state.peakPerMinute;
     g[c + HOUR_MAX_MINUTE] = state.hourMaxMinute;

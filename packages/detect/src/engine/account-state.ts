@@ -206,6 +206,7 @@ export interface RiskyAudit {
 
 /** What an account's never-used maps read as until the first write creates them. */
 const NO_ENTRIES: ReadonlyMap<string, never> = new Map<string, never>();
+const NO_AUDITS: readonly RiskyAudit[] = Object.freeze([]);
 
 export class AccountState {
   readonly accountId: string;
@@ -235,7 +236,8 @@ export class AccountState {
   failureBaseline = -1;
   filteredBaseline = -1;
   failureBaselineBucket = -1;
-  readonly riskyAudits: RiskyAudit[] = [];
+  /** Risky audit events of the last hours (created on the first: most accounts have none). */
+  #riskyAudits: RiskyAudit[] | null = null;
   /** How many new-template bursts this account has had: campaign launches are routine for some. */
   contentBursts = 0;
   /** Last time each suspicious novelty was seen on this account (event time, ms). */
@@ -264,6 +266,15 @@ export class AccountState {
 
   set lastSeenMs(timeMs: number) {
     this.rate.ownerLastSeenMs = timeMs;
+  }
+
+  get riskyAudits(): readonly RiskyAudit[] {
+    return this.#riskyAudits ?? NO_AUDITS;
+  }
+
+  mutableRiskyAudits(): RiskyAudit[] {
+    this.#riskyAudits ??= [];
+    return this.#riskyAudits;
   }
 
   /** Template clusters the account uses (a read-only view; write through `mutableClusters`). */

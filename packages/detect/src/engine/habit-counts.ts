@@ -78,8 +78,13 @@ export class HabitCounts {
     counts.set(value, count);
   }
 
-  [Symbol.iterator](): MapIterator<[string, number]> {
-    return this.#map().entries();
+  /** Values with their counts; reading does not create the map (snapshots iterate every key). */
+  *[Symbol.iterator](): IterableIterator<[string, number]> {
+    if (this.#counts === null) {
+      if (this.#last) yield [this.#last, this.#lastRepeats];
+      return;
+    }
+    yield* this.#map().entries();
   }
 
   /** The map with every count folded in (created on first need). */

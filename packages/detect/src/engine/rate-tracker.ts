@@ -172,7 +172,7 @@ export class RateTracker extends RateBaseline {
     if (slab && slab.stride < shape.words)
       throw new RangeError(`slab stride ${slab.stride} < ${shape.words} words`);
     const slot = slab ? slab.allocate() : ownSlot(shape.words);
-    super(halfLifeMinutes, seasonalitySlots, slot.f64, slot.f32, slot.base, shape);
+    super(halfLifeMinutes, seasonalitySlots, slot, shape);
     this.#s = slot.base + shape.scalars;
     this.f64[this.#s + FINE_HEAD] = -1;
     this.f64[this.#s + COARSE_HEAD] = -1;

@@ -269,7 +269,7 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
   account.statusFailed = restoreRing(rings['statusFailed'], factory.fine);
   account.statusFiltered = restoreRing(rings['statusFiltered'], factory.fine);
   for (const [n, c] of s.loginNetworks) account.mutableLoginNetworks().set(n, c);
-  for (const a of s.riskyAudits) account.riskyAudits.push({ ...a });
+  for (const a of s.riskyAudits) account.mutableRiskyAudits().push({ ...a });
   for (const [k, v] of s.lastEmitted) account.mutableLastEmitted().set(k, { ...v });
   return account;
 }

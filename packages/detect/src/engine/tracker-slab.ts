@@ -14,8 +14,9 @@ const SLOTS_PER_PAGE = 1024;
 export interface SlabSlot {
   readonly f64: Float64Array;
   readonly f32: Float32Array;
-  /** The same bytes as Uint32: `u32[2 * base ..)`. */
+  /** The same bytes as Uint32 (`u32[2 * base ..)`) and as Uint16 (`u16[4 * base ..)`). */
   readonly u32: Uint32Array;
+  readonly u16: Uint16Array;
   readonly base: number;
   /** Page index × SLOTS_PER_PAGE + slot index; -1 for a standalone slot. */
   readonly id: number;
@@ -24,7 +25,7 @@ export interface SlabSlot {
 export class TrackerSlab {
   /** Slot size in 8-byte words. */
   readonly stride: number;
-  readonly #pages: Array<{ f64: Float64Array; f32: Float32Array; u32: Uint32Array }> = [];
+  readonly #pages: Array<{ f64: Float64Array; f32: Float32Array; u32: Uint32Array; u16: Uint16Array }> = [];
   /** Free slots as (page index × SLOTS_PER_PAGE + slot index); reused last-freed first. */
   readonly #free: number[] = [];
   /** 1 for each slot handed out: a double release would hand one slot to two trackers. */
@@ -56,12 +57,13 @@ export class TrackerSlab {
       f64: Float64Array;
       f32: Float32Array;
       u32: Uint32Array;
+      u16: Uint16Array;
     };
     const base = (id % SLOTS_PER_PAGE) * this.stride;
     page.f64.fill(0, base, base + this.stride);
     this.#inUse[id] = 1;
     this.#live++;
-    return { f64: page.f64, f32: page.f32, u32: page.u32, base, id };
+    return { f64: page.f64, f32: page.f32, u32: page.u32, u16: page.u16, base, id };
   }
 
   /** Returns the slot starting at word `base` of the page `f64` views. */
@@ -92,6 +94,7 @@ export class TrackerSlab {
       f64: new Float64Array(buffer),
       f32: new Float32Array(buffer),
       u32: new Uint32Array(buffer),
+      u16: new Uint16Array(buffer),
     });
     // Push in reverse so slots are handed out in address order.
     for (let s = SLOTS_PER_PAGE - 1; s >= 0; s--) this.#free.push(pageIndex * SLOTS_PER_PAGE + s);
@@ -105,6 +108,7 @@ export function ownSlot(stride: number): SlabSlot {
     f64: new Float64Array(buffer),
     f32: new Float32Array(buffer),
     u32: new Uint32Array(buffer),
+    u16: new Uint16Array(buffer),
     base: 0,
     id: -1,
   };

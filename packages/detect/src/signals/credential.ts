@@ -193,8 +193,9 @@ export function observeAudit(core: EngineCore, account: AccountState, event: Nor
     newNetwork: !knownNetwork,
     targetApiKeyId: event.targetApiKeyId,
   };
-  account.riskyAudits.push(audit);
-  if (account.riskyAudits.length > MAX_RISKY_AUDITS) account.riskyAudits.shift();
+  const audits = account.mutableRiskyAudits();
+  audits.push(audit);
+  if (audits.length > MAX_RISKY_AUDITS) audits.shift();
   core.noteNovelty(
     account,
     event.timeMs,
