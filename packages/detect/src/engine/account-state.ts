@@ -26,6 +26,36 @@ export interface TrackerFactory {
   coarse(): BucketRing;
 }
 
+/** Novel-network and out-of-scope traffic of an API key: allocated when it first happens. */
+class KeyAnomalies {
+  novel: BucketRing | null = null;
+  outOfScope: BucketRing | null = null;
+  lastNovelNetwork: string = '';
+  lastNovelUserAgent: string = '';
+  lastOutOfScopeReason: string = '';
+}
+
+/** Premium-rate recipients and conversion feedback of a country: allocated at the first. */
+class CountryPumping {
+  premium: BucketRing | null = null;
+  feedbackTotal: BucketRing | null = null;
+  feedbackConverted: BucketRing | null = null;
+  conversionBaseline: number = -1;
+  conversionSamples: number = 0;
+}
+
+/** Opt-out windows (short/medium on fine buckets, the hour on coarse ones) and delivery-receipt windows and learned failure shares of an account. */
+class AccountReplies {
+  optOuts: BucketRing | null = null;
+  optOutsHour: BucketRing | null = null;
+  statusTotal: BucketRing | null = null;
+  statusFailed: BucketRing | null = null;
+  statusFiltered: BucketRing | null = null;
+  failureBaseline: number = -1;
+  filteredBaseline: number = -1;
+  failureBaselineBucket: number = -1;
+}
+
 export class ApiKeyState {
   readonly rate: RateTracker;
   messages = 0;
@@ -34,17 +64,63 @@ export class ApiKeyState {
   readonly userAgents = new HabitCounts(MAX_REMEMBERED);
   /** Bit h set = the key has sent during UTC hour h. */
   hourMask = 0;
-  /** Messages from a network/user agent first seen after warm-up, per fine bucket (allocated on first use). */
-  novel: BucketRing | null = null;
-  outOfScope: BucketRing | null = null;
-  lastNovelNetwork = '';
-  lastNovelUserAgent = '';
-  lastOutOfScopeReason = '';
+  /** What only a key that has misbehaved needs (accessors below), created on the first write. */
+  #anomalies: KeyAnomalies | null = null;
 
   constructor(factory: TrackerFactory, timeMs: number) {
     this.rate = factory.tracker();
     this.rate.ownerFirstSeenMs = timeMs;
     this.rate.ownerLastSeenMs = timeMs;
+  }
+
+  get novel(): BucketRing | null {
+    return this.#anomalies?.novel ?? null;
+  }
+
+  set novel(value: BucketRing | null) {
+    if (this.#anomalies === null && value === null) return;
+    this.#anomalies ??= new KeyAnomalies();
+    this.#anomalies.novel = value;
+  }
+
+  get outOfScope(): BucketRing | null {
+    return this.#anomalies?.outOfScope ?? null;
+  }
+
+  set outOfScope(value: BucketRing | null) {
+    if (this.#anomalies === null && value === null) return;
+    this.#anomalies ??= new KeyAnomalies();
+    this.#anomalies.outOfScope = value;
+  }
+
+  get lastNovelNetwork(): string {
+    return this.#anomalies?.lastNovelNetwork ?? '';
+  }
+
+  set lastNovelNetwork(value: string) {
+    if (this.#anomalies === null && value === '') return;
+    this.#anomalies ??= new KeyAnomalies();
+    this.#anomalies.lastNovelNetwork = value;
+  }
+
+  get lastNovelUserAgent(): string {
+    return this.#anomalies?.lastNovelUserAgent ?? '';
+  }
+
+  set lastNovelUserAgent(value: string) {
+    if (this.#anomalies === null && value === '') return;
+    this.#anomalies ??= new KeyAnomalies();
+    this.#anomalies.lastNovelUserAgent = value;
+  }
+
+  get lastOutOfScopeReason(): string {
+    return this.#anomalies?.lastOutOfScopeReason ?? '';
+  }
+
+  set lastOutOfScopeReason(value: string) {
+    if (this.#anomalies === null && value === '') return;
+    this.#anomalies ??= new KeyAnomalies();
+    this.#anomalies.lastOutOfScopeReason = value;
   }
 
   // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
@@ -78,12 +154,8 @@ export class CountryState {
   readonly #recentSlot: number;
   readonly #recentSlab: TrackerSlab;
   recentCount = 0;
-  /** Allocated on first premium-rate recipient / first conversion feedback. */
-  premium: BucketRing | null = null;
-  feedbackTotal: BucketRing | null = null;
-  feedbackConverted: BucketRing | null = null;
-  conversionBaseline = -1;
-  conversionSamples = 0;
+  /** Premium-rate recipients and conversion feedback (accessors below), created on the first write. */
+  #pumping: CountryPumping | null = null;
   /** Rare/new country flag at first sight in the current episode. */
   rareAtStart = false;
   sequentialHits = 0;
@@ -97,6 +169,56 @@ export class CountryState {
     this.#recentAt = 2 * slot.base;
     this.#recentSlot = slot.id;
     this.#recentSlab = factory.recentNumbers;
+  }
+
+  get premium(): BucketRing | null {
+    return this.#pumping?.premium ?? null;
+  }
+
+  set premium(value: BucketRing | null) {
+    if (this.#pumping === null && value === null) return;
+    this.#pumping ??= new CountryPumping();
+    this.#pumping.premium = value;
+  }
+
+  get feedbackTotal(): BucketRing | null {
+    return this.#pumping?.feedbackTotal ?? null;
+  }
+
+  set feedbackTotal(value: BucketRing | null) {
+    if (this.#pumping === null && value === null) return;
+    this.#pumping ??= new CountryPumping();
+    this.#pumping.feedbackTotal = value;
+  }
+
+  get feedbackConverted(): BucketRing | null {
+    return this.#pumping?.feedbackConverted ?? null;
+  }
+
+  set feedbackConverted(value: BucketRing | null) {
+    if (this.#pumping === null && value === null) return;
+    this.#pumping ??= new CountryPumping();
+    this.#pumping.feedbackConverted = value;
+  }
+
+  get conversionBaseline(): number {
+    return this.#pumping?.conversionBaseline ?? -1;
+  }
+
+  set conversionBaseline(value: number) {
+    if (this.#pumping === null && value === -1) return;
+    this.#pumping ??= new CountryPumping();
+    this.#pumping.conversionBaseline = value;
+  }
+
+  get conversionSamples(): number {
+    return this.#pumping?.conversionSamples ?? 0;
+  }
+
+  set conversionSamples(value: number) {
+    if (this.#pumping === null && value === 0) return;
+    this.#pumping ??= new CountryPumping();
+    this.#pumping.conversionSamples = value;
   }
 
   /** Gives the slab slots back; the state must not be used afterwards. */
@@ -224,18 +346,11 @@ export class AccountState {
   /** Total decayed weight of outbound messages, for country shares. */
   totalWeight = 0;
   weightMinute = -1;
-  /** Opt-outs (short/medium on fine buckets, long on minutes), allocated at the first opt-out. */
-  optOuts: BucketRing | null = null;
-  optOutsHour: BucketRing | null = null;
+  /** The usual opt-out rate, learned every hour from the account's sends (on every account). */
   optOutBaseline = -1;
   optOutBaselineHour = -1;
-  /** Delivery receipts, allocated at the first final status. */
-  statusTotal: BucketRing | null = null;
-  statusFailed: BucketRing | null = null;
-  statusFiltered: BucketRing | null = null;
-  failureBaseline = -1;
-  filteredBaseline = -1;
-  failureBaselineBucket = -1;
+  /** Opt-out and delivery-receipt windows and rates (accessors below), created at the first write. */
+  #replies: AccountReplies | null = null;
   /** Risky audit events of the last hours (created on the first: most accounts have none). */
   #riskyAudits: RiskyAudit[] | null = null;
   /** How many new-template bursts this account has had: campaign launches are routine for some. */
@@ -266,6 +381,86 @@ export class AccountState {
 
   set lastSeenMs(timeMs: number) {
     this.rate.ownerLastSeenMs = timeMs;
+  }
+
+  get optOuts(): BucketRing | null {
+    return this.#replies?.optOuts ?? null;
+  }
+
+  set optOuts(value: BucketRing | null) {
+    if (this.#replies === null && value === null) return;
+    this.#replies ??= new AccountReplies();
+    this.#replies.optOuts = value;
+  }
+
+  get optOutsHour(): BucketRing | null {
+    return this.#replies?.optOutsHour ?? null;
+  }
+
+  set optOutsHour(value: BucketRing | null) {
+    if (this.#replies === null && value === null) return;
+    this.#replies ??= new AccountReplies();
+    this.#replies.optOutsHour = value;
+  }
+
+  get statusTotal(): BucketRing | null {
+    return this.#replies?.statusTotal ?? null;
+  }
+
+  set statusTotal(value: BucketRing | null) {
+    if (this.#replies === null && value === null) return;
+    this.#replies ??= new AccountReplies();
+    this.#replies.statusTotal = value;
+  }
+
+  get statusFailed(): BucketRing | null {
+    return this.#replies?.statusFailed ?? null;
+  }
+
+  set statusFailed(value: BucketRing | null) {
+    if (this.#replies === null && value === null) return;
+    this.#replies ??= new AccountReplies();
+    this.#replies.statusFailed = value;
+  }
+
+  get statusFiltered(): BucketRing | null {
+    return this.#replies?.statusFiltered ?? null;
+  }
+
+  set statusFiltered(value: BucketRing | null) {
+    if (this.#replies === null && value === null) return;
+    this.#replies ??= new AccountReplies();
+    this.#replies.statusFiltered = value;
+  }
+
+  get failureBaseline(): number {
+    return this.#replies?.failureBaseline ?? -1;
+  }
+
+  set failureBaseline(value: number) {
+    if (this.#replies === null && value === -1) return;
+    this.#replies ??= new AccountReplies();
+    this.#replies.failureBaseline = value;
+  }
+
+  get filteredBaseline(): number {
+    return this.#replies?.filteredBaseline ?? -1;
+  }
+
+  set filteredBaseline(value: number) {
+    if (this.#replies === null && value === -1) return;
+    this.#replies ??= new AccountReplies();
+    this.#replies.filteredBaseline = value;
+  }
+
+  get failureBaselineBucket(): number {
+    return this.#replies?.failureBaselineBucket ?? -1;
+  }
+
+  set failureBaselineBucket(value: number) {
+    if (this.#replies === null && value === -1) return;
+    this.#replies ??= new AccountReplies();
+    this.#replies.failureBaselineBucket = value;
   }
 
   get riskyAudits(): readonly RiskyAudit[] {
