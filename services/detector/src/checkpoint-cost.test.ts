@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_MAX_SHARE, checkpointPause, decodeState, encodeState } from './checkpointed-stage.ts';
+import {
+  CHECKPOINT_MAX_SHARE,
+  checkpointPause,
+  decodeState,
+  encodeStateLines,
+  linesOf,
+} from './checkpointed-stage.ts';
 
 describe('checkpointPause', () => {
   it('keeps the configured interval while checkpoints are cheap', () => {
@@ -23,17 +29,31 @@ describe('checkpointPause', () => {
 });
 
 describe('stored checkpoint state', () => {
-  it('round-trips compressed, and is much smaller than the JSON of a sparse state', async () => {
-    const json = JSON.stringify({
-      accounts: Array.from({ length: 2_000 }, (_, i) => ({
-        accountId: `acct_${i}`,
-        rate: { fine: { head: 179566052, counts: new Array(30).fill(0) }, hours: new Array(48).fill(0) },
-      })),
-    });
-    const stored = await encodeState(json);
+  it('round-trips lines compressed in chunks, much smaller than the JSON of a sparse state', async () => {
+    // ~3 MiB of lines: several 1 MiB chunks reach the compressor.
+    const lines = Array.from({ length: 20_000 }, (_, i) =>
+      JSON.stringify({
+        a: {
+          accountId: `acct_${i}`,
+          rate: { fine: { head: 179566052, counts: new Array(30).fill(0) }, hours: new Array(48).fill(0) },
+        },
+      }),
+    );
+    const text = lines.map((line) => `${line}\n`).join('');
+    expect(text.length).toBeGreaterThan(3 * 2 ** 20);
+    const { stored, blockingMs } = await encodeStateLines(lines);
     expect(stored.startsWith('zstd:')).toBe(true);
-    expect(stored.length).toBeLessThan(json.length / 10);
-    expect(await decodeState(stored)).toBe(json);
+    expect(stored.length).toBeLessThan(text.length / 10);
+    expect(blockingMs).toBeGreaterThan(0);
+    const decoded = await decodeState(stored);
+    expect(decoded).toBe(text);
+    expect([...linesOf(decoded)]).toEqual(lines);
+  });
+
+  it('splits stored text into its lines, with or without a final newline', () => {
+    expect([...linesOf('a\nb\n')]).toEqual(['a', 'b']);
+    expect([...linesOf('{"version":2}')]).toEqual(['{"version":2}']);
+    expect([...linesOf('')]).toEqual([]);
   });
 
   it('restores a state stored as plain JSON by an earlier version', async () => {

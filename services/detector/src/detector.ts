@@ -14,7 +14,6 @@ import {
   CrossAccountStage,
   type Detection,
   DetectionEngine,
-  type EngineSnapshot,
   type FingerprintObservation,
   type NormalizedEvent,
 } from '@floodgate/detect';
@@ -29,7 +28,7 @@ import {
   type Registry,
 } from '@floodgate/observability';
 import { type ApiKeyInventoryEntry, apiKeyInventorySchema, describeProblems } from '@floodgate/schema';
-import { startCheckpointedStage } from './checkpointed-stage.ts';
+import { linesOf, startCheckpointedStage } from './checkpointed-stage.ts';
 import type { DetectorConfig } from './config.ts';
 import { detectionRow } from './detection-rows.ts';
 
@@ -170,9 +169,8 @@ export async function startDetector(
     lagIntervalMs: config.lagIntervalMs,
     logic: {
       create: () => new DetectionEngine({ config: config.detect, inventory }),
-      restore: (json) =>
-        DetectionEngine.restore(JSON.parse(json) as EngineSnapshot, { config: config.detect, inventory }),
-      snapshot: (engine) => engine.snapshot(),
+      restore: (text) => DetectionEngine.restoreLines(linesOf(text), { config: config.detect, inventory }),
+      serialize: (engine) => engine.snapshotLines(),
       process: (engine, value, detections) => {
         for (const d of engine.process(JSON.parse(value.toString('utf8')) as NormalizedEvent))
           detections.push(d);
@@ -202,7 +200,7 @@ export async function startDetector(
     logic: {
       create: () => new CrossAccountStage(config.detect),
       restore: (json) => CrossAccountStage.restore(JSON.parse(json) as CrossAccountSnapshot, config.detect),
-      snapshot: (stage) => stage.snapshot(),
+      serialize: (stage) => [JSON.stringify(stage.snapshot())],
       process: (stage, value, detections) => {
         for (const d of stage.process(JSON.parse(value.toString('utf8')) as FingerprintObservation))
           detections.push(d);

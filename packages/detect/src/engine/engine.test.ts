@@ -346,5 +346,16 @@ describe('event time', () => {
     const after = run(restored, all.slice(split));
     expect(straight.length).toBeGreaterThan(0);
     expect(JSON.stringify([...before, ...after])).toBe(JSON.stringify(straight));
+
+    // The line form restores the same engine, and so does a single line with a whole snapshot
+    // (what checkpoints held before lines).
+    const lines = [...first.snapshotLines()];
+    expect(lines.length).toBeGreaterThan(2);
+    const fromLines = DetectionEngine.restoreLines([...lines.join('\n').split('\n'), '']);
+    expect(JSON.stringify(fromLines.snapshot())).toBe(JSON.stringify(first.snapshot()));
+    expect(JSON.stringify(run(fromLines, all.slice(split)))).toBe(JSON.stringify(after));
+    const fromOneLine = DetectionEngine.restoreLines([JSON.stringify(first.snapshot())]);
+    expect(JSON.stringify(fromOneLine.snapshot())).toBe(JSON.stringify(first.snapshot()));
+    expect(() => DetectionEngine.restoreLines([''])).toThrow(/empty engine snapshot/);
   });
 });
