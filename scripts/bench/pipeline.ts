@@ -283,7 +283,7 @@ async function main(): Promise<void> {
         rmSync(dataPath, { recursive: true, force: true });
         memory.push(result);
         say(
-          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB (${fmt(Number(result['rssAtEndMiB']))} MiB at the end), ${fmt(Number(result['eventsPerSecond']))} events/s`,
+          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB (${fmt(Number(result['rssAtEndMiB']))} MiB at the end, ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
         );
       }
     }
@@ -432,6 +432,7 @@ async function main(): Promise<void> {
               rateKeys: summary(memory.map((r) => Number(r['rateKeys']))),
               rssMaxMiB: summary(memory.map((r) => r.rssMaxMiB)),
               rssAtEndMiB: summary(memory.map((r) => Number(r['rssAtEndMiB']))),
+              rssBeforeMiB: summary(memory.map((r) => Number(r['rssBeforeMiB']))),
             }
           : null,
       brokerRssMaxMiB: Math.max(0, ...brokerRss.filter((v) => Number.isFinite(v))),
@@ -453,7 +454,7 @@ async function main(): Promise<void> {
       '',
       ...(report.detectorMemory
         ? [
-            `Detector memory (its own process with the embedded engine, as deployed): ${range(report.detectorMemory.accounts)} accounts and ${range(report.detectorMemory.rateKeys)} rate-tracked keys held, RSS max ${range(report.detectorMemory.rssMaxMiB)} MiB, ${range(report.detectorMemory.rssAtEndMiB)} MiB at the end (target: ≤ 1,024 MiB with 100,000 accounts and 1,000,000 keys).`,
+            `Detector memory (its own process with the embedded engine, as deployed): ${range(report.detectorMemory.accounts)} accounts and ${range(report.detectorMemory.rateKeys)} rate-tracked keys held, RSS max ${range(report.detectorMemory.rssMaxMiB)} MiB, ${range(report.detectorMemory.rssAtEndMiB)} MiB at the end, of which ${range(report.detectorMemory.rssBeforeMiB)} MiB before it held any state (target: ≤ 1,024 MiB with 100,000 accounts and 1,000,000 keys).`,
             '',
           ]
         : []),
