@@ -93,14 +93,27 @@ function usedBytes(): number {
   return usage.heapUsed + usage.arrayBuffers;
 }
 
-function measure(
+/**
+ * Collects garbage until memory settles: freed ArrayBuffers are released by a background sweeper
+ * after GC, so a measurement right after gc() could still count a dropped engine's slab (seen:
+ * single runs reading half the bytes per account, or memory "shrinking" by 70 MiB).
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  gc?.();
+}
+
+async function measure(
   name: string,
   label: string,
-  runs: () => number,
-): { median: number; min: number; max: number } {
+  runs: () => number | Promise<number>,
+): Promise<{ median: number; min: number; max: number }> {
   if (!wanted(name)) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
   const values: number[] = [];
-  for (let r = 0; r < RUNS; r++) values.push(runs());
+  for (let r = 0; r < RUNS; r++) values.push(await runs());
   const result = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
   console.log(
     `${label.padEnd(74)} ${Math.round(result.median).toLocaleString('en-US').padStart(12)}  (min ${Math.round(result.min).toLocaleString('en-US')}, max ${Math.round(result.max).toLocaleString('en-US')}, ${RUNS} runs)`,
@@ -108,12 +121,12 @@ function measure(
   return result;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   console.log(`machine: ${describeMachine()}`);
   console.log('single thread; events/s unless stated\n');
 
   const rateEvents = normalizedStream(1_000_000, 10_000, 2_000);
-  const rateOnly = measure('rate', 'rate-only path (normalized outbound, 10k accounts)', () => {
+  const rateOnly = await measure('rate', 'rate-only path (normalized outbound, 10k accounts)', () => {
     const engine = new DetectionEngine();
     const start = process.hrtime.bigint();
     for (const event of rateEvents) engine.process(event);
@@ -121,13 +134,17 @@ function main(): void {
   });
 
   const raw = rawStream(200_000, 10_000, 2_000);
-  const withFingerprints = measure('fingerprint', 'normalize + fingerprint 160-char bodies + detect', () => {
-    const engine = new DetectionEngine();
-    const options = { hmacKey: 'bench-key' };
-    const start = process.hrtime.bigint();
-    for (const event of raw) engine.process(normalizeEvent(event, options));
-    return raw.length / (Number(process.hrtime.bigint() - start) / 1e9);
-  });
+  const withFingerprints = await measure(
+    'fingerprint',
+    'normalize + fingerprint 160-char bodies + detect',
+    () => {
+      const engine = new DetectionEngine();
+      const options = { hmacKey: 'bench-key' };
+      const start = process.hrtime.bigint();
+      for (const event of raw) engine.process(normalizeEvent(event, options));
+      return raw.length / (Number(process.hrtime.bigint() - start) / 1e9);
+    },
+  );
 
   // Memory per active account-level key: 50k accounts each with one key and one country (the key
   // and country are set per account: reusing the stream's would give each account ~4 keys).
@@ -135,11 +152,11 @@ function main(): void {
   // released by a background sweeper after GC, so a just-dropped engine's slab could still be in
   // `before` and make runs read ~25 % low at random (seen: 3.4 k vs 4.7 k bytes per account).
   const alive: DetectionEngine[] = [];
-  const perKey = measure(
+  const perKey = await measure(
     'memory',
     'bytes of state per active account (account+key+country, heap+ArrayBuffers)',
-    () => {
-      gc?.();
+    async () => {
+      await settle();
       const before = usedBytes();
       const engine = new DetectionEngine();
       const accounts = 50_000;
@@ -154,7 +171,7 @@ function main(): void {
           timeMs: T0 + i,
         });
       }
-      gc?.();
+      await settle();
       const bytes = (usedBytes() - before) / accounts;
       if (engine.stats().accounts !== accounts)
         throw new Error('accounts were evicted during the measurement');
@@ -166,23 +183,27 @@ function main(): void {
     `    = ${Math.round(perKey.median / 3).toLocaleString('en-US')} bytes per account-level key (account, API key, country)`,
   );
 
-  const eviction = measure('eviction', 'memory growth after 1M idle-then-evicted accounts (MiB)', () => {
-    const engine = new DetectionEngine({ config: { accountIdleTtlMs: 60_000, keyIdleTtlMs: 60_000 } });
-    const event = rateEvents[0] as NormalizedOutbound;
-    gc?.();
-    const before = usedBytes();
-    let peak = 0;
-    for (let i = 0; i < 1_000_000; i++) {
-      engine.process({ ...event, accountId: `idle${i}`, timeMs: T0 + i * 10 });
-      if (i % 100_000 === 0) peak = Math.max(peak, engine.stats().accounts);
-    }
-    gc?.();
-    const growth = (usedBytes() - before) / 2 ** 20;
-    console.log(
-      `    live accounts at the end: ${engine.stats().accounts}, peak sampled: ${peak}, evicted: ${engine.stats().evictedAccounts}`,
-    );
-    return growth;
-  });
+  const eviction = await measure(
+    'eviction',
+    'memory growth after 1M idle-then-evicted accounts (MiB)',
+    async () => {
+      const engine = new DetectionEngine({ config: { accountIdleTtlMs: 60_000, keyIdleTtlMs: 60_000 } });
+      const event = rateEvents[0] as NormalizedOutbound;
+      await settle();
+      const before = usedBytes();
+      let peak = 0;
+      for (let i = 0; i < 1_000_000; i++) {
+        engine.process({ ...event, accountId: `idle${i}`, timeMs: T0 + i * 10 });
+        if (i % 100_000 === 0) peak = Math.max(peak, engine.stats().accounts);
+      }
+      await settle();
+      const growth = (usedBytes() - before) / 2 ** 20;
+      console.log(
+        `    live accounts at the end: ${engine.stats().accounts}, peak sampled: ${peak}, evicted: ${engine.stats().evictedAccounts}`,
+      );
+      return growth;
+    },
+  );
 
   console.log(
     '\ntargets: rate-only ≥ 1,000,000/s; fingerprint path ≥ 250,000/s; ≤ 1 KiB per active account-level key; no growth with 1M idle keys',
@@ -198,4 +219,4 @@ function main(): void {
   );
 }
 
-main();
+await main();
