@@ -64,63 +64,18 @@ export class ApiKeyState {
   readonly userAgents = new HabitCounts(MAX_REMEMBERED);
   /** Bit h set = the key has sent during UTC hour h. */
   hourMask = 0;
-  /** What only a key that has misbehaved needs (accessors below), created on the first write. */
-  #anomalies: KeyAnomalies | null = null;
+  /** What only a key that has misbehaved needs, created on the first write (see sideFields). */
+  anomalies: KeyAnomalies | null = null;
+  declare novel: BucketRing | null;
+  declare outOfScope: BucketRing | null;
+  declare lastNovelNetwork: string;
+  declare lastNovelUserAgent: string;
+  declare lastOutOfScopeReason: string;
 
   constructor(factory: TrackerFactory, timeMs: number) {
     this.rate = factory.tracker();
     this.rate.ownerFirstSeenMs = timeMs;
     this.rate.ownerLastSeenMs = timeMs;
-  }
-
-  get novel(): BucketRing | null {
-    return this.#anomalies?.novel ?? null;
-  }
-
-  set novel(value: BucketRing | null) {
-    if (this.#anomalies === null && value === null) return;
-    this.#anomalies ??= new KeyAnomalies();
-    this.#anomalies.novel = value;
-  }
-
-  get outOfScope(): BucketRing | null {
-    return this.#anomalies?.outOfScope ?? null;
-  }
-
-  set outOfScope(value: BucketRing | null) {
-    if (this.#anomalies === null && value === null) return;
-    this.#anomalies ??= new KeyAnomalies();
-    this.#anomalies.outOfScope = value;
-  }
-
-  get lastNovelNetwork(): string {
-    return this.#anomalies?.lastNovelNetwork ?? '';
-  }
-
-  set lastNovelNetwork(value: string) {
-    if (this.#anomalies === null && value === '') return;
-    this.#anomalies ??= new KeyAnomalies();
-    this.#anomalies.lastNovelNetwork = value;
-  }
-
-  get lastNovelUserAgent(): string {
-    return this.#anomalies?.lastNovelUserAgent ?? '';
-  }
-
-  set lastNovelUserAgent(value: string) {
-    if (this.#anomalies === null && value === '') return;
-    this.#anomalies ??= new KeyAnomalies();
-    this.#anomalies.lastNovelUserAgent = value;
-  }
-
-  get lastOutOfScopeReason(): string {
-    return this.#anomalies?.lastOutOfScopeReason ?? '';
-  }
-
-  set lastOutOfScopeReason(value: string) {
-    if (this.#anomalies === null && value === '') return;
-    this.#anomalies ??= new KeyAnomalies();
-    this.#anomalies.lastOutOfScopeReason = value;
   }
 
   // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
@@ -154,8 +109,13 @@ export class CountryState {
   readonly #recentSlot: number;
   readonly #recentSlab: TrackerSlab;
   recentCount = 0;
-  /** Premium-rate recipients and conversion feedback (accessors below), created on the first write. */
-  #pumping: CountryPumping | null = null;
+  /** Premium-rate recipients and conversion feedback, created on the first write (see sideFields). */
+  pumping: CountryPumping | null = null;
+  declare premium: BucketRing | null;
+  declare feedbackTotal: BucketRing | null;
+  declare feedbackConverted: BucketRing | null;
+  declare conversionBaseline: number;
+  declare conversionSamples: number;
   /** Rare/new country flag at first sight in the current episode. */
   rareAtStart = false;
   sequentialHits = 0;
@@ -169,56 +129,6 @@ export class CountryState {
     this.#recentAt = 2 * slot.base;
     this.#recentSlot = slot.id;
     this.#recentSlab = factory.recentNumbers;
-  }
-
-  get premium(): BucketRing | null {
-    return this.#pumping?.premium ?? null;
-  }
-
-  set premium(value: BucketRing | null) {
-    if (this.#pumping === null && value === null) return;
-    this.#pumping ??= new CountryPumping();
-    this.#pumping.premium = value;
-  }
-
-  get feedbackTotal(): BucketRing | null {
-    return this.#pumping?.feedbackTotal ?? null;
-  }
-
-  set feedbackTotal(value: BucketRing | null) {
-    if (this.#pumping === null && value === null) return;
-    this.#pumping ??= new CountryPumping();
-    this.#pumping.feedbackTotal = value;
-  }
-
-  get feedbackConverted(): BucketRing | null {
-    return this.#pumping?.feedbackConverted ?? null;
-  }
-
-  set feedbackConverted(value: BucketRing | null) {
-    if (this.#pumping === null && value === null) return;
-    this.#pumping ??= new CountryPumping();
-    this.#pumping.feedbackConverted = value;
-  }
-
-  get conversionBaseline(): number {
-    return this.#pumping?.conversionBaseline ?? -1;
-  }
-
-  set conversionBaseline(value: number) {
-    if (this.#pumping === null && value === -1) return;
-    this.#pumping ??= new CountryPumping();
-    this.#pumping.conversionBaseline = value;
-  }
-
-  get conversionSamples(): number {
-    return this.#pumping?.conversionSamples ?? 0;
-  }
-
-  set conversionSamples(value: number) {
-    if (this.#pumping === null && value === 0) return;
-    this.#pumping ??= new CountryPumping();
-    this.#pumping.conversionSamples = value;
   }
 
   /** Gives the slab slots back; the state must not be used afterwards. */
@@ -349,8 +259,16 @@ export class AccountState {
   /** The usual opt-out rate, learned every hour from the account's sends (on every account). */
   optOutBaseline = -1;
   optOutBaselineHour = -1;
-  /** Opt-out and delivery-receipt windows and rates (accessors below), created at the first write. */
-  #replies: AccountReplies | null = null;
+  /** Opt-out and delivery-receipt windows and rates, created at the first write (see sideFields). */
+  replies: AccountReplies | null = null;
+  declare optOuts: BucketRing | null;
+  declare optOutsHour: BucketRing | null;
+  declare statusTotal: BucketRing | null;
+  declare statusFailed: BucketRing | null;
+  declare statusFiltered: BucketRing | null;
+  declare failureBaseline: number;
+  declare filteredBaseline: number;
+  declare failureBaselineBucket: number;
   /** Risky audit events of the last hours (created on the first: most accounts have none). */
   #riskyAudits: RiskyAudit[] | null = null;
   /** How many new-template bursts this account has had: campaign launches are routine for some. */
@@ -381,86 +299,6 @@ export class AccountState {
 
   set lastSeenMs(timeMs: number) {
     this.rate.ownerLastSeenMs = timeMs;
-  }
-
-  get optOuts(): BucketRing | null {
-    return this.#replies?.optOuts ?? null;
-  }
-
-  set optOuts(value: BucketRing | null) {
-    if (this.#replies === null && value === null) return;
-    this.#replies ??= new AccountReplies();
-    this.#replies.optOuts = value;
-  }
-
-  get optOutsHour(): BucketRing | null {
-    return this.#replies?.optOutsHour ?? null;
-  }
-
-  set optOutsHour(value: BucketRing | null) {
-    if (this.#replies === null && value === null) return;
-    this.#replies ??= new AccountReplies();
-    this.#replies.optOutsHour = value;
-  }
-
-  get statusTotal(): BucketRing | null {
-    return this.#replies?.statusTotal ?? null;
-  }
-
-  set statusTotal(value: BucketRing | null) {
-    if (this.#replies === null && value === null) return;
-    this.#replies ??= new AccountReplies();
-    this.#replies.statusTotal = value;
-  }
-
-  get statusFailed(): BucketRing | null {
-    return this.#replies?.statusFailed ?? null;
-  }
-
-  set statusFailed(value: BucketRing | null) {
-    if (this.#replies === null && value === null) return;
-    this.#replies ??= new AccountReplies();
-    this.#replies.statusFailed = value;
-  }
-
-  get statusFiltered(): BucketRing | null {
-    return this.#replies?.statusFiltered ?? null;
-  }
-
-  set statusFiltered(value: BucketRing | null) {
-    if (this.#replies === null && value === null) return;
-    this.#replies ??= new AccountReplies();
-    this.#replies.statusFiltered = value;
-  }
-
-  get failureBaseline(): number {
-    return this.#replies?.failureBaseline ?? -1;
-  }
-
-  set failureBaseline(value: number) {
-    if (this.#replies === null && value === -1) return;
-    this.#replies ??= new AccountReplies();
-    this.#replies.failureBaseline = value;
-  }
-
-  get filteredBaseline(): number {
-    return this.#replies?.filteredBaseline ?? -1;
-  }
-
-  set filteredBaseline(value: number) {
-    if (this.#replies === null && value === -1) return;
-    this.#replies ??= new AccountReplies();
-    this.#replies.filteredBaseline = value;
-  }
-
-  get failureBaselineBucket(): number {
-    return this.#replies?.failureBaselineBucket ?? -1;
-  }
-
-  set failureBaselineBucket(value: number) {
-    if (this.#replies === null && value === -1) return;
-    this.#replies ??= new AccountReplies();
-    this.#replies.failureBaselineBucket = value;
   }
 
   get riskyAudits(): readonly RiskyAudit[] {
@@ -512,6 +350,40 @@ export class AccountState {
     return this.#lastEmitted;
   }
 }
+
+/**
+ * Gives `owner`'s instances the fields of `Side` as accessors backed by the object in their `slot`
+ * field: reads see `Side`'s defaults while there is none, and the first write of anything else
+ * creates it. For state most keys never need, so it costs them one field instead of one per value.
+ */
+function sideFields<S extends object>(
+  owner: { prototype: object },
+  slot: 'anomalies' | 'pumping' | 'replies',
+  Side: new () => S,
+): void {
+  const defaults = new Side() as Record<string, unknown>;
+  for (const name of Object.keys(defaults)) {
+    Object.defineProperty(owner.prototype, name, {
+      get(this: Record<string, Record<string, unknown> | null>) {
+        const side = this[slot];
+        return side ? side[name] : defaults[name];
+      },
+      set(this: Record<string, Record<string, unknown> | null>, value: unknown) {
+        let side = this[slot];
+        if (!side) {
+          if (value === defaults[name]) return;
+          side = new Side() as Record<string, unknown>;
+          this[slot] = side;
+        }
+        side[name] = value;
+      },
+    });
+  }
+}
+
+sideFields(ApiKeyState, 'anomalies', KeyAnomalies);
+sideFields(CountryState, 'pumping', CountryPumping);
+sideFields(AccountState, 'replies', AccountReplies);
 
 /** Map get-or-create that evicts the least recently inserted entry past `max` (insertion order). */
 export function boundedGet<K, V>(map: Map<K, V>, key: K, max: number, create: () => V): V {
