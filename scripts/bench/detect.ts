@@ -9,7 +9,7 @@ import { describeMachine, median } from './machine.ts';
 import { bodylessOutbound } from './synthetic.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
-/** BENCH_ONLY=rate|fingerprint|memory|eviction runs one measurement (for `node --cpu-prof`). */
+/** BENCH_ONLY=rate|fingerprint|fingerprint-benign|memory|eviction runs one measurement (for `node --cpu-prof`). */
 const ONLY = process.env['BENCH_ONLY'];
 const wanted = (name: string): boolean => ONLY === undefined || ONLY === name;
 const T0 = Date.UTC(2026, 10, 2);
@@ -56,13 +56,27 @@ const bodies = [
   '{name}, our winter sale ends tonight! Take {amt}% off everything in store and online with code WIN{n}. Shop now: https://acme-shop.com/s/{n} STOP to end',
 ];
 
-function rawStream(count: number, accounts: number, perSecond: number): OutboundMessage[] {
+/**
+ * Outbound messages with 160-character bodies from four templates. With `newLureDomains`, the third
+ * (a parcel-fee lure) links to a new domain in every message — an attack storm: every fourth
+ * message raises or repeats a `new_link_domain` detection. Without, it keeps one domain, as a
+ * sender's own traffic does.
+ */
+function rawStream(
+  count: number,
+  accounts: number,
+  perSecond: number,
+  newLureDomains: boolean,
+): OutboundMessage[] {
   const next = random(7);
   const names = ['Ana', 'Ben', 'Chen', 'Dara', 'Eve', 'Femi'];
   const events: OutboundMessage[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const account = Math.floor(next() * next() * accounts);
-    const body = (bodies[i % bodies.length] as string)
+    const template = bodies[i % bodies.length] as string;
+    const body = (
+      newLureDomains ? template : template.replace('usps-redeliver-{n}.top', 'usps-redeliver.top')
+    )
       .replace('{name}', names[i % names.length] as string)
       .replaceAll('{n}', String(Math.floor(next() * 1e6)))
       .replace('{amt}', String(5 + (i % 40)));
@@ -133,17 +147,22 @@ async function main(): Promise<void> {
     return rateEvents.length / (Number(process.hrtime.bigint() - start) / 1e9);
   });
 
-  const raw = rawStream(200_000, 10_000, 2_000);
+  const fingerprintPath = (raw: OutboundMessage[]) => () => {
+    const engine = new DetectionEngine();
+    const options = { hmacKey: 'bench-key' };
+    const start = process.hrtime.bigint();
+    for (const event of raw) engine.process(normalizeEvent(event, options));
+    return raw.length / (Number(process.hrtime.bigint() - start) / 1e9);
+  };
   const withFingerprints = await measure(
     'fingerprint',
-    'normalize + fingerprint 160-char bodies + detect',
-    () => {
-      const engine = new DetectionEngine();
-      const options = { hmacKey: 'bench-key' };
-      const start = process.hrtime.bigint();
-      for (const event of raw) engine.process(normalizeEvent(event, options));
-      return raw.length / (Number(process.hrtime.bigint() - start) / 1e9);
-    },
+    'normalize + fingerprint 160-char bodies + detect (attack storm)',
+    fingerprintPath(wanted('fingerprint') ? rawStream(200_000, 10_000, 2_000, true) : []),
+  );
+  const withFingerprintsBenign = await measure(
+    'fingerprint-benign',
+    "normalize + fingerprint 160-char bodies + detect (senders' own links)",
+    fingerprintPath(wanted('fingerprint-benign') ? rawStream(200_000, 10_000, 2_000, false) : []),
   );
 
   // Memory per active account-level key: 50k accounts each with one key and one country (the key
@@ -213,6 +232,7 @@ async function main(): Promise<void> {
       machine: describeMachine(),
       rateOnly,
       withFingerprints,
+      withFingerprintsBenign,
       bytesPerAccount: perKey,
       evictionGrowthMiB: eviction,
     }),
