@@ -412,6 +412,9 @@ export async function encodeStateLines(
   const output: Buffer[] = [];
   compressor.on('data', (chunk: Buffer) => output.push(chunk));
   const finished = once(compressor, 'end');
+  // Awaited only after the last write: a compressor error while a write waits for 'drain' rejects
+  // that wait, and must not also surface here as an unhandled rejection.
+  finished.catch(() => {});
   let blockingMs = 0;
   let started = performance.now();
   let pending: string[] = [];
