@@ -37,6 +37,7 @@ import {
 } from './account-state.ts';
 import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
 import { buildEvidence, EvidenceBuffer, type NoveltyLookup } from './evidence-buffer.ts';
+import { intern } from './intern.ts';
 import { RateTracker, trackerWords, windowLayout } from './rate-tracker.ts';
 import { compileInventory } from './scope-index.ts';
 import {
@@ -396,7 +397,7 @@ export class DetectionEngine implements EngineCore {
           account.countries.delete(oldest[0]);
         }
       }
-      account.countries.set(country, state);
+      account.countries.set(intern(country), state);
     }
     return state;
   }

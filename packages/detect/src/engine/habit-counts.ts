@@ -5,6 +5,8 @@
  * reads counts (a new value's eviction, iteration): same counts, no map write per event.
  */
 
+import { intern } from './intern.ts';
+
 /** Counts `value` in `map`, evicting the least used value (first of equals) past `max`. */
 export function rememberIn(map: Map<string, number>, value: string, max: number): void {
   if (!value) return;
@@ -55,12 +57,14 @@ export class HabitCounts {
     return (value === this.#last && value !== '') || (this.#counts?.has(value) ?? false);
   }
 
-  remember(value: string): void {
-    if (!value) return;
-    if (value === this.#last) {
+  remember(event: string): void {
+    if (!event) return;
+    if (event === this.#last) {
       this.#lastRepeats++;
       return;
     }
+    // A changed value is kept: keep the shared copy, not the event's.
+    const value = intern(event);
     if (this.#counts === null && this.#last === '') {
       this.#last = value;
       this.#lastRepeats = 1;
@@ -75,7 +79,7 @@ export class HabitCounts {
   set(value: string, count: number): void {
     const counts = this.#map();
     this.#last = '';
-    counts.set(value, count);
+    counts.set(intern(value), count);
   }
 
   /** Values with their counts; reading does not create the map (snapshots iterate every key). */

@@ -16,6 +16,7 @@ import {
   type RiskyAudit,
   type TrackerFactory,
 } from './account-state.ts';
+import { intern } from './intern.ts';
 import { type RateTrackerState, regrid } from './rate-tracker.ts';
 
 /**
@@ -208,7 +209,7 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.conversionSamples = c['conversionSamples'];
     state.rareAtStart = c['rareAtStart'];
     state.sequentialHits = c['sequentialHits'];
-    account.countries.set(id, state);
+    account.countries.set(intern(id), state);
   }
   for (const [id, raw] of s.clusters) {
     const c = raw as Loose;
