@@ -47,8 +47,11 @@ export const destinationThresholdsSchema = z.object({
   rareCountryShare: z.number().min(0).max(1).default(0.005),
   /** Messages to a rare/new country within 5 minutes before it fires. */
   minRareCountryCount5m: count.default(25),
-  /** Recipients within this numeric distance of each other count as sequential. */
-  sequentialSpan: count.default(200),
+  /**
+   * Recipients within this numeric distance of each other count as sequential (below 2^31: numbers
+   * are compared on their low 32 bits, see CountryState.recentNeighbours).
+   */
+  sequentialSpan: count.max(2 ** 31 - 1).default(200),
   /** How many of the last 32 recipients in a country must be sequential neighbours. */
   sequentialMinRun: count.default(10),
   /** Premium-rate recipients within 5 minutes before it fires. */

@@ -357,5 +357,11 @@ describe('event time', () => {
     const fromOneLine = DetectionEngine.restoreLines([JSON.stringify(first.snapshot())]);
     expect(JSON.stringify(fromOneLine.snapshot())).toBe(JSON.stringify(first.snapshot()));
     expect(() => DetectionEngine.restoreLines([''])).toThrow(/empty engine snapshot/);
+    // The lines read the live state lazily: events wait until the generator is done or closed.
+    const open = first.snapshotLines();
+    open.next();
+    expect(() => first.process(outbound({ timeMs: attackStart }))).toThrow(/being snapshotted/);
+    open.return(undefined);
+    expect(() => first.process(outbound({ timeMs: attackStart }))).not.toThrow();
   });
 });

@@ -134,6 +134,8 @@ export class DetectionEngine implements EngineCore {
    */
   readonly #sweepEveryMs: number;
   readonly #slab: TrackerSlab;
+  /** Set while a snapshotLines() generator is open: it reads the live state lazily. */
+  #snapshotting = false;
 
   constructor(options: EngineOptions = {}) {
     this.config = detectConfigSchema.parse(options.config ?? {});
@@ -189,6 +191,8 @@ export class DetectionEngine implements EngineCore {
    * before processing another event.
    */
   process(event: NormalizedEvent): readonly Detection[] {
+    if (this.#snapshotting)
+      throw new Error('the engine is being snapshotted (snapshotLines): finish or close it first');
     if (event.timeMs > this.#maxEventTimeMs) this.#maxEventTimeMs = event.timeMs;
     const kindMax = this.#maxEventTimeByKind.get(event.kind);
     if (kindMax === undefined || event.timeMs > kindMax)
@@ -691,9 +695,18 @@ export class DetectionEngine implements EngineCore {
    * batch of recipient attributions. A checkpoint serialises and compresses it line by line, so the
    * whole state is never held a second time as one object graph or one string (at 17,000 accounts
    * × 10 keys that pair was ~440 MiB). `restoreLines` reads it back to the same engine as
-   * `restore(snapshot())`. The engine must not process events until the generator is done.
+   * `restore(snapshot())`. The engine refuses events until the generator is done or closed.
    */
   *snapshotLines(): Generator<string> {
+    this.#snapshotting = true;
+    try {
+      yield* this.#lines();
+    } finally {
+      this.#snapshotting = false;
+    }
+  }
+
+  *#lines(): Generator<string> {
     const header: Omit<EngineSnapshot, 'accounts' | 'evidence' | 'lastFingerprint'> & { format: 'lines' } = {
       version: SNAPSHOT_VERSION,
       format: 'lines',

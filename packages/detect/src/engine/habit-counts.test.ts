@@ -20,6 +20,16 @@ describe('HabitCounts', () => {
             expect(habits.size).toBe(reference.size);
           }
           expect([...habits]).toEqual([...reference]);
+          // Restored from its entries (as snapshots do), it goes on exactly as the original.
+          const restored = new HabitCounts(max);
+          for (const [value, count] of habits) restored.set(value, count);
+          expect([...restored]).toEqual([...reference]);
+          for (const value of values.slice(0, 20)) {
+            restored.remember(value);
+            habits.remember(value);
+            expect(restored.has(value)).toBe(habits.has(value));
+          }
+          expect([...restored]).toEqual([...habits]);
         },
       ),
     );

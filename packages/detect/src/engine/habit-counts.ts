@@ -75,11 +75,17 @@ export class HabitCounts {
     this.#last = value;
   }
 
-  /** Sets a count directly (restore). */
+  /** Sets a count directly (restore): a single value stays inline, as it was before the snapshot. */
   set(value: string, count: number): void {
+    const shared = intern(value);
+    if (this.#counts === null && (this.#last === '' || this.#last === shared)) {
+      this.#last = shared;
+      this.#lastRepeats = count;
+      return;
+    }
     const counts = this.#map();
     this.#last = '';
-    counts.set(intern(value), count);
+    counts.set(shared, count);
   }
 
   /** Values with their counts; reading does not create the map (snapshots iterate every key). */

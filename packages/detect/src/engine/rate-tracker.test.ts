@@ -4,6 +4,7 @@ import { RateBaseline } from '../baseline/rate-baseline.ts';
 import { BucketRing } from '../windows/bucket-ring.ts';
 import {
   coarseBucketMinutes,
+  float32AtLeast,
   LONG,
   MEDIUM,
   RateTracker,
@@ -128,5 +129,24 @@ describe('RateTracker', () => {
     expect(coarseBucketMinutes(20 * 60_000)).toBe(1);
     expect(coarseBucketMinutes(61 * 60_000)).toBe(1);
     expect(coarseBucketMinutes(90_000)).toBe(1);
+  });
+
+  it('stores thresholds as the smallest Float32 not below them (property)', () => {
+    const below = (f: number) => {
+      const view = new Float32Array([f]);
+      const bits = new Uint32Array(view.buffer);
+      bits[0] = (bits[0] as number) + (f > 0 ? -1 : 1);
+      return view[0] as number;
+    };
+    fc.assert(
+      fc.property(fc.double({ min: 1e-30, max: 1e30, noNaN: true }), (x) => {
+        const stored = float32AtLeast(x);
+        expect(Math.fround(stored)).toBe(stored);
+        expect(stored).toBeGreaterThanOrEqual(x);
+        if (stored !== x) expect(below(stored)).toBeLessThan(x);
+      }),
+    );
+    expect(float32AtLeast(30)).toBe(30);
+    expect(float32AtLeast(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
   });
 });

@@ -400,7 +400,7 @@ export class RateTracker extends RateBaseline {
         w === SHORT ? volume.minRatio1m : volume.minRatio,
       );
       const at = 2 * this.#s;
-      this.f32[at + THRESHOLD + w] = result.threshold;
+      this.f32[at + THRESHOLD + w] = float32AtLeast(result.threshold);
       this.f32[at + EXPECTED + w] = result.expected;
       this.f32[at + SD + w] = result.sd;
     }
@@ -520,6 +520,22 @@ export function regrid(
     }
   }
   return { head, counts };
+}
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/**
+ * The smallest Float32 not below `x`: a threshold stored as Float32 never lets a count fire that
+ * the computed threshold would not (rounding to nearest could land just below it).
+ */
+export function float32AtLeast(x: number): number {
+  const rounded = Math.fround(x);
+  if (rounded >= x || Number.isNaN(x)) return rounded;
+  f32Scratch[0] = rounded;
+  // One unit in the last place up: larger bits for a positive value, smaller for a negative one.
+  u32Scratch[0] = (u32Scratch[0] as number) + (rounded > 0 || Object.is(rounded, 0) ? 1 : -1);
+  return f32Scratch[0] as number;
 }
 
 function ringSlot(bucket: number, length: number): number {
