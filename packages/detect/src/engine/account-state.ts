@@ -106,7 +106,6 @@ export class CountryState {
    */
   readonly #recent: Uint32Array;
   readonly #recentAt: number;
-  readonly #recentSlot: number;
   readonly #recentSlab: TrackerSlab;
   recentCount = 0;
   /** Premium-rate recipients and conversion feedback, created on the first write (see sideFields). */
@@ -127,14 +126,13 @@ export class CountryState {
     const slot = factory.recentNumbers.allocate();
     this.#recent = slot.u32;
     this.#recentAt = 2 * slot.base;
-    this.#recentSlot = slot.id;
     this.#recentSlab = factory.recentNumbers;
   }
 
   /** Gives the slab slots back; the state must not be used afterwards. */
   release(): void {
     this.rate.release();
-    this.#recentSlab.release(this.#recent, this.#recentSlot);
+    this.#recentSlab.releaseAt(this.#recent, this.#recentAt / 2);
   }
 
   /**

@@ -673,20 +673,22 @@ export class DetectionEngine implements EngineCore {
 
   snapshot(): EngineSnapshot {
     return {
+      ...this.#header(),
+      accounts: [...this.#accounts.values()].map(accountToJSON),
+      evidence: [...this.#evidence.entries()].map(evidenceToJSON),
+      lastFingerprint: [...this.#lastFingerprint.entries()],
+    };
+  }
+
+  /** Everything in a snapshot but the accounts, evidence rings and recipient attributions. */
+  #header(): Omit<EngineSnapshot, 'accounts' | 'evidence' | 'lastFingerprint'> {
+    return {
       version: SNAPSHOT_VERSION,
       maxEventTimeMs: this.#maxEventTimeMs,
       maxEventTimeByKind: Object.fromEntries(this.#maxEventTimeByKind),
       lastSweepMs: this.#lastSweepMs,
       populationLog: { ...this.#populationLog },
       stats: { ...this.#stats },
-      accounts: [...this.#accounts.values()].map(accountToJSON),
-      evidence: [...this.#evidence.entries()].map(([accountId, buffer]) => ({
-        accountId,
-        next: buffer.next,
-        size: buffer.size,
-        events: buffer.events.map((e) => e ?? null),
-      })),
-      lastFingerprint: [...this.#lastFingerprint.entries()],
     };
   }
 
@@ -707,21 +709,9 @@ export class DetectionEngine implements EngineCore {
   }
 
   *#lines(): Generator<string> {
-    const header: Omit<EngineSnapshot, 'accounts' | 'evidence' | 'lastFingerprint'> & { format: 'lines' } = {
-      version: SNAPSHOT_VERSION,
-      format: 'lines',
-      maxEventTimeMs: this.#maxEventTimeMs,
-      maxEventTimeByKind: Object.fromEntries(this.#maxEventTimeByKind),
-      lastSweepMs: this.#lastSweepMs,
-      populationLog: { ...this.#populationLog },
-      stats: { ...this.#stats },
-    };
-    yield JSON.stringify(header);
+    yield JSON.stringify({ ...this.#header(), format: 'lines' });
     for (const account of this.#accounts.values()) yield JSON.stringify({ a: accountToJSON(account) });
-    for (const [accountId, buffer] of this.#evidence)
-      yield JSON.stringify({
-        e: { accountId, next: buffer.next, size: buffer.size, events: buffer.events.map((e) => e ?? null) },
-      });
+    for (const entry of this.#evidence) yield JSON.stringify({ e: evidenceToJSON(entry) });
     let batch: Array<[string, string]> = [];
     for (const entry of this.#lastFingerprint) {
       batch.push(entry);
@@ -813,6 +803,10 @@ export class DetectionEngine implements EngineCore {
     Object.assign(engine.#stats, snapshot.stats);
     return engine;
   }
+}
+
+function evidenceToJSON([accountId, buffer]: [string, EvidenceBuffer]): EngineSnapshot['evidence'][number] {
+  return { accountId, next: buffer.next, size: buffer.size, events: buffer.events.map((e) => e ?? null) };
 }
 
 /** Gives an evicted account's rate trackers back to the slab. */

@@ -16,6 +16,7 @@ import {
 } from '../baseline/rate-baseline.ts';
 import { windowThreshold } from '../baseline/thresholds.ts';
 import type { VolumeThresholds } from '../config.ts';
+import { regrid, ringSlot } from '../windows/bucket-ring.ts';
 import { copyOut, ownSlot, type TrackerSlab } from './tracker-slab.ts';
 
 export interface WindowLayout {
@@ -191,7 +192,7 @@ export class RateTracker extends RateBaseline {
 
   /** Returns the slot to the slab; the tracker must not be used afterwards. */
   release(): void {
-    (this.settings as TrackerShape).slab?.releaseAt(this.f64, this.base);
+    this.#shape.slab?.releaseAt(this.f64, this.base);
   }
 
   get #fine(): number {
@@ -233,11 +234,7 @@ export class RateTracker extends RateBaseline {
     if (minute === openMinute) f[s + MINUTE_COUNT] = (f[s + MINUTE_COUNT] as number) + amount;
     else if (minute > openMinute) {
       if (openMinute >= 0)
-        this.baseline.observeMinute(
-          openMinute * MINUTE_MS,
-          f[s + MINUTE_COUNT] as number,
-          minute - openMinute - 1,
-        );
+        this.observeMinute(openMinute * MINUTE_MS, f[s + MINUTE_COUNT] as number, minute - openMinute - 1);
       f[s + MINUTE_HEAD] = minute;
       f[s + MINUTE_COUNT] = amount;
     }
@@ -495,33 +492,6 @@ export class RateTracker extends RateBaseline {
   }
 }
 
-/**
- * A ring's counts on another bucket size (a coarser multiple, or the same): each old bucket's
- * count lands in the new bucket holding its start; what falls outside the new ring is dropped.
- */
-export function regrid(
-  ring: { head: number; counts: readonly number[] },
-  fromBucketMs: number,
-  toBucketMs: number,
-  length: number,
-): { head: number; counts: number[] } {
-  const counts = new Array<number>(length).fill(0);
-  if (ring.head < 0) return { head: -1, counts };
-  if (fromBucketMs === toBucketMs && ring.counts.length === length)
-    return { head: ring.head, counts: ring.counts.slice() };
-  const head = Math.floor((ring.head * fromBucketMs) / toBucketMs);
-  for (let age = 0; age < ring.counts.length; age++) {
-    const old = ring.head - age;
-    const count = ring.counts[ringSlot(old, ring.counts.length)] ?? 0;
-    const bucket = Math.floor((old * fromBucketMs) / toBucketMs);
-    if (count !== 0 && head - bucket < length) {
-      const slot = ringSlot(bucket, length);
-      counts[slot] = (counts[slot] as number) + count;
-    }
-  }
-  return { head, counts };
-}
-
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);
 
@@ -536,9 +506,4 @@ export function float32AtLeast(x: number): number {
   // One unit in the last place up: larger bits for a positive value, smaller for a negative one.
   u32Scratch[0] = (u32Scratch[0] as number) + (rounded > 0 || Object.is(rounded, 0) ? 1 : -1);
   return f32Scratch[0] as number;
-}
-
-function ringSlot(bucket: number, length: number): number {
-  const s = bucket % length;
-  return s < 0 ? s + length : s;
 }

@@ -17,7 +17,7 @@ import {
   type TrackerFactory,
 } from './account-state.ts';
 import { intern } from './intern.ts';
-import { type RateTrackerState, regrid } from './rate-tracker.ts';
+import type { RateTrackerState } from './rate-tracker.ts';
 
 /**
  * 2: the long window (rate trackers, opt-outs per hour) on 5-minute buckets, with the open minute
@@ -27,7 +27,9 @@ export const SNAPSHOT_VERSION = 2;
 export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
 
 type Ring = { head: number; counts: number[]; bucketMs?: number };
-const maybe = (r: BucketRing | null): Ring | null => (r ? r.toJSON() : null);
+/** A ring with its bucket size, so a restore under other window settings regrids it. */
+const ring = (r: BucketRing): Ring => ({ ...r.toJSON(), bucketMs: r.bucketMs });
+const maybe = (r: BucketRing | null): Ring | null => (r ? ring(r) : null);
 // Snapshot sub-records are written by accountToJSON just above; reading them back untyped keeps the
 // two functions side by side instead of duplicating every state class as an interface.
 // biome-ignore lint/suspicious/noExplicitAny: see above
@@ -62,7 +64,6 @@ export interface EngineSnapshot {
   lastFingerprint: Array<[string, string]>;
 }
 
-const ring = (r: BucketRing): Ring => r.toJSON();
 const finite = (n: number): number => (Number.isFinite(n) ? n : -1e300);
 const unfinite = (n: number): number => (n <= -1e300 ? Number.NEGATIVE_INFINITY : n);
 
@@ -146,10 +147,7 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
     },
     rings: {
       optOuts: maybe(account.optOuts),
-      // With its bucket size: version 1 had minute buckets here.
-      optOutsHour: account.optOutsHour
-        ? { ...account.optOutsHour.toJSON(), bucketMs: account.optOutsHour.bucketMs }
-        : null,
+      optOutsHour: maybe(account.optOutsHour),
       statusTotal: maybe(account.statusTotal),
       statusFailed: maybe(account.statusFailed),
       statusFiltered: maybe(account.statusFiltered),
@@ -254,18 +252,9 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     return restored;
   };
   account.optOuts = restoreRing(rings['optOuts'], factory.fine);
+  // Rings carry their bucket size since version 2; version 1's hourly opt-outs had minute buckets.
   const optOutsHour = rings['optOutsHour'];
-  account.optOutsHour = optOutsHour
-    ? restoreRing(
-        regrid(
-          optOutsHour,
-          optOutsHour.bucketMs ?? 60_000,
-          factory.layout.coarseBucketMs,
-          factory.layout.coarseLength,
-        ),
-        factory.coarse,
-      )
-    : null;
+  account.optOutsHour = restoreRing(optOutsHour && { bucketMs: 60_000, ...optOutsHour }, factory.coarse);
   account.statusTotal = restoreRing(rings['statusTotal'], factory.fine);
   account.statusFailed = restoreRing(rings['statusFailed'], factory.fine);
   account.statusFiltered = restoreRing(rings['statusFiltered'], factory.fine);

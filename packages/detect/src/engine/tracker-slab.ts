@@ -66,11 +66,11 @@ export class TrackerSlab {
     return { f64: page.f64, f32: page.f32, u32: page.u32, u16: page.u16, base, id };
   }
 
-  /** Returns the slot starting at word `base` of the page `f64` views. */
-  releaseAt(f64: Float64Array, base: number): void {
-    const page = this.#pageOf.get(f64.buffer);
+  /** Returns the slot starting at word `base` of the page `view` (any of its views) covers. */
+  releaseAt(view: Float64Array | Uint32Array, base: number): void {
+    const page = this.#pageOf.get(view.buffer);
     if (page === undefined) throw new RangeError('slot does not belong to this slab');
-    this.release(f64, page * SLOTS_PER_PAGE + base / this.stride);
+    this.release(view, page * SLOTS_PER_PAGE + base / this.stride);
   }
 
   /** Returns a slot (given by any view of its page and its id); the caller must not touch it afterwards. */

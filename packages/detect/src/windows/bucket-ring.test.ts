@@ -79,4 +79,19 @@ describe('BucketRing', () => {
     copy.restore(JSON.parse(JSON.stringify(ring.toJSON())));
     expect([copy.sum(0), copy.sum(1), copy.head]).toEqual([ring.sum(0), ring.sum(1), ring.head]);
   });
+
+  it('regrids a state of another bucket size onto its own buckets', () => {
+    // The same events in minute buckets (version 1's hourly rings) and in 5-minute buckets.
+    const minutes = new BucketRing(60_000, 60, [60]);
+    const fiveMinutes = new BucketRing(300_000, 12, [12]);
+    for (let t = 0; t < 7_200_000; t += 45_000) {
+      minutes.add(t, 1 + (t % 3));
+      fiveMinutes.add(t, 1 + (t % 3));
+    }
+    const restored = new BucketRing(300_000, 12, [12]);
+    restored.restore({ ...minutes.toJSON(), bucketMs: 60_000 });
+    expect(restored.head).toBe(fiveMinutes.head);
+    expect(restored.toJSON()).toEqual(fiveMinutes.toJSON());
+    expect(restored.sum(0)).toBe(fiveMinutes.sum(0));
+  });
 });

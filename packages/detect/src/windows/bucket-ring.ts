@@ -104,21 +104,55 @@ export class BucketRing {
   }
 
   slot(bucket: number): number {
-    const s = bucket % this.length;
-    return s < 0 ? s + this.length : s;
+    return ringSlot(bucket, this.length);
   }
 
   toJSON(): { head: number; counts: number[] } {
     return { head: this.head, counts: Array.from(this.counts) };
   }
 
-  restore(state: { head: number; counts: number[] }): void {
-    this.head = state.head;
-    this.counts.set(state.counts);
+  /** A state of another bucket size (`bucketMs`, when given) or length is regridded onto this ring. */
+  restore(state: { head: number; counts: number[]; bucketMs?: number }): void {
+    const { head, counts } = regrid(state, state.bucketMs ?? this.bucketMs, this.bucketMs, this.length);
+    this.head = head;
+    this.counts.set(counts);
     this.#sum0 = 0;
     this.#sum1 = 0;
     if (this.head < 0) return;
     for (let age = 0; age < this.#window0; age++) this.#sum0 += this.countAt(age);
     for (let age = 0; age < this.#window1; age++) this.#sum1 += this.countAt(age);
   }
+}
+
+/** Index of `bucket` in a ring of `length` (buckets before 0 included). */
+export function ringSlot(bucket: number, length: number): number {
+  const s = bucket % length;
+  return s < 0 ? s + length : s;
+}
+
+/**
+ * A ring's counts on another bucket size (a coarser multiple, or the same): each old bucket's
+ * count lands in the new bucket holding its start; what falls outside the new ring is dropped.
+ */
+export function regrid(
+  ring: { head: number; counts: readonly number[] },
+  fromBucketMs: number,
+  toBucketMs: number,
+  length: number,
+): { head: number; counts: number[] } {
+  const counts = new Array<number>(length).fill(0);
+  if (ring.head < 0) return { head: -1, counts };
+  if (fromBucketMs === toBucketMs && ring.counts.length === length)
+    return { head: ring.head, counts: ring.counts.slice() };
+  const head = Math.floor((ring.head * fromBucketMs) / toBucketMs);
+  for (let age = 0; age < ring.counts.length; age++) {
+    const old = ring.head - age;
+    const count = ring.counts[ringSlot(old, ring.counts.length)] ?? 0;
+    const bucket = Math.floor((old * fromBucketMs) / toBucketMs);
+    if (count !== 0 && head - bucket < length) {
+      const slot = ringSlot(bucket, length);
+      counts[slot] = (counts[slot] as number) + count;
+    }
+  }
+  return { head, counts };
 }
