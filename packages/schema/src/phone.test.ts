@@ -23,3 +23,35 @@ describe('destinationOf', () => {
     expect(d.valid).toBe(false);
   });
 });
+
+describe('destinationOf validity', () => {
+  it("agrees with libphonenumber's isValid() across countries, types and invalid ranges", async () => {
+    const { parsePhoneNumberFromString } = await import('libphonenumber-js/max');
+    // Deterministic spread of numbers: valid and invalid ones of several plans and lengths.
+    const heads = ['+1415', '+1800', '+1264', '+447', '+449', '+44', '+33', '+4915', '+49', '+9198'];
+    const heads2 = ['+5511', '+2348', '+6281', '+8180', '+7', '+86', '+800', '+882', '+999'];
+    let state = 12345;
+    const digits = (n: number) => {
+      let out = '';
+      for (let i = 0; i < n; i++) {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        out += String(state % 10);
+      }
+      return out;
+    };
+    let valid = 0;
+    let invalid = 0;
+    for (const head of [...heads, ...heads2])
+      for (let length = 7; length <= 15; length++)
+        for (let i = 0; i < 12; i++) {
+          const e164 = head + digits(Math.max(1, length - (head.length - 1)));
+          const expected = parsePhoneNumberFromString(e164)?.isValid() ?? false;
+          expect(destinationOf(e164).valid, e164).toBe(expected);
+          if (expected) valid++;
+          else invalid++;
+        }
+    // The sample must hold both kinds, or the comparison proves nothing.
+    expect(valid).toBeGreaterThan(50);
+    expect(invalid).toBeGreaterThan(50);
+  });
+});

@@ -65,12 +65,14 @@ function classify(e164: string): Classification {
   if (!parsed) {
     result = { country: 'ZZ', callingCode: '', numberType: 'unknown', valid: false };
   } else {
+    // With full metadata a number is valid exactly when it has a type (libphonenumber's
+    // isValid() is getType() !== undefined), so one pattern walk answers both.
     const type = parsed.getType();
     result = {
       country: parsed.country ?? 'ZZ',
       callingCode: parsed.countryCallingCode,
       numberType: (type && typeNames[type]) ?? 'unknown',
-      valid: parsed.isValid(),
+      valid: type !== undefined,
     };
   }
   if (classificationCache.size >= CACHE_LIMIT) classificationCache.clear();
