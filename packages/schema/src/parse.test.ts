@@ -47,6 +47,15 @@ describe('parseEvent', () => {
     expect(parseEvent({ ...outbound, from: 'ACME' }).ok).toBe(true);
     expect(problemPaths({ ...outbound, to: 'ACME' })).toEqual(['to']);
     expect(problemPaths({ ...outbound, to: '+1234567890123456' })).toEqual(['to']);
+    expect(parseEvent({ ...outbound, from: '+14155550123' }).ok).toBe(true);
+    for (const from of ['+0123456789', 'ACME SHOPPING CO', '-ACME', '']) {
+      const result = parseEvent({ ...outbound, from });
+      expect(result.ok, from).toBe(false);
+      if (!result.ok) {
+        expect(result.problems.map((p) => p.path)).toEqual(['from']);
+        expect(result.problems[0]?.message).toMatch(/E\.164 number, a short code .* alphanumeric sender id/);
+      }
+    }
   });
 
   it('enforces the body and metadata size limits', () => {
