@@ -4,7 +4,7 @@
  */
 import { topicMessagesOf } from '@floodgate/cli';
 import { prefixedTopics } from '@floodgate/config';
-import { DetectionEngine, type NormalizedEvent } from '@floodgate/detect';
+import { DetectionEngine, type NormalizedEvent, parseForwarded } from '@floodgate/detect';
 import {
   type DetectorHandle,
   detectorConfigSchema,
@@ -144,8 +144,9 @@ export async function referenceDetections(
             byPartition.set(batch.partition, partition);
           }
           for (const m of batch.messages) {
-            if (isReplayedCopy(partition.sources, m.headers?.['floodgate.source'])) copies++;
-            else partition.events.push(JSON.parse(String(m.value)) as NormalizedEvent);
+            const { event, source } = parseForwarded(String(m.value));
+            if (isReplayedCopy(partition.sources, source ?? m.headers?.['floodgate.source'])) copies++;
+            else partition.events.push(event);
           }
           read += batch.messages.length;
           if (read >= expected) {

@@ -20,7 +20,7 @@ import {
 } from '@floodgate/kafka';
 import type { Logger } from '@floodgate/observability';
 
-export interface StageLogic<S> {
+export interface StageLogic<S, I> {
   create(): S;
   /** The state from its stored text (the lines `serialize` gave, joined by newlines). */
   restore(text: string): S;
@@ -29,8 +29,13 @@ export interface StageLogic<S> {
    * as they come, so a large state is never held a second time as one string.
    */
   serialize(state: S): Iterable<string>;
-  /** Processes one record; pushes what it found into `detections`. */
-  process(state: S, value: Buffer, detections: Detection[]): void;
+  /**
+   * Decodes one record's value, with the source record it names in the value, if any (else the
+   * `floodgate.source` header is used): records already counted from that source are skipped.
+   */
+  decode(value: Buffer): { item: I; source: string | undefined };
+  /** Processes one decoded record; pushes what it found into `detections`. */
+  process(state: S, item: I, detections: Detection[]): void;
   /** Called after each batch with its detections, before offsets move (writes must be idempotent). */
   flush(
     partition: number,
@@ -40,7 +45,7 @@ export interface StageLogic<S> {
   ): Promise<void>;
 }
 
-export interface StageOptions<S> {
+export interface StageOptions<S, I> {
   name: string;
   kafka: Kafka;
   clickhouse: Clickhouse;
@@ -51,7 +56,7 @@ export interface StageOptions<S> {
   /** Partitions whose batches are processed at once (each partition's batches stay in order). */
   partitionConcurrency?: number;
   retry: { initialBackoffMs: number; maxBackoffMs: number };
-  logic: StageLogic<S>;
+  logic: StageLogic<S, I>;
   onProcessed?: (count: number) => void;
   /** Records skipped as copies of records already counted (re-forwarded after an ingest crash). */
   onDuplicates?: (count: number) => void;
@@ -93,7 +98,7 @@ interface PartitionState<S> {
   seekedTo?: bigint;
 }
 
-export async function startCheckpointedStage<S>(options: StageOptions<S>): Promise<StageHandle<S>> {
+export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>): Promise<StageHandle<S>> {
   const { clickhouse, logger, logic } = options;
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
@@ -275,11 +280,12 @@ export async function startCheckpointedStage<S>(options: StageOptions<S>): Promi
         if (offset < p.nextOffset) continue; // already inside the restored state
         p.nextOffset = offset + 1n;
         count++;
-        if (isReplayedCopy(p.sources, message.headers?.[SOURCE_HEADER])) {
+        const decoded = message.value ? logic.decode(message.value) : undefined;
+        if (isReplayedCopy(p.sources, decoded?.source ?? message.headers?.[SOURCE_HEADER])) {
           duplicates++;
           continue;
         }
-        if (message.value) logic.process(p.state, message.value, detections);
+        if (decoded) logic.process(p.state, decoded.item, detections);
       }
       processed += count;
       options.onProcessed?.(count);

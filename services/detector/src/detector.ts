@@ -16,6 +16,7 @@ import {
   DetectionEngine,
   type FingerprintObservation,
   type NormalizedEvent,
+  parseForwarded,
 } from '@floodgate/detect';
 import { createKafka, ensureTopics, groupedSends } from '@floodgate/kafka';
 import {
@@ -153,7 +154,7 @@ export async function startDetector(
     for (const d of detections) detectionsTotal.inc({ kind: d.kind, severity: d.severity });
   };
 
-  const engines = await startCheckpointedStage<DetectionEngine>({
+  const engines = await startCheckpointedStage<DetectionEngine, NormalizedEvent>({
     name: 'engine',
     kafka,
     clickhouse,
@@ -171,9 +172,12 @@ export async function startDetector(
       create: () => new DetectionEngine({ config: config.detect, inventory }),
       restore: (text) => DetectionEngine.restoreLines(linesOf(text), { config: config.detect, inventory }),
       serialize: (engine) => engine.snapshotLines(),
-      process: (engine, value, detections) => {
-        for (const d of engine.process(JSON.parse(value.toString('utf8')) as NormalizedEvent))
-          detections.push(d);
+      decode: (value) => {
+        const { event, source } = parseForwarded(value.toString('utf8'));
+        return { item: event, source };
+      },
+      process: (engine, event, detections) => {
+        for (const d of engine.process(event)) detections.push(d);
       },
       flush: async (_partition, engine, detections, retry) => {
         await emit(detections, retry);
@@ -185,7 +189,7 @@ export async function startDetector(
     },
   });
 
-  const campaigns = await startCheckpointedStage<CrossAccountStage>({
+  const campaigns = await startCheckpointedStage<CrossAccountStage, FingerprintObservation>({
     name: 'campaigns',
     kafka,
     clickhouse,
@@ -201,9 +205,12 @@ export async function startDetector(
       create: () => new CrossAccountStage(config.detect),
       restore: (json) => CrossAccountStage.restore(JSON.parse(json) as CrossAccountSnapshot, config.detect),
       serialize: (stage) => [JSON.stringify(stage.snapshot())],
-      process: (stage, value, detections) => {
-        for (const d of stage.process(JSON.parse(value.toString('utf8')) as FingerprintObservation))
-          detections.push(d);
+      decode: (value) => ({
+        item: JSON.parse(value.toString('utf8')) as FingerprintObservation,
+        source: undefined,
+      }),
+      process: (stage, observation, detections) => {
+        for (const d of stage.process(observation)) detections.push(d);
       },
       flush: (_partition, _stage, detections, retry) => emit(detections, retry),
     },

@@ -7,7 +7,12 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type Clickhouse, createClickhouse, InsertCoalescer, migrate } from '@floodgate/clickhouse';
-import { type NormalizeOptions, normalizeEvent, sampleErrorCodeCategories } from '@floodgate/detect';
+import {
+  forwardedValue,
+  type NormalizeOptions,
+  normalizeEvent,
+  sampleErrorCodeCategories,
+} from '@floodgate/detect';
 import {
   createKafka,
   type EachBatchPayload,
@@ -34,9 +39,6 @@ import {
 } from '@floodgate/schema';
 import type { IngestConfig } from './config.ts';
 import { apiKeyRow, type RawRow, rawRowOf } from './raw-rows.ts';
-
-/** Header of each forwarded record naming its source record: `topic/partition@offset`. */
-export const SOURCE_HEADER = 'floodgate.source';
 
 export interface IngestDependencies {
   clickhouse?: Clickhouse;
@@ -256,7 +258,7 @@ export async function startIngest(
       batchSize.observe(batch.messages.length);
       consumed.inc({ topic: batch.topic }, batch.messages.length);
       const rowsByTable = new Map<string, Record<string, unknown>[]>();
-      const forwarded: { key: string; value: string; headers: Record<string, string> }[] = [];
+      const forwarded: { key: string; value: string }[] = [];
       const deadLetters: {
         key: Buffer | null;
         value: Buffer | null;
@@ -311,9 +313,9 @@ export async function startIngest(
         rows.push(raw.row);
         forwarded.push({
           key: event.accountId,
-          value: JSON.stringify(normalized),
-          // Lets the detector recognise the copies a crash-and-retry of this batch forwards again.
-          headers: { [SOURCE_HEADER]: `${batch.topic}/${batch.partition}@${message.offset}` },
+          // Names its source record, so the detector recognises the copies a crash-and-retry of
+          // this batch forwards again (in the value: a header costs kafkajs ~7 µs per record).
+          value: forwardedValue(normalized, `${batch.topic}/${batch.partition}@${message.offset}`),
         });
       }
       const span = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`;

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { forwardedValue, parseForwarded } from './forwarded.ts';
+import { normalizeEvent } from './normalize.ts';
+
+const event = normalizeEvent(
+  {
+    type: 'message.outbound',
+    schemaVersion: 1,
+    eventId: 'evt_1',
+    eventTime: Date.UTC(2026, 10, 26, 6),
+    accountId: 'acct_1',
+    apiKeyId: 'key_1',
+    sourceIp: '203.0.113.9',
+    from: 'ACME',
+    to: '+14155550123',
+    channel: 'sms',
+    body: 'Your code is 123456. Track at https://acme-shop.com/t/1',
+    segments: 1,
+  },
+  { hmacKey: 'test-key' },
+);
+
+describe('traffic.normalized record values', () => {
+  it('carry the source record after the event and give both back', () => {
+    const value = forwardedValue(event, 'messages.outbound/3@42');
+    expect(JSON.parse(value)).toEqual({ ...event, source: 'messages.outbound/3@42' });
+    const parsed = parseForwarded(value);
+    expect(parsed.source).toBe('messages.outbound/3@42');
+    expect(parsed.event).toMatchObject(event);
+    // The event serialises (snapshots, evidence) exactly as one that never had a source.
+    expect(JSON.stringify(parsed.event)).toBe(JSON.stringify(event));
+  });
+
+  it('read values without a source (other producers, the header of older ingest versions)', () => {
+    const parsed = parseForwarded(JSON.stringify(event));
+    expect(parsed.source).toBeUndefined();
+    expect(parsed.event).toEqual(event);
+    expect(parseForwarded(JSON.stringify({ ...event, source: 7 })).source).toBeUndefined();
+  });
+
+  it('keep sources that need escaping intact', () => {
+    const source = 'odd "topic"\\name/0@1';
+    expect(parseForwarded(forwardedValue(event, source)).source).toBe(source);
+  });
+});
