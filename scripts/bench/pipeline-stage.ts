@@ -3,20 +3,23 @@
  *
  *   consume-kafkajs      a kafkajs consumer group reading every input record, JSON-decoding each
  *   consume-platformatic the same with @platformatic/kafka (when it is installed)
+ *   produce-kafkajs      produce-only: ingest's forwarded records (read from `recordsFile`) the way
+ *                        ingest sends them: 500 per request, one request in flight, acks all, idempotent
+ *   produce-platformatic the same with @platformatic/kafka
  *   ingest               the ingest service: validate, normalise, store, forward
  *   detector             the detector service on the topic an ingest run forwarded to
  *   e2e                  ingest + detector together; the parent produces live traffic and says when it stopped
  *
  * Arguments: the stage name and a JSON object (see StageInput). Prints one `RESULT {json}` line.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
 import { ingestConfigSchema, startIngest } from '@floodgate/ingest';
-import { createKafka } from '@floodgate/kafka';
+import { createKafka, DEFAULT_MAX_RECORDS_PER_REQUEST } from '@floodgate/kafka';
 import { createLogger, createRegistry, type Registry } from '@floodgate/observability';
 
 export interface StageInput {
@@ -31,6 +34,8 @@ export interface StageInput {
   dataPath: string;
   /** Records to wait for (consume and ingest stages). */
   expected: number;
+  /** Produce stages: a file of `key\tvalue` lines to produce. */
+  recordsFile?: string;
 }
 
 const [stage = '', json = '{}'] = process.argv.slice(2);
@@ -156,6 +161,76 @@ async function consumePlatformatic(): Promise<void> {
     eventsPerSecond: count / ((last - first) / 1000),
     startupMs: first - started,
   });
+}
+
+/** The produce stages' records, read before the clock starts. */
+function recordsToProduce(): { key: string; value: string }[] {
+  const text = readFileSync(input.recordsFile ?? '', 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      return { key: line.slice(0, tab), value: line.slice(tab + 1) };
+    });
+}
+
+/** Records per produce request and the topic's partitions, as ingest forwards them. */
+const PRODUCE_REQUEST_RECORDS = DEFAULT_MAX_RECORDS_PER_REQUEST;
+
+/** Sends `records` in requests of PRODUCE_REQUEST_RECORDS, one at a time; records/s and CPU per record. */
+async function timedProduce(
+  records: { key: string; value: string }[],
+  send: (chunk: { key: string; value: string }[]) => Promise<unknown>,
+): Promise<void> {
+  await send(records.slice(0, 10)); // connection, metadata and producer id outside the clock
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let start = 0; start < records.length; start += PRODUCE_REQUEST_RECORDS)
+    await send(records.slice(start, start + PRODUCE_REQUEST_RECORDS));
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  result({
+    events: records.length,
+    seconds,
+    eventsPerSecond: records.length / seconds,
+    cpuMicrosPerRecord: (used.user + used.system) / records.length,
+    meanValueBytes: records.reduce((sum, r) => sum + Buffer.byteLength(r.value), 0) / records.length,
+  });
+}
+
+async function produceKafkajs(): Promise<void> {
+  const records = recordsToProduce();
+  const producer = stageKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const topic = topics().normalized;
+  await timedProduce(records, (messages) => producer.send({ topic, acks: -1, messages }));
+  await producer.disconnect();
+}
+
+async function producePlatformatic(): Promise<void> {
+  let module: typeof import('@platformatic/kafka');
+  try {
+    module = await import('@platformatic/kafka');
+  } catch (error) {
+    result({ skipped: `@platformatic/kafka is not installed: ${(error as Error).message}` });
+    return;
+  }
+  const records = recordsToProduce();
+  const producer = new module.Producer({
+    clientId: input.groupId,
+    bootstrapBrokers: [input.brokers],
+    serializers: module.stringSerializers,
+    idempotent: true,
+    acks: -1,
+    // Java's (and kafkajs') murmur2 partitioning by key, so accounts land where kafkajs puts them.
+    partitioner: module.compatibilityPartitioner,
+  });
+  const topic = topics().normalized;
+  await timedProduce(records, (chunk) =>
+    producer.send({ messages: chunk.map((r) => ({ topic, key: r.key, value: r.value })) }),
+  );
+  await producer.close();
 }
 
 const common = () => ({
@@ -391,6 +466,8 @@ async function endToEnd(): Promise<void> {
 const stages: Record<string, () => Promise<void>> = {
   'consume-kafkajs': consumeKafkajs,
   'consume-platformatic': consumePlatformatic,
+  'produce-kafkajs': produceKafkajs,
+  'produce-platformatic': producePlatformatic,
   ingest,
   detector,
   e2e: endToEnd,

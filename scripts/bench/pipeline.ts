@@ -3,7 +3,8 @@
  * Kafka client it is built on, on this machine, with the real broker and the embedded engine:
  *
  *   1. consume-only: a kafkajs consumer group reading and JSON-decoding every event (the ceiling);
- *      the same with @platformatic/kafka when it is installed;
+ *      the same with @platformatic/kafka when it is installed; produce-only: ingest's forwarded records
+ *      (up to 300,000) sent the way ingest sends them, with kafkajs and with @platformatic/kafka;
  *   2. ingest: consume, validate, normalise, store into ClickHouse, forward;
  *   3. detector: consume what ingest forwarded, detect, checkpoint, store detections; then its RSS
  *      holding 100,000 accounts × 10 rate-tracked keys (BENCH_MEMORY_ACCOUNTS);
@@ -34,6 +35,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topicMessagesOf } from '@floodgate/cli';
 import { prefixedTopics } from '@floodgate/config';
+import { forwardedValue, normalizeEvent, sampleErrorCodeCategories } from '@floodgate/detect';
 import { createKafka, ensureTopics, type LocalBroker, startLocalBroker } from '@floodgate/kafka';
 import { prepareSimulation } from '@floodgate/simulator';
 import { describeMachine, machineInfo, median } from './machine.ts';
@@ -54,6 +56,8 @@ const LOADS = (process.env['BENCH_LOADS'] ?? '0.25,0.5,1')
   .filter((l) => l.trim() !== '')
   .map(Number);
 const OUT = join(ROOT, '.cache', 'bench');
+/** Records of the produce-only stages (a rate needs no more; 2,000,000 would be a 1.4 GB file). */
+const PRODUCE_RECORDS = 300_000;
 const PARTITIONS = 6;
 const id = `bench${Date.now()}`;
 const say = (text: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
@@ -206,15 +210,52 @@ async function main(): Promise<void> {
       `pre-produced ${fmt(events.length)} events to 5 topics × ${PARTITIONS} partitions in ${fmt(produceSeconds, 1)} s (${fmt(events.length / produceSeconds)} events/s, kafkajs producer)`,
     );
 
-    // --- 1–3: consume-only, ingest, detector ----------------------------------------------------------
+    // The produce-only stages send what ingest forwards: these events normalised with ingest's
+    // default settings, each naming its source record, keyed by account.
+    const recordsFile = join(OUT, `${id}-forwards.tsv`);
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(
+      recordsFile,
+      events
+        .slice(0, PRODUCE_RECORDS)
+        .map((event, i) => {
+          const normalized = normalizeEvent(event, {
+            hmacKey: 'bench-hmac-key',
+            errorCodeCategories: sampleErrorCodeCategories,
+          });
+          return `${event.accountId}\t${forwardedValue(normalized, `${inputTopics.outbound}/${i % PARTITIONS}@${i}`)}\n`;
+        })
+        .join(''),
+    );
+
+    // --- 1–3: consume-only, produce-only, ingest, detector ----------------------------------------------
     const results: Record<string, StageResult[]> = {
       'consume-kafkajs': [],
       'consume-platformatic': [],
+      'produce-kafkajs': [],
+      'produce-platformatic': [],
       ingest: [],
       detector: [],
     };
     const fresh = () => mkdtempSync(join(tmpdir(), `${id}-`));
     for (let run = 1; run <= RUNS; run++) {
+      for (const stage of ['produce-kafkajs', 'produce-platformatic'] as const) {
+        const runPrefix = `${id}-${stage}-${run}`;
+        await ensureTopics(admin, [{ topic: prefixedTopics(runPrefix).normalized, partitions: PARTITIONS }]);
+        const result = await runStage(stage, {
+          brokers,
+          inputPrefix,
+          runPrefix,
+          groupId: runPrefix,
+          dataPath: '',
+          expected: 0,
+          recordsFile,
+        });
+        results[stage]?.push(result);
+        say(
+          `run ${run} ${stage}: ${result['skipped'] ? `skipped (${result['skipped']})` : `${fmt(Number(result['eventsPerSecond']))} records/s, ${fmt(Number(result['cpuMicrosPerRecord']), 1)} µs CPU per record, RSS ${result.rssMaxMiB} MiB`}`,
+        );
+      }
       for (const stage of ['consume-kafkajs', 'consume-platformatic'] as const) {
         const result = await runStage(stage, {
           brokers,
@@ -259,6 +300,7 @@ async function main(): Promise<void> {
         `run ${run} detector: ${fmt(Number(detector['eventsPerSecond']))} events/s, ${fmt(Number(detector['detections']))} detections, RSS ${detector.rssMaxMiB} MiB`,
       );
     }
+    rmSync(recordsFile, { force: true });
     // --- 3b: detector memory with many accounts and keys -----------------------------------------------
     const memory: StageResult[] = [];
     if (MEMORY_ACCOUNTS > 0) {
@@ -290,6 +332,10 @@ async function main(): Promise<void> {
 
     const rate = (stage: string) =>
       summary((results[stage] ?? []).filter((r) => !r['skipped']).map((r) => Number(r['eventsPerSecond'])));
+    const cpuPerRecord = (stage: string) =>
+      summary(
+        (results[stage] ?? []).filter((r) => !r['skipped']).map((r) => Number(r['cpuMicrosPerRecord'])),
+      );
     const consumeOnly = rate('consume-kafkajs');
     const ingestRate = rate('ingest');
     const detectorRate = rate('detector');
@@ -393,6 +439,14 @@ async function main(): Promise<void> {
       runs: RUNS,
       preProduce: { seconds: produceSeconds, eventsPerSecond: events.length / produceSeconds },
       consumeOnly: { kafkajs: consumeOnly, platformatic: rate('consume-platformatic'), raw: results },
+      produceOnly: {
+        records: Math.min(events.length, PRODUCE_RECORDS),
+        kafkajs: rate('produce-kafkajs'),
+        kafkajsCpuMicrosPerRecord: cpuPerRecord('produce-kafkajs'),
+        platformatic: rate('produce-platformatic'),
+        platformaticCpuMicrosPerRecord: cpuPerRecord('produce-platformatic'),
+        meanValueBytes: summary((results['produce-kafkajs'] ?? []).map((r) => Number(r['meanValueBytes']))),
+      },
       ingest: {
         eventsPerSecond: ingestRate,
         rowsPerSecond: summary((results['ingest'] ?? []).map((r) => Number(r['rowsPerSecond']))),
@@ -449,6 +503,11 @@ async function main(): Promise<void> {
       report.consumeOnly.platformatic.runs.length > 0
         ? `| 1b. consume-only, @platformatic/kafka | ${range(report.consumeOnly.platformatic)} | ${fmt(report.consumeOnly.platformatic.median / consumeOnly.median, 2)} | | ${range(summary((results['consume-platformatic'] ?? []).map((r) => r.rssMaxMiB)))} |`
         : '| 1b. consume-only, @platformatic/kafka | not installed | | | |',
+      `| 1c. produce-only, kafkajs (ingest's forwards: ${fmt(report.produceOnly.records)} records of ${fmt(report.produceOnly.meanValueBytes.median)} B, 500 per request, acks all, idempotent) | ${range(report.produceOnly.kafkajs)} | ${fmt(report.produceOnly.kafkajs.median / consumeOnly.median, 2)} | ${range(report.produceOnly.kafkajsCpuMicrosPerRecord, 1)} µs CPU per record | ${range(summary((results['produce-kafkajs'] ?? []).map((r) => r.rssMaxMiB)))} |`,
+      report.produceOnly.platformatic.runs.length > 0
+        ? `| 1d. produce-only, @platformatic/kafka (the same) | ${range(report.produceOnly.platformatic)} | ${fmt(report.produceOnly.platformatic.median / consumeOnly.median, 2)} | ${range(report.produceOnly.platformaticCpuMicrosPerRecord, 1)} µs CPU per record | ${range(summary((results['produce-platformatic'] ?? []).map((r) => r.rssMaxMiB)))} |`
+        : '| 1d. produce-only, @platformatic/kafka | not installed | | | |',
+      `| ingest's ceiling from kafkajs alone: reading and forwarding every event on one thread, 1 / (1/1 + 1/1c) | ${fmt(1 / (1 / consumeOnly.median + 1 / report.produceOnly.kafkajs.median))} | ${fmt(1 / (1 / consumeOnly.median + 1 / report.produceOnly.kafkajs.median) / consumeOnly.median, 2)} | | |`,
       `| 2. ingest (validate, normalise, store, forward) | ${range(ingestRate)} | ${fmt(report.ingest.ratioToConsumeOnly, 2)} | ${range(report.ingest.rowsPerSecond)} rows/s | ${range(report.ingest.rssMaxMiB)} |`,
       `| 3. detector (detect, checkpoint, store) | ${range(detectorRate)} | ${fmt(report.detector.ratioToConsumeOnly, 2)} | | ${range(report.detector.rssMaxMiB)} |`,
       '',
