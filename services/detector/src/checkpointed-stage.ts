@@ -76,7 +76,10 @@ export interface StageHandle<S> {
   abort(): Promise<void>;
 }
 
-/** Header naming a record's source record (`topic/partition@offset`), set by ingest. */
+/**
+ * Header naming a record's source record (`topic/partition@offset`), as ingest set it before the
+ * source moved into the record's value (see forwardedValue); still read, for records of older versions.
+ */
 const SOURCE_HEADER = 'floodgate.source';
 /**
  * A source offset at most this far behind the newest one seen from its source partition is a copy
@@ -87,7 +90,7 @@ const REPLAY_WINDOW = 1_000_000n;
 
 interface PartitionState<S> {
   state: S;
-  /** Newest source offset counted, per source topic-partition (see SOURCE_HEADER). */
+  /** Newest source offset counted, per source topic-partition (see StageLogic.decode). */
   sources: Map<string, bigint>;
   nextOffset: bigint;
   checkpointedOffset: bigint;
