@@ -121,14 +121,19 @@ async function consumeKafkajs(): Promise<void> {
   });
 }
 
-async function consumePlatformatic(): Promise<void> {
-  let module: typeof import('@platformatic/kafka');
+/** @platformatic/kafka, or undefined after reporting the stage skipped when it is not installed. */
+async function platformatic(): Promise<typeof import('@platformatic/kafka') | undefined> {
   try {
-    module = await import('@platformatic/kafka');
+    return await import('@platformatic/kafka');
   } catch (error) {
     result({ skipped: `@platformatic/kafka is not installed: ${(error as Error).message}` });
-    return;
+    return undefined;
   }
+}
+
+async function consumePlatformatic(): Promise<void> {
+  const module = await platformatic();
+  if (!module) return;
   const consumer = new module.Consumer({
     groupId: input.groupId,
     clientId: input.groupId,
@@ -209,13 +214,8 @@ async function produceKafkajs(): Promise<void> {
 }
 
 async function producePlatformatic(): Promise<void> {
-  let module: typeof import('@platformatic/kafka');
-  try {
-    module = await import('@platformatic/kafka');
-  } catch (error) {
-    result({ skipped: `@platformatic/kafka is not installed: ${(error as Error).message}` });
-    return;
-  }
+  const module = await platformatic();
+  if (!module) return;
   const records = recordsToProduce();
   const producer = new module.Producer({
     clientId: input.groupId,
