@@ -42,4 +42,9 @@ describe('traffic.normalized record values', () => {
     const source = 'odd "topic"\\name/0@1';
     expect(parseForwarded(forwardedValue(event, source)).source).toBe(source);
   });
+
+  it('refuse what is not a non-empty object (its value would not be JSON)', () => {
+    expect(() => forwardedValue({} as never, 's')).toThrow(TypeError);
+    expect(() => forwardedValue([] as never, 's')).toThrow(TypeError);
+  });
 });

@@ -17,6 +17,9 @@ export interface ForwardedRecord {
 /** The record value for `event` normalised from the producer record `source`. */
 export function forwardedValue(event: NormalizedEvent, source: string): string {
   const json = JSON.stringify(event);
+  // Every normalised event is a non-empty object literal; anything else would splice into bad JSON.
+  if (json.length < 3 || json.charCodeAt(json.length - 1) !== 0x7d)
+    throw new TypeError('forwardedValue needs a non-empty JSON object');
   return `${json.slice(0, -1)},"source":${JSON.stringify(source)}}`;
 }
 
