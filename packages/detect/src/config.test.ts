@@ -36,4 +36,25 @@ describe('detect config', () => {
     expect(strictFound).toEqual([]);
     expect(tunedFound.length).toBeGreaterThan(0);
   });
+
+  it('layers an account override over the country override, per account, whatever the order', () => {
+    const lowIs = { volume: { minCount1m: 5, minCount5m: 5, minCount1h: 5 } };
+    const engine = new DetectionEngine({
+      config: {
+        countryOverrides: { IS: lowIs },
+        // This account's own floors win over the country's for its traffic only.
+        accountOverrides: {
+          acct_big: { volume: { minCount1m: 10_000, minCount5m: 10_000, minCount1h: 10_000 } },
+        },
+      },
+    });
+    const countryHits = (accountId: string) =>
+      burst(accountId, 'IS', 20)
+        .flatMap((e) => [...engine.process(e)])
+        .filter((d) => d.key === 'country:IS' && d.accountId === accountId).length;
+    // Interleaved order: a cached country entry must not leak into the overridden account, nor back.
+    expect(countryHits('acct_a')).toBeGreaterThan(0);
+    expect(countryHits('acct_big')).toBe(0);
+    expect(countryHits('acct_c')).toBeGreaterThan(0);
+  });
 });

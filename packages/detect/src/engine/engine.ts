@@ -13,6 +13,7 @@ import {
   type DetectionKind,
   detectConfigSchema,
   type Severity,
+  type ThresholdOverrides,
 } from '../config.ts';
 import { fingerprintFromHex, NearDuplicateIndex } from '../content/index.ts';
 import { DETECTOR_VERSION, type Detection, detectionId } from '../detection.ts';
@@ -123,6 +124,9 @@ export class DetectionEngine implements EngineCore {
     rateKeys: 0,
   };
   readonly #overrideCache = new Map<string, EffectiveThresholds | null>();
+  /** Thresholds of accounts and keys with no layer of their own, per destination country. */
+  readonly #countryThresholds = new Map<string, EffectiveThresholds>();
+  readonly #hasAccountOverrides: boolean;
   readonly #hasOverrides: boolean;
   /** Whether any allow-list entry exists per level: most deployments have none to look up. */
   readonly #hasAccountAllow: boolean;
@@ -167,6 +171,7 @@ export class DetectionEngine implements EngineCore {
       SWEEP_EVERY_MS,
       Math.max(1_000, Math.floor(Math.min(this.config.accountIdleTtlMs, this.config.keyIdleTtlMs) / 4)),
     );
+    this.#hasAccountOverrides = Object.keys(this.config.accountOverrides).length > 0;
     this.#hasAccountAllow = Object.keys(allow.accounts).length > 0;
     this.#hasKeyAllow = Object.keys(allow.apiKeys).length > 0;
     this.#hasTemplateAllow = Object.keys(allow.templates).length > 0;
@@ -479,16 +484,39 @@ export class DetectionEngine implements EngineCore {
     if (accountAllow?.mode === 'exempt' || keyAllow?.mode === 'exempt' || templateAllow?.mode === 'exempt')
       return null;
     if (!this.#hasOverrides && !templateAllow) return this.config;
+    const accountOverrides = this.#hasAccountOverrides
+      ? this.config.accountOverrides[account.accountId]
+      : undefined;
+    if (!accountOverrides && !accountAllow && !keyAllow && !templateAllow) {
+      // Only the country's layer can apply (the usual configuration: per-country floors), so the
+      // thresholds depend on the country alone: one entry per country, instead of one per account,
+      // key and country that a large tenant base would churn through.
+      const countryKey = country ?? '';
+      let byCountry = this.#countryThresholds.get(countryKey);
+      if (byCountry === undefined) {
+        byCountry = this.#merge([country ? this.config.countryOverrides[country] : undefined]);
+        if (this.#countryThresholds.size >= 1_000) this.#countryThresholds.clear();
+        this.#countryThresholds.set(countryKey, byCountry);
+      }
+      return byCountry;
+    }
     const cacheKey = `${account.accountId}\u0000${country ?? ''}\u0000${apiKeyId ?? ''}\u0000${templateAllow ? fingerprint : ''}`;
     const cached = this.#overrideCache.get(cacheKey);
     if (cached !== undefined) return cached;
-    const layers = [
+    const merged = this.#merge([
       country ? this.config.countryOverrides[country] : undefined,
-      this.config.accountOverrides[account.accountId],
+      accountOverrides,
       accountAllow?.overrides,
       keyAllow?.overrides,
       templateAllow?.overrides,
-    ];
+    ]);
+    if (this.#overrideCache.size > 100_000) this.#overrideCache.clear();
+    this.#overrideCache.set(cacheKey, merged);
+    return merged;
+  }
+
+  /** The configured thresholds with `layers` applied in order (later layers win). */
+  #merge(layers: readonly (ThresholdOverrides | undefined)[]): EffectiveThresholds {
     const merged: EffectiveThresholds = {
       volume: { ...this.config.volume },
       destination: { ...this.config.destination },
@@ -506,8 +534,6 @@ export class DetectionEngine implements EngineCore {
       Object.assign(merged.credential, layer.credential);
       Object.assign(merged.delivery, layer.delivery);
     }
-    if (this.#overrideCache.size > 100_000) this.#overrideCache.clear();
-    this.#overrideCache.set(cacheKey, merged);
     return merged;
   }
 
