@@ -33,9 +33,9 @@ export interface StageLogic<S, I> {
    * Decodes one record's value, with the source record it names in the value, if any (else the
    * `floodgate.source` header is used): records already counted from that source are skipped.
    */
-  decode(value: Buffer): { item: I; source: string | undefined };
+  decode(value: Buffer): { event: I; source: string | undefined };
   /** Processes one decoded record; pushes what it found into `detections`. */
-  process(state: S, item: I, detections: Detection[]): void;
+  process(state: S, event: I, detections: Detection[]): void;
   /** Called after each batch with its detections, before offsets move (writes must be idempotent). */
   flush(
     partition: number,
@@ -288,7 +288,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
           duplicates++;
           continue;
         }
-        if (decoded) logic.process(p.state, decoded.item, detections);
+        if (decoded) logic.process(p.state, decoded.event, detections);
       }
       processed += count;
       options.onProcessed?.(count);

@@ -172,10 +172,7 @@ export async function startDetector(
       create: () => new DetectionEngine({ config: config.detect, inventory }),
       restore: (text) => DetectionEngine.restoreLines(linesOf(text), { config: config.detect, inventory }),
       serialize: (engine) => engine.snapshotLines(),
-      decode: (value) => {
-        const { event, source } = parseForwarded(value.toString('utf8'));
-        return { item: event, source };
-      },
+      decode: (value) => parseForwarded(value.toString('utf8')),
       process: (engine, event, detections) => {
         for (const d of engine.process(event)) detections.push(d);
       },
@@ -206,7 +203,7 @@ export async function startDetector(
       restore: (json) => CrossAccountStage.restore(JSON.parse(json) as CrossAccountSnapshot, config.detect),
       serialize: (stage) => [JSON.stringify(stage.snapshot())],
       decode: (value) => ({
-        item: JSON.parse(value.toString('utf8')) as FingerprintObservation,
+        event: JSON.parse(value.toString('utf8')) as FingerprintObservation,
         source: undefined,
       }),
       process: (stage, observation, detections) => {

@@ -124,7 +124,7 @@ export class DetectionEngine implements EngineCore {
     rateKeys: 0,
   };
   readonly #overrideCache = new Map<string, EffectiveThresholds | null>();
-  /** Thresholds of accounts and keys with no layer of their own, per destination country. */
+  /** Thresholds of accounts and keys with no layer of their own, per country with an override. */
   readonly #countryThresholds = new Map<string, EffectiveThresholds>();
   readonly #hasAccountOverrides: boolean;
   readonly #hasOverrides: boolean;
@@ -487,16 +487,16 @@ export class DetectionEngine implements EngineCore {
     const accountOverrides = this.#hasAccountOverrides
       ? this.config.accountOverrides[account.accountId]
       : undefined;
+    const countryLayer = country ? this.config.countryOverrides[country] : undefined;
     if (!accountOverrides && !accountAllow && !keyAllow && !templateAllow) {
       // Only the country's layer can apply (the usual configuration: per-country floors), so the
-      // thresholds depend on the country alone: one entry per country, instead of one per account,
-      // key and country that a large tenant base would churn through.
-      const countryKey = country ?? '';
-      let byCountry = this.#countryThresholds.get(countryKey);
+      // thresholds depend on the country alone: one entry per configured country, instead of one
+      // per account, key and country that a large tenant base would churn through.
+      if (!countryLayer || !country) return this.config;
+      let byCountry = this.#countryThresholds.get(country);
       if (byCountry === undefined) {
-        byCountry = this.#merge([country ? this.config.countryOverrides[country] : undefined]);
-        if (this.#countryThresholds.size >= 1_000) this.#countryThresholds.clear();
-        this.#countryThresholds.set(countryKey, byCountry);
+        byCountry = this.#merge([countryLayer]);
+        this.#countryThresholds.set(country, byCountry);
       }
       return byCountry;
     }
@@ -504,7 +504,7 @@ export class DetectionEngine implements EngineCore {
     const cached = this.#overrideCache.get(cacheKey);
     if (cached !== undefined) return cached;
     const merged = this.#merge([
-      country ? this.config.countryOverrides[country] : undefined,
+      countryLayer,
       accountOverrides,
       accountAllow?.overrides,
       keyAllow?.overrides,
