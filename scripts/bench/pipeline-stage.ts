@@ -242,7 +242,12 @@ async function producePlatformatic(): Promise<void> {
 }
 
 const common = () => ({
-  kafka: { brokers: [input.brokers], clientId: input.groupId },
+  kafka: {
+    brokers: [input.brokers],
+    clientId: input.groupId,
+    // KAFKA_PRODUCER_CLIENT from the environment, for A/B runs (default: the services').
+    ...(process.env['KAFKA_PRODUCER_CLIENT'] ? { producerClient: process.env['KAFKA_PRODUCER_CLIENT'] } : {}),
+  },
   clickhouse: { dataPath: input.dataPath },
   topics: topics(),
   logging: { level: 'error' },

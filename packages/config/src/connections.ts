@@ -24,6 +24,12 @@ export const kafkaConnectionSchema = z
     tls: booleanFromEnv.default(false).describe('connect to the brokers with TLS'),
     tlsCaFile: z.string().min(1).optional().describe('PEM file of the CA to trust for the brokers'),
     tlsRejectUnauthorized: booleanFromEnv.default(true).describe("verify the brokers' certificates"),
+    producerClient: z
+      .enum(['platformatic', 'kafkajs'])
+      .default('platformatic')
+      .describe(
+        "client that produces the pipeline's record streams (forwards, detections, observations): platformatic (@platformatic/kafka) or kafkajs",
+      ),
   })
   .prefault({})
   .describe('Kafka. Without brokers the all-in-one runner starts a local broker (development only).');
@@ -74,6 +80,7 @@ export const connectionEnv = {
   KAFKA_TLS: 'kafka.tls',
   KAFKA_TLS_CA_FILE: 'kafka.tlsCaFile',
   KAFKA_TLS_REJECT_UNAUTHORIZED: 'kafka.tlsRejectUnauthorized',
+  KAFKA_PRODUCER_CLIENT: 'kafka.producerClient',
   CLICKHOUSE_URL: 'clickhouse.url',
   CLICKHOUSE_USER: 'clickhouse.user',
   CLICKHOUSE_PASSWORD: 'clickhouse.password',

@@ -14,7 +14,10 @@ export interface KafkaLogSink {
   debug(obj: object, msg: string): void;
 }
 
-export function createKafka(config: KafkaConnectionConfig, logger?: KafkaLogSink): Kafka {
+export function createKafka(
+  config: Omit<KafkaConnectionConfig, 'producerClient'>,
+  logger?: KafkaLogSink,
+): Kafka {
   if (!config.brokers || config.brokers.length === 0) {
     throw new KafkaSetupError('KAFKA_NO_BROKER', 'no Kafka brokers configured (set KAFKA_BROKERS)');
   }

@@ -1,16 +1,17 @@
-import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { groupedSends } from './grouped-sends.ts';
+import type { KeyedRecord, RecordSender } from './record-sender.ts';
 
-/** A producer whose requests are recorded (the grouping and chunking logic only; no broker). */
+/** A sender whose requests are recorded (the grouping and chunking logic only; no broker). */
 function recordingProducer() {
   const requests: { topic: string; keys: string[] }[] = [];
-  const producer = {
-    send: async (record: { topic: string; messages: { key: string }[] }) => {
-      requests.push({ topic: record.topic, keys: record.messages.map((m) => m.key) });
-      return [];
+  const producer: RecordSender = {
+    client: 'kafkajs',
+    send: async (topic: string, records: readonly KeyedRecord[]) => {
+      requests.push({ topic, keys: records.map((m) => m.key) });
     },
-  } as unknown as Producer;
+    close: async () => undefined,
+  };
   return { producer, requests };
 }
 

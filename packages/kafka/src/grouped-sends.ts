@@ -6,28 +6,28 @@
  * out alone, in chunks of that size.
  */
 import { GroupCommit } from '@floodgate/batching';
-import type { Message, Producer } from 'kafkajs';
+import type { KeyedRecord, RecordSender } from './record-sender.ts';
 
 /** Records per request: ~1 KiB each keeps a request far below the usual 1 MiB limit. */
 export const DEFAULT_MAX_RECORDS_PER_REQUEST = 500;
 
 export interface GroupedSends {
   /** Sends `messages` (possibly with other callers' in the same request); settles when they are acknowledged. */
-  send(messages: Message[]): Promise<void>;
+  send(messages: KeyedRecord[]): Promise<void>;
 }
 
 export function groupedSends(
-  producer: Producer,
+  sender: RecordSender,
   topic: string,
   maxRecords = DEFAULT_MAX_RECORDS_PER_REQUEST,
 ): GroupedSends {
-  const group = new GroupCommit<Message[]>({
+  const group = new GroupCommit<KeyedRecord[]>({
     sizeOf: (messages) => messages.length,
     maxSize: maxRecords,
     write: async (submissions) => {
-      const messages = submissions.length === 1 ? (submissions[0] as Message[]) : submissions.flat();
+      const messages = submissions.length === 1 ? (submissions[0] as KeyedRecord[]) : submissions.flat();
       for (let start = 0; start < messages.length; start += maxRecords)
-        await producer.send({ topic, acks: -1, messages: messages.slice(start, start + maxRecords) });
+        await sender.send(topic, messages.slice(start, start + maxRecords));
     },
   });
   return {

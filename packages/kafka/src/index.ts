@@ -17,5 +17,6 @@ export {
   type LocalBrokerOptions,
   startLocalBroker,
 } from './local-broker.ts';
+export { createRecordSender, type KeyedRecord, type RecordSender } from './record-sender.ts';
 export { restartingConsumerRetry, retrySink, type SinkRetryOptions } from './sink-retry.ts';
 export { ensureTopics, type TopicSpec } from './topics.ts';

@@ -18,7 +18,7 @@ import {
   type NormalizedEvent,
   parseForwarded,
 } from '@floodgate/detect';
-import { createKafka, ensureTopics, groupedSends } from '@floodgate/kafka';
+import { createKafka, createRecordSender, ensureTopics, groupedSends } from '@floodgate/kafka';
 import {
   Counter,
   consumerLagReporter,
@@ -126,8 +126,7 @@ export async function startDetector(
     { topic: config.topics.detections, partitions: 6 },
   ]);
   await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const producer = await createRecordSender(config.kafka, kafka);
 
   // Partitions are processed concurrently and each batch's writes have a fixed cost (an INSERT
   // makes a part; a produce request is a broker round trip), so the batches in flight share them:
@@ -262,7 +261,7 @@ export async function startDetector(
       if (inventoryFile) unwatchFile(inventoryFile);
       await engines.abort();
       await campaigns.abort();
-      await producer.disconnect();
+      await producer.close();
       if (ownsClickhouse) await clickhouse.close();
     },
     stop: async () => {
@@ -271,7 +270,7 @@ export async function startDetector(
       const startedAt = Date.now();
       await Promise.all([engines.stop(), campaigns.stop()]);
       logger.info({ tookMs: Date.now() - startedAt }, 'detector stages stopped and checkpointed');
-      await producer.disconnect();
+      await producer.close();
       if (ownsClickhouse) await clickhouse.close();
       logger.info('detector stopped');
     },

@@ -15,6 +15,7 @@ import {
 } from '@floodgate/detect';
 import {
   createKafka,
+  createRecordSender,
   type EachBatchPayload,
   ensureTopics,
   groupedSends,
@@ -166,8 +167,10 @@ export async function startIngest(
     });
   }
 
+  // Dead letters (rare, with headers) go through kafkajs; forwards through the configured client.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  const forwardSender = await createRecordSender(config.kafka, kafka, producer);
   const consumer = kafka.consumer({
     groupId: config.groupId,
     maxBytesPerPartition: 4 * 1024 * 1024,
@@ -208,7 +211,7 @@ export async function startIngest(
   });
 
   // The batches processed at once share their forwards' produce requests, as they share INSERTs.
-  const forwards = groupedSends(producer, config.topics.normalized);
+  const forwards = groupedSends(forwardSender, config.topics.normalized);
 
   async function insertWithRetry(
     table: string,
@@ -363,6 +366,7 @@ export async function startIngest(
       if (config.inventoryFile) unwatchFile(config.inventoryFile);
       await lag.stop();
       await consumer.disconnect();
+      await forwardSender.close();
       await producer.disconnect();
       if (ownsClickhouse) await clickhouse.close();
       logger.info({ tookMs: Date.now() - startedAt }, 'ingest stopped');
