@@ -15,6 +15,10 @@ async function main(): Promise<void> {
       `migrations on ${where}: applied ${result.applied.length}, already applied ${result.skipped.length}`,
     );
     for (const name of result.applied) console.log(`  applied ${name}`);
+    for (const table of result.retentionAltered)
+      console.log(
+        `  retention of ${table} set from CLICKHOUSE_RETENTION_DAYS (${config.clickhouse.retentionDays} days)`,
+      );
   } finally {
     await clickhouse.close();
   }

@@ -141,7 +141,7 @@ export async function alerterFixture(
   const topic = `${prefix}.detections`;
   const groupId = `${prefix}-alerter`;
   const kafka = createKafka({
-    brokers: [brokers],
+    brokers: brokers.split(','),
     clientId: prefix,
     tls: false,
     tlsRejectUnauthorized: true,
@@ -178,7 +178,7 @@ export async function alerterFixture(
     async start(rules, overrides = {}) {
       const ruleSet = typeof rules === 'string' ? parseRules(rules, 'test-rules.yaml', { env: {} }) : rules;
       const config = alerterConfigSchema.parse({
-        kafka: { brokers: [brokers], clientId: `${prefix}-alerter` },
+        kafka: { brokers: brokers.split(','), clientId: `${prefix}-alerter` },
         topics: { detections: topic },
         groupId,
         fromBeginning: true,

@@ -17,7 +17,7 @@ describe('all-in-one runner', () => {
     const topics = topicNames(prefix);
     const dataPath = mkdtempSync(join(tmpdir(), 'floodgate-aio-'));
     const common = {
-      kafka: { brokers: [inject('kafkaBrokers')], clientId: prefix },
+      kafka: { brokers: inject('kafkaBrokers').split(','), clientId: prefix },
       topics,
       clickhouse: { dataPath },
     };
@@ -29,7 +29,7 @@ describe('all-in-one runner', () => {
     try {
       await eventually(async () => handle.ready().ready, 30_000, 'readiness');
       const producer = createKafka({
-        brokers: [inject('kafkaBrokers')],
+        brokers: inject('kafkaBrokers').split(','),
         clientId: prefix,
         tls: false,
         tlsRejectUnauthorized: true,

@@ -55,7 +55,7 @@ describe('floodgate incidents and silence (built binary)', () => {
   /** The all-in-one with its alerter on the data directory, advertising its admin endpoint as `floodgate run all` does. */
   async function startService(): Promise<NonNullable<typeof running>> {
     const common = {
-      kafka: { brokers: [inject('kafkaBrokers')], clientId: prefix },
+      kafka: { brokers: inject('kafkaBrokers').split(','), clientId: prefix },
       clickhouse: { dataPath },
       topics,
     };
@@ -118,7 +118,7 @@ rules:
   }
   async function produce(accountId: string, detectionId: string): Promise<void> {
     const producer = createKafka({
-      brokers: [inject('kafkaBrokers')],
+      brokers: inject('kafkaBrokers').split(','),
       clientId: prefix,
       tls: false,
       tlsRejectUnauthorized: true,
@@ -137,7 +137,7 @@ rules:
     buildCli();
     receiver = await startReceiver();
     const admin = createKafka({
-      brokers: [inject('kafkaBrokers')],
+      brokers: inject('kafkaBrokers').split(','),
       clientId: prefix,
       tls: false,
       tlsRejectUnauthorized: true,

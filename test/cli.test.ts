@@ -198,7 +198,7 @@ describe('the floodgate CLI (built binary)', () => {
   it('queries through the admin endpoint of a running all-in-one that holds the embedded engine', async () => {
     const prefix = `cli${Date.now()}`;
     const common = {
-      kafka: { brokers: [inject('kafkaBrokers')], clientId: prefix },
+      kafka: { brokers: inject('kafkaBrokers').split(','), clientId: prefix },
       clickhouse: { dataPath },
       topics: topicNames(prefix),
     };
@@ -262,7 +262,7 @@ describe('the floodgate CLI (built binary)', () => {
     const produced = Number(/simulate: (\d+) events \(\d+ scenario/.exec(run.stderr)?.[1]);
     expect(produced).toBeGreaterThan(0);
     const admin = createKafka({
-      brokers: [inject('kafkaBrokers')],
+      brokers: inject('kafkaBrokers').split(','),
       clientId: prefix,
       tls: false,
       tlsRejectUnauthorized: true,

@@ -1,4 +1,10 @@
-import { defaultMigrationsDir, loadMigrations, runMigrations } from '@floodgate/clickhouse';
+import {
+  defaultMigrationsDir,
+  loadMigrations,
+  migrate,
+  runMigrations,
+  tableTtls,
+} from '@floodgate/clickhouse';
 import { exampleEvents, parseEvent } from '@floodgate/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
@@ -128,5 +134,35 @@ describe('ClickHouse migrations and queries on the real engine', () => {
       query: 'CREATE TABLE IF NOT EXISTS scratch_after_readonly (x UInt8) ENGINE = Memory',
     });
     await ch.client.command({ query: 'DROP TABLE scratch_after_readonly' });
+  });
+
+  it('applies a changed CLICKHOUSE_RETENTION_DAYS to the tables made before, once', async () => {
+    const ddl = async (table: string) =>
+      (
+        await (
+          await ch.client.query({
+            query:
+              'SELECT create_table_query AS ddl FROM system.tables WHERE database = currentDatabase() AND name = {table:String}',
+            query_params: { table },
+            format: 'JSONEachRow',
+          })
+        ).json<{ ddl: string }>()
+      )[0]?.ddl ?? '';
+    const withTtl = [...tableTtls(loadMigrations(defaultMigrationsDir, { retention_days: 30 })).keys()];
+    expect(withTtl).toContain('messages_outbound');
+    expect(withTtl).toContain('detections');
+    expect(withTtl, 'the table 0007 swapped out and dropped').not.toContain('detections_by_id');
+
+    const changed = await migrate(ch, { retentionDays: 30 });
+    expect(changed.applied).toEqual([]);
+    expect(changed.retentionAltered).toContain('messages_outbound');
+    expect(changed.retentionAltered).toContain('traffic_minute');
+    expect(changed.retentionAltered).toContain('detections');
+    expect(await ddl('messages_outbound')).toMatch(/TTL .*toIntervalDay\(30\)/);
+    // Audit events and detections keep at least 400 days.
+    expect(await ddl('detections')).toMatch(/TTL .*greatest\(30, 400\)/);
+
+    const again = await migrate(ch, { retentionDays: 30 });
+    expect(again.retentionAltered, 'an unchanged retention alters nothing').toEqual([]);
   });
 });

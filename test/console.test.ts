@@ -94,7 +94,7 @@ rules:
     severity: critical
 `;
     const common = {
-      kafka: { brokers: [inject('kafkaBrokers')], clientId: prefix },
+      kafka: { brokers: inject('kafkaBrokers').split(','), clientId: prefix },
       clickhouse: { dataPath: join(dir, 'ch') },
       topics,
       lagIntervalMs: 1_000,
@@ -119,7 +119,7 @@ rules:
     admin = await startAdminServer(`127.0.0.1:${port}`, handle.registry, handle.ready, handle.adminRoutes);
 
     const kafka = createKafka({
-      brokers: [inject('kafkaBrokers')],
+      brokers: inject('kafkaBrokers').split(','),
       clientId: `${prefix}-producer`,
       tls: false,
       tlsRejectUnauthorized: true,

@@ -35,7 +35,7 @@ describe('detector: killed mid-stream and restarted', () => {
 
   it('restores each partition from its checkpoint: the detections equal an uninterrupted run, with no duplicates', async () => {
     const kafka = createKafka({
-      brokers: [brokers()],
+      brokers: brokers().split(','),
       clientId: prefix,
       tls: false,
       tlsRejectUnauthorized: true,
@@ -66,7 +66,7 @@ describe('detector: killed mid-stream and restarted', () => {
 
     const logger = createLogger({ service: 'test', level: 'warn' });
     const config = detectorConfigSchema.parse({
-      kafka: { brokers: [brokers()], clientId: `${prefix}-detector` },
+      kafka: { brokers: brokers().split(','), clientId: `${prefix}-detector` },
       topics,
       groupId: `${prefix}-detector`,
       checkpointIntervalMs: 1_000,

@@ -76,7 +76,7 @@ describe('services as processes: SIGTERM and SIGKILL mid-stream', () => {
 
   it('exits within 10 s on SIGTERM, survives SIGKILL, and ends with every event stored once and the detections of an uninterrupted run', async () => {
     const kafka = createKafka({
-      brokers: [inject('kafkaBrokers')],
+      brokers: inject('kafkaBrokers').split(','),
       clientId: `${prefix}-test`,
       tls: false,
       tlsRejectUnauthorized: true,

@@ -1,6 +1,6 @@
 /**
  * Starts (or finds) the real Kafka broker every integration test talks to, once per run:
- * KAFKA_BROKERS when set; else testcontainers' Kafka module when a Docker engine answers; else the
+ * KAFKA_BROKERS when set (comma-separated: tests split it); else testcontainers' Kafka module when a Docker engine answers; else the
  * project's local launcher (Maven Central jars on the machine's Java). Never a mock.
  */
 import { execFile } from 'node:child_process';
@@ -36,8 +36,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   if (await dockerEngineAnswers()) {
     const { KafkaContainer } = await import('@testcontainers/kafka');
-    console.log('[global-setup] Docker engine found: starting Kafka with testcontainers');
-    const container = await new KafkaContainer('apache/kafka:4.1.0').withKraft().start();
+    // testcontainers' Node Kafka module runs Confluent Platform images (its start script is
+    // Confluent's; `apache/kafka` tags are refused), in KRaft mode from 8.0 on: cp-kafka 8.1 is
+    // Apache Kafka 4.1. KAFKA_TEST_IMAGE picks another cp-kafka tag.
+    const image = process.env['KAFKA_TEST_IMAGE'] ?? 'confluentinc/cp-kafka:8.1.0';
+    console.log(`[global-setup] Docker engine found: starting Kafka (${image}) with testcontainers`);
+    const container = await new KafkaContainer(image).start();
     const brokers = `${container.getHost()}:${container.getMappedPort(9093)}`;
     project.provide('kafkaBrokers', brokers);
     project.provide('kafkaSource', 'testcontainers');

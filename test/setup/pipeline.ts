@@ -39,7 +39,7 @@ export async function startTestPipeline(
   const topics = topicNames(prefix);
   const logger = createLogger({ service: 'test', level: 'warn' });
   const common = {
-    kafka: { brokers: [brokers], clientId: prefix },
+    kafka: { brokers: brokers.split(','), clientId: prefix },
     topics,
     retry: { initialBackoffMs: 100, maxBackoffMs: 1_000 },
     ...(options.inventoryFile ? { inventoryFile: options.inventoryFile, inventoryPollMs: 300 } : {}),
@@ -63,7 +63,7 @@ export async function startTestPipeline(
     { clickhouse, logger },
   );
   const kafka = createKafka({
-    brokers: [brokers],
+    brokers: brokers.split(','),
     clientId: `${prefix}-producer`,
     tls: false,
     tlsRejectUnauthorized: true,

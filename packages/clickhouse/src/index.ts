@@ -4,11 +4,13 @@ export { ClickhouseAdapterError, type ClickhouseErrorCode } from './errors.ts';
 export { InsertCoalescer, type InsertCoalescerOptions } from './insert-coalescer.ts';
 export { defaultMigrationsDir, migrate } from './migrate.ts';
 export {
+  alignRetention,
   loadMigrations,
   type Migration,
   type MigrationResult,
   runMigrations,
   splitStatements,
+  tableTtls,
 } from './migrations.ts';
 export {
   type CookbookQuery,

@@ -2,6 +2,7 @@
  * Versioned schema migrations: `NNNN_name.sql` files applied in order, each recorded with its
  * checksum in `schema_migrations`. Re-running is a no-op; editing an applied file is an error
  * (write a new migration instead). `{{name}}` placeholders are filled from `variables` (retention).
+ * A changed retention reaches tables made by earlier runs through `alignRetention`.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -112,4 +113,102 @@ export async function runMigrations(
     result.applied.push(label);
   }
   return result;
+}
+
+/** The TTL clause of each table the migrations leave (created, exchanged and dropped in order). */
+export function tableTtls(migrations: readonly Migration[]): Map<string, string> {
+  const ttls = new Map<string, string>();
+  for (const migration of migrations)
+    for (const statement of migration.statements) {
+      const exchange = /^EXCHANGE TABLES\s+(\w+)\s+AND\s+(\w+)/i.exec(statement);
+      if (exchange) {
+        const [, a, b] = exchange as unknown as [string, string, string];
+        const ttlA = ttls.get(a);
+        const ttlB = ttls.get(b);
+        ttls.delete(a);
+        ttls.delete(b);
+        if (ttlB !== undefined) ttls.set(a, ttlB);
+        if (ttlA !== undefined) ttls.set(b, ttlA);
+        continue;
+      }
+      const dropped = /^DROP TABLE\s+(?:IF EXISTS\s+)?(\w+)/i.exec(statement)?.[1];
+      if (dropped) {
+        ttls.delete(dropped);
+        continue;
+      }
+      const table = /^CREATE TABLE IF NOT EXISTS\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(statement)?.[1];
+      if (!table) continue;
+      const ttl = /^TTL\s+(.+?)\s*$/m.exec(statement)?.[1];
+      if (ttl) ttls.set(table, ttl);
+      else ttls.delete(table);
+    }
+  return ttls;
+}
+
+/**
+ * Gives existing tables the configured retention. Migrations fill `{{retention_days}}` only when
+ * they create a table, so a CLICKHOUSE_RETENTION_DAYS changed later would otherwise be ignored.
+ * The retention the tables carry is recorded in `schema_settings`; when it differs (or was never
+ * recorded), every table with a TTL gets `ALTER TABLE … MODIFY TTL` with its clause re-filled —
+ * ClickHouse then re-evaluates the TTL of existing parts in the background. Returns the tables
+ * altered.
+ */
+export async function alignRetention(
+  client: ClickHouseClient,
+  migrations: readonly Migration[],
+  retentionDays: number,
+  /** Every table was created by this run (no migration was applied before): nothing to alter. */
+  freshlyCreated = false,
+): Promise<string[]> {
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS schema_settings (
+      name String, value String, updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY name`,
+  });
+  const [recorded] = await (
+    await client.query({
+      query: `SELECT value FROM schema_settings FINAL WHERE name = 'retention_days'`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ value: string }>();
+  if (recorded?.value === String(retentionDays)) return [];
+  const altered: string[] = [];
+  if (!freshlyCreated) await alterTtls(client, migrations, retentionDays, altered);
+  await client.insert({
+    table: 'schema_settings',
+    values: [{ name: 'retention_days', value: String(retentionDays) }],
+    format: 'JSONEachRow',
+  });
+  return altered;
+}
+
+async function alterTtls(
+  client: ClickHouseClient,
+  migrations: readonly Migration[],
+  retentionDays: number,
+  altered: string[],
+): Promise<void> {
+  const existing = new Set(
+    (
+      await (
+        await client.query({
+          query: 'SELECT name FROM system.tables WHERE database = currentDatabase()',
+          format: 'JSONEachRow',
+        })
+      ).json<{ name: string }>()
+    ).map((row) => row.name),
+  );
+  for (const [table, ttl] of tableTtls(migrations)) {
+    if (!existing.has(table)) continue;
+    try {
+      await client.command({ query: `ALTER TABLE ${table} MODIFY TTL ${ttl}` });
+    } catch (cause) {
+      throw new ClickhouseAdapterError(
+        'CLICKHOUSE_MIGRATION_FAILED',
+        `setting the retention of ${table} to ${retentionDays} days failed`,
+        { cause },
+      );
+    }
+    altered.push(table);
+  }
 }

@@ -8,7 +8,7 @@ import {
   secretPaths,
 } from './connections.ts';
 import { ConfigError } from './errors.ts';
-import { loadConfig, redactConfig } from './load.ts';
+import { loadConfig, parseConfigFile, redactConfig } from './load.ts';
 
 const schema = z.object({
   kafka: kafkaConnectionSchema,
@@ -96,5 +96,25 @@ describe('redactConfig', () => {
     const redacted = redactConfig(config, secretPaths);
     expect(JSON.stringify(redacted)).not.toMatch(/hunter2|"pw"/);
     expect(config.kafka.sasl?.password).toBe('hunter2');
+  });
+
+  it('says where a config file is not valid JSON without quoting it (the text may hold a password)', () => {
+    const text = '{\n  "kafka": { "sasl": { "password": hunter2 } }\n}';
+    let error: unknown;
+    try {
+      parseConfigFile(text, 'floodgate.json');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('floodgate.json');
+    expect(message).toContain('not valid JSON');
+    expect(message).not.toContain('hunter2');
+    expect(String((error as ConfigError).cause ?? '')).not.toContain('hunter2');
+    expect(() => parseConfigFile('[1, 2]', 'list.json')).toThrow(/must hold a JSON object/);
+    expect(parseConfigFile('{"logging": {"level": "warn"}}', 'ok.json')).toEqual({
+      logging: { level: 'warn' },
+    });
   });
 });

@@ -35,16 +35,16 @@ export function loadConfig<S extends z.ZodType>(
   const file = options.file ?? env['FLOODGATE_CONFIG'];
   const raw: Record<string, unknown> = {};
   if (file) {
+    let text: string;
     try {
-      Object.assign(raw, JSON.parse(readFileSync(file, 'utf8')));
+      text = readFileSync(file, 'utf8');
     } catch (cause) {
       throw new ConfigError(
         [{ source: file, path: '', message: `cannot read config file: ${(cause as Error).message}` }],
-        {
-          cause,
-        },
+        { cause },
       );
     }
+    Object.assign(raw, parseConfigFile(text, file));
   }
   const sourceOfPath = new Map<string, string>();
   for (const [variable, path] of Object.entries(envMap)) {
@@ -88,4 +88,33 @@ export function redactConfig<T>(config: T, secretPaths: readonly string[]): T {
     }
   }
   return copy as T;
+}
+
+/**
+ * The JSON object in a config file's text. When it is not valid JSON the error says where, never
+ * what: JSON.parse's own message quotes the text around the fault, which can be a password.
+ */
+export function parseConfigFile(text: string, source: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    let where = '';
+    if (position !== undefined) {
+      const before = text.slice(0, Number(position));
+      const line = before.split('\n').length;
+      where = ` at line ${line}, column ${Number(position) - before.lastIndexOf('\n')}`;
+    }
+    throw new ConfigError([
+      {
+        source,
+        path: '',
+        message: `config file is not valid JSON${where} (its text is not shown: it may hold secrets)`,
+      },
+    ]);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError([{ source, path: '', message: 'config file must hold a JSON object' }]);
+  return parsed as Record<string, unknown>;
 }

@@ -61,7 +61,11 @@ export const messageBody = z
     {
       message: `body must be at most ${limits.maxBodyBytes} bytes of UTF-8`,
     },
-  );
+  )
+  // JSON Schema has no byte length: maxLength bounds the characters, the description the bytes.
+  .meta({
+    description: `Message text, at most ${limits.maxBodyBytes.toLocaleString('en-US')} bytes of UTF-8.`,
+  });
 
 export const countryCode = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code such as US');
 
@@ -72,4 +76,6 @@ export const metadata = z
   )
   .refine((map) => Object.keys(map).length <= limits.maxMetadataKeys, {
     message: `metadata may have at most ${limits.maxMetadataKeys} keys`,
-  });
+  })
+  // The refinement above is not representable in JSON Schema; maxProperties says the same there.
+  .meta({ maxProperties: limits.maxMetadataKeys });

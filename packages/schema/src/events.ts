@@ -15,6 +15,7 @@ import {
   senderAddress,
   userAgent,
 } from './common.ts';
+import { limits } from './limits.ts';
 
 export const channels = ['sms', 'mms', 'rcs', 'whatsapp', 'other'] as const;
 export const deliveryStatuses = ['queued', 'sent', 'delivered', 'undelivered', 'failed', 'filtered'] as const;
@@ -55,7 +56,11 @@ export const outboundMessageSchema = z
     from: senderAddress,
     to: e164,
     channel: z.enum(channels).default('sms'),
-    body: messageBody.optional().describe('Message text; optional when the sender shares only a hash.'),
+    body: messageBody
+      .optional()
+      .describe(
+        `Message text, at most ${limits.maxBodyBytes.toLocaleString('en-US')} bytes of UTF-8; optional when the sender shares only a hash.`,
+      ),
     bodyHash: z
       .string()
       .regex(/^[0-9a-f]{16,128}$/, 'lower-case hex digest')

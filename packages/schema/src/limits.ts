@@ -1,4 +1,8 @@
-/** Size limits that are part of the event contract: producers learn them from the JSON Schemas too. */
+/**
+ * Size limits that are part of the event contract. The JSON Schemas carry them too (lengths,
+ * maxProperties; the body's byte limit in its description); the whole event's limit, which JSON
+ * Schema cannot state, is in the README's event contract.
+ */
 export const limits = {
   /** Largest Kafka record value Floodgate will try to parse; larger ones are dead-lettered unparsed. */
   maxEventBytes: 256 * 1024,

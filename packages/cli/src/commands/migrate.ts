@@ -9,7 +9,8 @@ export const migrateCommand: Command = {
 
 Applies infra/clickhouse/migrations in order to CLICKHOUSE_URL (a server) or, without it, the embedded
 engine at CLICKHOUSE_DATA_PATH. Applied migrations are recorded with checksums: re-running is a no-op
-and an edited, already-applied migration is an error.`,
+and an edited, already-applied migration is an error. A CLICKHOUSE_RETENTION_DAYS different from the
+one the tables were made with is applied to them (ALTER TABLE … MODIFY TTL).`,
   async run(argv) {
     const { help } = parse('migrate', argv, {}, false);
     if (help) {
@@ -24,6 +25,10 @@ and an edited, already-applied migration is an error.`,
         `migrations on ${where}: applied ${result.applied.length}, already applied ${result.skipped.length}`,
       );
       for (const name of result.applied) console.log(`  applied ${name}`);
+      for (const table of result.retentionAltered)
+        console.log(
+          `  retention of ${table} set from CLICKHOUSE_RETENTION_DAYS (${config.retentionDays} days)`,
+        );
       return 0;
     } finally {
       await clickhouse.close();
