@@ -136,7 +136,7 @@ describe('ClickHouse migrations and queries on the real engine', () => {
     await ch.client.command({ query: 'DROP TABLE scratch_after_readonly' });
   });
 
-  it('applies a changed CLICKHOUSE_RETENTION_DAYS to the tables made before, once', async () => {
+  it('applies a changed CLICKHOUSE_RETENTION_DAYS only from migrate, shortening only when confirmed', async () => {
     const ddl = async (table: string) =>
       (
         await (
@@ -153,16 +153,38 @@ describe('ClickHouse migrations and queries on the real engine', () => {
     expect(withTtl).toContain('detections');
     expect(withTtl, 'the table 0007 swapped out and dropped').not.toContain('detections_by_id');
 
-    const changed = await migrate(ch, { retentionDays: 30 });
-    expect(changed.applied).toEqual([]);
-    expect(changed.retentionAltered).toContain('messages_outbound');
-    expect(changed.retentionAltered).toContain('traffic_minute');
-    expect(changed.retentionAltered).toContain('detections');
+    const fresh = await migrate(ch, { retentionDays: 90 });
+    expect(fresh.retention.differing, 'tables made with the configured retention').toEqual([]);
+
+    // A service (no applyRetention) started with another value only reports it.
+    const service = await migrate(ch, { retentionDays: 30 });
+    expect(service.retention.altered).toEqual([]);
+    expect(service.retention.differing).toContainEqual({ table: 'messages_outbound', days: 90 });
+    expect(await ddl('messages_outbound')).toMatch(/TTL .*toIntervalDay\(90\)/);
+
+    // Shortening deletes rows: refused without confirmation, and nothing is altered.
+    await expect(migrate(ch, { retentionDays: 30 }, undefined, { applyRetention: true })).rejects.toThrow(
+      /would shorten the retention of .*messages_outbound \(90 days\)/,
+    );
+    expect(await ddl('messages_outbound')).toMatch(/TTL .*toIntervalDay\(90\)/);
+
+    const shortened = await migrate(ch, { retentionDays: 30 }, undefined, {
+      applyRetention: true,
+      allowShorterRetention: true,
+    });
+    expect(shortened.applied).toEqual([]);
+    expect(shortened.retention.altered).toContain('messages_outbound');
+    expect(shortened.retention.altered).toContain('traffic_minute');
+    expect(shortened.retention.altered).toContain('detections');
     expect(await ddl('messages_outbound')).toMatch(/TTL .*toIntervalDay\(30\)/);
     // Audit events and detections keep at least 400 days.
     expect(await ddl('detections')).toMatch(/TTL .*greatest\(30, 400\)/);
+    const again = await migrate(ch, { retentionDays: 30 }, undefined, { applyRetention: true });
+    expect(again.retention.altered, 'an unchanged retention alters nothing').toEqual([]);
 
-    const again = await migrate(ch, { retentionDays: 30 });
-    expect(again.retentionAltered, 'an unchanged retention alters nothing').toEqual([]);
+    // Lengthening needs no confirmation.
+    const longer = await migrate(ch, { retentionDays: 120 }, undefined, { applyRetention: true });
+    expect(longer.retention.altered).toContain('messages_outbound');
+    expect(await ddl('messages_outbound')).toMatch(/TTL .*toIntervalDay\(120\)/);
   });
 });

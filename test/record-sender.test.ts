@@ -67,10 +67,18 @@ describe('record senders (kafkajs and @platformatic/kafka) against the real brok
     const consumer = kafka.consumer({ groupId: `record-sender-${Date.now()}` });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    const received: { client: string; part: number; i: number; key: string; partition: number }[] = [];
+    const received: {
+      client: string;
+      part: number;
+      i: number;
+      key: string;
+      partition: number;
+      recordKey: string;
+    }[] = [];
+    const distinct = new Set<string>();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`only ${received.length} of ${2 * PER_CLIENT} records consumed in 60 s`)),
+        () => reject(new Error(`only ${distinct.size} of ${2 * PER_CLIENT} records consumed in 60 s`)),
         60_000,
       );
       consumer
@@ -82,9 +90,9 @@ describe('record senders (kafkajs and @platformatic/kafka) against the real brok
               i: number;
               key: string;
             };
-            expect(String(message.key)).toBe(value.key);
-            received.push({ ...value, partition });
-            if (received.length >= 2 * PER_CLIENT) {
+            received.push({ ...value, partition, recordKey: String(message.key) });
+            distinct.add(`${value.client}/${value.part}/${value.i}`);
+            if (distinct.size >= 2 * PER_CLIENT) {
               clearTimeout(timer);
               resolve();
             }
@@ -92,9 +100,16 @@ describe('record senders (kafkajs and @platformatic/kafka) against the real brok
         })
         .catch(reject);
     });
+    // A second for copies still on their way: a duplicate must fail the test, not hide in the count.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     await consumer.disconnect();
 
-    expect(received).toHaveLength(2 * PER_CLIENT);
+    expect(
+      received.filter((r) => r.recordKey !== r.key),
+      'records whose key is not the one sent',
+    ).toEqual([]);
+    expect(distinct.size).toBe(2 * PER_CLIENT);
+    expect(received, 'every record exactly once').toHaveLength(2 * PER_CLIENT);
     const partitionOf = new Map<string, Set<number>>();
     const lastIndex = new Map<string, number>();
     let outOfOrder = 0;

@@ -2,15 +2,17 @@ export type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 export { type Clickhouse, type ClickhouseMode, createClickhouse, safeUrl } from './client-factory.ts';
 export { ClickhouseAdapterError, type ClickhouseErrorCode } from './errors.ts';
 export { InsertCoalescer, type InsertCoalescerOptions } from './insert-coalescer.ts';
-export { defaultMigrationsDir, migrate } from './migrate.ts';
+export { defaultMigrationsDir, type MigrateOptions, migrate, warnRetention } from './migrate.ts';
 export {
   alignRetention,
   loadMigrations,
   type Migration,
   type MigrationResult,
+  type RetentionStatus,
   runMigrations,
   splitStatements,
   tableTtls,
+  ttlDays,
 } from './migrations.ts';
 export {
   type CookbookQuery,

@@ -3,7 +3,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickhouseConnectionConfig } from '@floodgate/config';
 import type { Clickhouse } from './client-factory.ts';
-import { alignRetention, loadMigrations, type MigrationResult, runMigrations } from './migrations.ts';
+import {
+  alignRetention,
+  loadMigrations,
+  type MigrationResult,
+  type RetentionStatus,
+  runMigrations,
+} from './migrations.ts';
 
 export const defaultMigrationsDir = join(
   resolve(dirname(fileURLToPath(import.meta.url)), '../../..'),
@@ -12,18 +18,44 @@ export const defaultMigrationsDir = join(
   'migrations',
 );
 
+export interface MigrateOptions {
+  /**
+   * Alter existing tables whose TTL carries another retention than `retentionDays` (what
+   * `floodgate migrate` and `pnpm migrate` do). Services only report the difference: a service
+   * started without CLICKHOUSE_RETENTION_DAYS must not cut a longer retention to the default.
+   */
+  applyRetention?: boolean;
+  /** Allow that to shorten a retention (ClickHouse then deletes the older rows). */
+  allowShorterRetention?: boolean;
+}
+
 export async function migrate(
   clickhouse: Clickhouse,
   config: Pick<ClickhouseConnectionConfig, 'retentionDays'>,
   dir = defaultMigrationsDir,
-): Promise<MigrationResult & { retentionAltered: string[] }> {
+  options: MigrateOptions = {},
+): Promise<MigrationResult & { retention: RetentionStatus }> {
   const migrations = loadMigrations(dir, { retention_days: config.retentionDays });
   const result = await runMigrations(clickhouse.client, migrations);
-  const retentionAltered = await alignRetention(
-    clickhouse.client,
-    migrations,
-    config.retentionDays,
-    result.skipped.length === 0,
+  const retention = await alignRetention(clickhouse.client, migrations, config.retentionDays, {
+    apply: options.applyRetention ?? false,
+    allowShorter: options.allowShorterRetention ?? false,
+  });
+  return { ...result, retention };
+}
+
+/**
+ * Services call this after `migrate`: a warning when the tables carry another retention than the
+ * service was configured with (it applies none itself; `floodgate migrate` does).
+ */
+export function warnRetention(
+  logger: { warn(fields: object, message: string): void },
+  result: { retention: RetentionStatus },
+): void {
+  const { configuredDays, differing } = result.retention;
+  if (differing.length === 0) return;
+  logger.warn(
+    { configuredDays, tables: Object.fromEntries(differing.map((d) => [d.table, d.days])) },
+    'CLICKHOUSE_RETENTION_DAYS differs from the retention the tables keep; `floodgate migrate` applies it (--shorten-retention to shorten)',
   );
-  return { ...result, retentionAltered };
 }

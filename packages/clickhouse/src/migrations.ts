@@ -138,70 +138,78 @@ export function tableTtls(migrations: readonly Migration[]): Map<string, string>
       }
       const table = /^CREATE TABLE IF NOT EXISTS\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(statement)?.[1];
       if (!table) continue;
-      const ttl = /^TTL\s+(.+?)\s*$/m.exec(statement)?.[1];
+      const ttl = ttlClause(statement);
       if (ttl) ttls.set(table, ttl);
       else ttls.delete(table);
     }
   return ttls;
 }
 
+export interface RetentionStatus {
+  configuredDays: number;
+  /** Tables whose TTL carries another retention, with the days it carries (null: unreadable). */
+  differing: { table: string; days: number | null }[];
+  /** Tables given the configured retention by this run. */
+  altered: string[];
+}
+
+/** A CREATE TABLE statement's TTL clause: from `TTL` to `SETTINGS` or the end, on one line. */
+function ttlClause(statement: string): string | undefined {
+  const start = /^\s*TTL\s+/m.exec(statement);
+  if (!start) return undefined;
+  const rest = statement.slice(start.index + start[0].length);
+  const settings = /^\s*SETTINGS\b/m.exec(rest);
+  return (settings ? rest.slice(0, settings.index) : rest).replace(/\s+/g, ' ').trim();
+}
+
+/** Days in a table's TTL as ClickHouse shows it: `toIntervalDay(90)` or `toIntervalDay(greatest(90, 400))`. */
+export function ttlDays(createTableQuery: string): number | null {
+  const days = /\bTTL\b[\s\S]*?toIntervalDay\((?:greatest\()?(\d+)/.exec(createTableQuery)?.[1];
+  return days === undefined ? null : Number(days);
+}
+
 /**
- * Gives existing tables the configured retention. Migrations fill `{{retention_days}}` only when
- * they create a table, so a CLICKHOUSE_RETENTION_DAYS changed later would otherwise be ignored.
- * The retention the tables carry is recorded in `schema_settings`; when it differs (or was never
- * recorded), every table with a TTL gets `ALTER TABLE … MODIFY TTL` with its clause re-filled —
- * ClickHouse then re-evaluates the TTL of existing parts in the background. Returns the tables
- * altered.
+ * Compares the retention each table's TTL carries with the configured one and, with `apply`,
+ * alters the tables that differ (`ALTER TABLE … MODIFY TTL` with the clause re-filled from the
+ * migrations; ClickHouse re-evaluates existing parts in the background). Migrations fill
+ * `{{retention_days}}` only when they create a table, so a CLICKHOUSE_RETENTION_DAYS changed later
+ * needs this. Shortening deletes data, so it also needs `allowShorter`; without it the call fails
+ * naming the tables, before altering any.
  */
 export async function alignRetention(
   client: ClickHouseClient,
   migrations: readonly Migration[],
   retentionDays: number,
-  /** Every table was created by this run (no migration was applied before): nothing to alter. */
-  freshlyCreated = false,
-): Promise<string[]> {
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_settings (
-      name String, value String, updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
-    ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY name`,
-  });
-  const [recorded] = await (
+  options: { apply: boolean; allowShorter?: boolean },
+): Promise<RetentionStatus> {
+  const ttls = tableTtls(migrations);
+  const live = await (
     await client.query({
-      query: `SELECT value FROM schema_settings FINAL WHERE name = 'retention_days'`,
+      query: 'SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase()',
       format: 'JSONEachRow',
     })
-  ).json<{ value: string }>();
-  if (recorded?.value === String(retentionDays)) return [];
-  const altered: string[] = [];
-  if (!freshlyCreated) await alterTtls(client, migrations, retentionDays, altered);
-  await client.insert({
-    table: 'schema_settings',
-    values: [{ name: 'retention_days', value: String(retentionDays) }],
-    format: 'JSONEachRow',
-  });
-  return altered;
-}
-
-async function alterTtls(
-  client: ClickHouseClient,
-  migrations: readonly Migration[],
-  retentionDays: number,
-  altered: string[],
-): Promise<void> {
-  const existing = new Set(
-    (
-      await (
-        await client.query({
-          query: 'SELECT name FROM system.tables WHERE database = currentDatabase()',
-          format: 'JSONEachRow',
-        })
-      ).json<{ name: string }>()
-    ).map((row) => row.name),
-  );
-  for (const [table, ttl] of tableTtls(migrations)) {
-    if (!existing.has(table)) continue;
+  ).json<{ name: string; create_table_query: string }>();
+  const differing: RetentionStatus['differing'] = [];
+  for (const { name, create_table_query } of live) {
+    if (!ttls.has(name)) continue;
+    const days = ttlDays(create_table_query);
+    if (days !== retentionDays) differing.push({ table: name, days });
+  }
+  const status: RetentionStatus = { configuredDays: retentionDays, differing, altered: [] };
+  if (!options.apply || differing.length === 0) return status;
+  const shortened = differing.filter((d) => d.days === null || d.days > retentionDays);
+  if (shortened.length > 0 && !options.allowShorter)
+    throw new ClickhouseAdapterError(
+      'CLICKHOUSE_RETENTION_SHORTER',
+      `CLICKHOUSE_RETENTION_DAYS=${retentionDays} would shorten the retention of ${shortened
+        .map((d) => `${d.table} (${d.days ?? 'unknown'} days)`)
+        .join(
+          ', ',
+        )}: ClickHouse would delete the older rows. Confirm with \`floodgate migrate --shorten-retention\`.`,
+    );
+  for (const { table } of differing) {
     try {
-      await client.command({ query: `ALTER TABLE ${table} MODIFY TTL ${ttl}` });
+      await client.command({ query: `ALTER TABLE ${table} MODIFY TTL ${ttls.get(table)}` });
     } catch (cause) {
       throw new ClickhouseAdapterError(
         'CLICKHOUSE_MIGRATION_FAILED',
@@ -209,6 +217,7 @@ async function alterTtls(
         { cause },
       );
     }
-    altered.push(table);
+    status.altered.push(table);
   }
+  return status;
 }

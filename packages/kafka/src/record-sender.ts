@@ -44,8 +44,9 @@ const SASL_MECHANISMS = {
 /**
  * A sender on the configured client. With kafkajs it sends through `producer` when given (a
  * connected idempotent producer the caller also uses, e.g. for dead letters) or one of its own.
- * With @platformatic/kafka it connects before returning, so a wrong broker address, TLS or SASL
- * setting fails at startup, as kafkajs' `connect()` does.
+ * With @platformatic/kafka it connects and gets its producer id before returning, so a wrong broker
+ * address, TLS or SASL setting or a missing permission fails at startup, as kafkajs' `connect()` does.
+ * Unlike kafkajs' producer it never auto-creates a topic: the services create theirs.
  */
 export async function createRecordSender(
   config: KafkaConnectionConfig,
@@ -75,8 +76,9 @@ export async function createRecordSender(
     idempotent: true,
     acks: ProduceAcks.ALL,
     partitioner: compatibilityPartitioner,
-    // An idempotent producer otherwise retries forever; like kafkajs, a send fails after ~10 s of
-    // an unreachable broker, and the caller's batch is retried from its uncommitted offset.
+    // An idempotent producer otherwise retries forever: a send now gives up after 10 retries a
+    // second apart (longer when connections time out instead of being refused), and the caller's
+    // batch is retried from its uncommitted offset, as when kafkajs' retries run out.
     retries: 10,
     ...(config.sasl
       ? {
@@ -89,6 +91,8 @@ export async function createRecordSender(
       : {}),
     ...(config.tls
       ? {
+          // The broker's host name as SNI, as kafkajs sends it (brokers behind SNI routing need it).
+          tlsServerName: true,
           tls: {
             rejectUnauthorized: config.tlsRejectUnauthorized,
             ...(config.tlsCaFile ? { ca: [readFileSync(config.tlsCaFile, 'utf8')] } : {}),
@@ -98,6 +102,8 @@ export async function createRecordSender(
   });
   try {
     await platformatic.metadata({ topics: [], retries: 5 });
+    // kafkajs' connect() gets the producer id too: a missing IdempotentWrite permission fails here.
+    await platformatic.initIdempotentProducer({});
   } catch (error) {
     await platformatic.close().catch(() => undefined);
     throw error;

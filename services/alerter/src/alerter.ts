@@ -7,7 +7,7 @@
  * the pending row at start and delivers it once; an open incident is restored from `alerts` and
  * never triggered again.
  */
-import { type Clickhouse, createClickhouse, migrate } from '@floodgate/clickhouse';
+import { type Clickhouse, createClickhouse, migrate, warnRetention } from '@floodgate/clickhouse';
 import type { Detection } from '@floodgate/detect';
 import {
   createKafka,
@@ -119,7 +119,7 @@ export async function startAlerter(
 
   const ownsClickhouse = !deps.clickhouse;
   const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
-  if (ownsClickhouse) await migrate(clickhouse, config.clickhouse);
+  if (ownsClickhouse) warnRetention(logger, await migrate(clickhouse, config.clickhouse));
   const store = new AlertStore(clickhouse);
 
   let silences: Silence[] = await listSilences(clickhouse);

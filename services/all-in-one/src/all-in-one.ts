@@ -23,7 +23,13 @@ import {
   type SilenceInput,
   startAlerter,
 } from '@floodgate/alerter';
-import { type Clickhouse, createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
+import {
+  type Clickhouse,
+  createClickhouse,
+  migrate,
+  runReadOnlyQuery,
+  warnRetention,
+} from '@floodgate/clickhouse';
 import { type DetectorConfig, startDetector } from '@floodgate/detector';
 import { type IngestConfig, startIngest } from '@floodgate/ingest';
 import {
@@ -56,7 +62,7 @@ export async function startAllInOne(
 ): Promise<AllInOneHandle> {
   const log = logger ?? createLogger({ service: 'all-in-one', level: ingestConfig.logging.level });
   const clickhouse = await createClickhouse(ingestConfig.clickhouse);
-  await migrate(clickhouse, ingestConfig.clickhouse);
+  warnRetention(log, await migrate(clickhouse, ingestConfig.clickhouse));
   // One registry: process metrics once, each service's own metrics beside them.
   const registry = createRegistry('all-in-one');
   const ingest = await startIngest(ingestConfig, {

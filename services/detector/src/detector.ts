@@ -8,7 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { type Clickhouse, createClickhouse, InsertCoalescer, migrate } from '@floodgate/clickhouse';
+import {
+  type Clickhouse,
+  createClickhouse,
+  InsertCoalescer,
+  migrate,
+  warnRetention,
+} from '@floodgate/clickhouse';
 import {
   type CrossAccountSnapshot,
   CrossAccountStage,
@@ -107,7 +113,7 @@ export async function startDetector(
 
   const ownsClickhouse = !deps.clickhouse;
   const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
-  if (ownsClickhouse) await migrate(clickhouse, config.clickhouse);
+  if (ownsClickhouse) warnRetention(logger, await migrate(clickhouse, config.clickhouse));
   const readInventory = (path: string): ApiKeyInventoryEntry[] =>
     apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   let inventory: ApiKeyInventoryEntry[] = config.inventoryFile ? readInventory(config.inventoryFile) : [];
@@ -261,8 +267,11 @@ export async function startDetector(
       if (inventoryFile) unwatchFile(inventoryFile);
       await engines.abort();
       await campaigns.abort();
-      await producer.close();
-      if (ownsClickhouse) await clickhouse.close();
+      try {
+        await producer.close();
+      } finally {
+        if (ownsClickhouse) await clickhouse.close();
+      }
     },
     stop: async () => {
       clearInterval(ageTimer);
@@ -270,8 +279,11 @@ export async function startDetector(
       const startedAt = Date.now();
       await Promise.all([engines.stop(), campaigns.stop()]);
       logger.info({ tookMs: Date.now() - startedAt }, 'detector stages stopped and checkpointed');
-      await producer.close();
-      if (ownsClickhouse) await clickhouse.close();
+      try {
+        await producer.close();
+      } finally {
+        if (ownsClickhouse) await clickhouse.close();
+      }
       logger.info('detector stopped');
     },
   };

@@ -6,7 +6,13 @@
  * retried with capped, jittered backoff (heartbeating, readiness degraded) instead of dropped.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { type Clickhouse, createClickhouse, InsertCoalescer, migrate } from '@floodgate/clickhouse';
+import {
+  type Clickhouse,
+  createClickhouse,
+  InsertCoalescer,
+  migrate,
+  warnRetention,
+} from '@floodgate/clickhouse';
 import {
   forwardedValue,
   type NormalizeOptions,
@@ -112,7 +118,7 @@ export async function startIngest(
 
   const ownsClickhouse = !deps.clickhouse;
   const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
-  if (ownsClickhouse) await migrate(clickhouse, config.clickhouse);
+  if (ownsClickhouse) warnRetention(logger, await migrate(clickhouse, config.clickhouse));
 
   const kafka = createKafka(config.kafka, logger);
   const admin = kafka.admin();
@@ -366,9 +372,15 @@ export async function startIngest(
       if (config.inventoryFile) unwatchFile(config.inventoryFile);
       await lag.stop();
       await consumer.disconnect();
-      await forwardSender.close();
-      await producer.disconnect();
-      if (ownsClickhouse) await clickhouse.close();
+      try {
+        await forwardSender.close();
+      } finally {
+        try {
+          await producer.disconnect();
+        } finally {
+          if (ownsClickhouse) await clickhouse.close();
+        }
+      }
       logger.info({ tookMs: Date.now() - startedAt }, 'ingest stopped');
     },
   };

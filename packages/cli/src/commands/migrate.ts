@@ -5,30 +5,35 @@ import { type Command, parse } from '../usage.ts';
 export const migrateCommand: Command = {
   name: 'migrate',
   summary: 'apply the ClickHouse migrations (idempotent)',
-  help: `Usage: floodgate migrate
+  help: `Usage: floodgate migrate [--shorten-retention]
 
 Applies infra/clickhouse/migrations in order to CLICKHOUSE_URL (a server) or, without it, the embedded
 engine at CLICKHOUSE_DATA_PATH. Applied migrations are recorded with checksums: re-running is a no-op
-and an edited, already-applied migration is an error. A CLICKHOUSE_RETENTION_DAYS different from the
-one the tables were made with is applied to them (ALTER TABLE … MODIFY TTL).`,
+and an edited, already-applied migration is an error.
+
+Tables whose TTL keeps another retention than CLICKHOUSE_RETENTION_DAYS are altered to it (ALTER
+TABLE … MODIFY TTL; audit events, detections and alerts keep at least 400 days). Shortening a
+retention deletes the older rows, so it also needs --shorten-retention; without it nothing is altered
+and the command fails naming the tables. Services only warn about a difference.`,
   async run(argv) {
-    const { help } = parse('migrate', argv, {}, false);
+    const { values, help } = parse('migrate', argv, { 'shorten-retention': { type: 'boolean' } }, false);
     if (help) {
       console.log(this.help);
       return 0;
     }
     const { clickhouse, config } = await openClickhouse();
     try {
-      const result = await migrate(clickhouse, config);
+      const result = await migrate(clickhouse, config, undefined, {
+        applyRetention: true,
+        allowShorterRetention: values['shorten-retention'] === true,
+      });
       const where = config.url ? safeUrl(config.url) : `embedded engine at ${config.dataPath}`;
       console.log(
         `migrations on ${where}: applied ${result.applied.length}, already applied ${result.skipped.length}`,
       );
       for (const name of result.applied) console.log(`  applied ${name}`);
-      for (const table of result.retentionAltered)
-        console.log(
-          `  retention of ${table} set from CLICKHOUSE_RETENTION_DAYS (${config.retentionDays} days)`,
-        );
+      for (const table of result.retention.altered)
+        console.log(`  TTL of ${table} re-applied with CLICKHOUSE_RETENTION_DAYS=${config.retentionDays}`);
       return 0;
     } finally {
       await clickhouse.close();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { type DetectionRule, loadRules, matchesDetection } from '@floodgate/alerter';
-import { migrate } from '@floodgate/clickhouse';
+import { migrate, warnRetention } from '@floodgate/clickhouse';
 import { ConfigError } from '@floodgate/config';
 import {
   CrossAccountStage,
@@ -105,7 +105,13 @@ or 1 when no line was valid.`,
       await pipeline(process.stdin, createWriteStream(inputPath));
     }
     const opened = store ? await openClickhouse() : undefined;
-    if (opened) await migrate(opened.clickhouse, opened.config);
+    if (opened)
+      warnRetention(
+        {
+          warn: (fields, message) => console.error(`floodgate replay: ${message} ${JSON.stringify(fields)}`),
+        },
+        await migrate(opened.clickhouse, opened.config),
+      );
     if (opened && inventory.length > 0)
       await opened.clickhouse.client.insert({
         table: 'api_keys',
