@@ -351,7 +351,13 @@ async function detector(): Promise<void> {
   const detections = await metric(registry, 'floodgate_detector_detections_total');
   const accounts = await metric(registry, 'floodgate_detector_tracked_accounts');
   const rateKeys = await metric(registry, 'floodgate_detector_tracked_rate_keys');
-  const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
+  const usage = process.memoryUsage();
+  const rssMiB = Math.round(usage.rss / 2 ** 20);
+  // What the RSS holds: the JS heap in use (live state and garbage not yet collected) and the
+  // ArrayBuffers (the engine's typed-array slabs); the rest is the heap's unused pages, code and
+  // the embedded engine.
+  const heapUsedMiB = Math.round(usage.heapUsed / 2 ** 20);
+  const arrayBuffersMiB = Math.round(usage.arrayBuffers / 2 ** 20);
   await handle.stop();
   await clickhouse.close();
   const seconds = (last - first) / 1000;
@@ -363,6 +369,8 @@ async function detector(): Promise<void> {
     accounts,
     rateKeys,
     rssAtEndMiB: rssMiB,
+    heapUsedMiB,
+    arrayBuffersMiB,
     rssBeforeMiB,
     startupMs: first - started,
   });

@@ -324,7 +324,7 @@ async function main(): Promise<void> {
         rmSync(dataPath, { recursive: true, force: true });
         memory.push(result);
         say(
-          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB (${fmt(Number(result['rssAtEndMiB']))} MiB at the end, ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
+          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB (${fmt(Number(result['rssAtEndMiB']))} MiB at the end: JS heap in use ${fmt(Number(result['heapUsedMiB']))}, ArrayBuffers ${fmt(Number(result['arrayBuffersMiB']))}; ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
         );
       }
     }
@@ -495,6 +495,8 @@ async function main(): Promise<void> {
               rateKeys: summary(memory.map((r) => Number(r['rateKeys']))),
               rssMaxMiB: summary(memory.map((r) => r.rssMaxMiB)),
               rssAtEndMiB: summary(memory.map((r) => Number(r['rssAtEndMiB']))),
+              heapUsedMiB: summary(memory.map((r) => Number(r['heapUsedMiB']))),
+              arrayBuffersMiB: summary(memory.map((r) => Number(r['arrayBuffersMiB']))),
               rssBeforeMiB: summary(memory.map((r) => Number(r['rssBeforeMiB']))),
             }
           : null,

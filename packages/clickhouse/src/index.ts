@@ -2,7 +2,13 @@ export type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 export { type Clickhouse, type ClickhouseMode, createClickhouse, safeUrl } from './client-factory.ts';
 export { ClickhouseAdapterError, type ClickhouseErrorCode } from './errors.ts';
 export { InsertCoalescer, type InsertCoalescerOptions } from './insert-coalescer.ts';
-export { defaultMigrationsDir, type MigrateOptions, migrate, warnRetention } from './migrate.ts';
+export {
+  defaultMigrationsDir,
+  type MigrateOptions,
+  migrate,
+  serviceClickhouse,
+  warnRetention,
+} from './migrate.ts';
 export {
   alignRetention,
   loadMigrations,

@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickhouseConnectionConfig } from '@floodgate/config';
-import type { Clickhouse } from './client-factory.ts';
+import { type Clickhouse, createClickhouse } from './client-factory.ts';
 import {
   alignRetention,
   loadMigrations,
@@ -58,4 +58,20 @@ export function warnRetention(
     { configuredDays, tables: Object.fromEntries(differing.map((d) => [d.table, d.days])) },
     'CLICKHOUSE_RETENTION_DAYS differs from the retention the tables keep; `floodgate migrate` applies it (--shorten-retention to shorten)',
   );
+}
+
+/**
+ * A service's ClickHouse: the one it was given (whose owner migrated it), or its own from config,
+ * migrated, with a warning when the tables keep another retention than configured. `owned` says
+ * whether the service must close it.
+ */
+export async function serviceClickhouse(
+  config: ClickhouseConnectionConfig,
+  given: Clickhouse | undefined,
+  logger: { warn(fields: object, message: string): void },
+): Promise<{ clickhouse: Clickhouse; owned: boolean }> {
+  if (given) return { clickhouse: given, owned: false };
+  const clickhouse = await createClickhouse(config);
+  warnRetention(logger, await migrate(clickhouse, config));
+  return { clickhouse, owned: true };
 }

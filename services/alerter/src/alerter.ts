@@ -7,7 +7,7 @@
  * the pending row at start and delivers it once; an open incident is restored from `alerts` and
  * never triggered again.
  */
-import { type Clickhouse, createClickhouse, migrate, warnRetention } from '@floodgate/clickhouse';
+import { type Clickhouse, serviceClickhouse } from '@floodgate/clickhouse';
 import type { Detection } from '@floodgate/detect';
 import {
   createKafka,
@@ -117,9 +117,11 @@ export async function startAlerter(
     registers: [registry],
   });
 
-  const ownsClickhouse = !deps.clickhouse;
-  const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
-  if (ownsClickhouse) warnRetention(logger, await migrate(clickhouse, config.clickhouse));
+  const { clickhouse, owned: ownsClickhouse } = await serviceClickhouse(
+    config.clickhouse,
+    deps.clickhouse,
+    logger,
+  );
   const store = new AlertStore(clickhouse);
 
   let silences: Silence[] = await listSilences(clickhouse);

@@ -8,13 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import {
-  type Clickhouse,
-  createClickhouse,
-  InsertCoalescer,
-  migrate,
-  warnRetention,
-} from '@floodgate/clickhouse';
+import { type Clickhouse, InsertCoalescer, serviceClickhouse } from '@floodgate/clickhouse';
 import {
   type CrossAccountSnapshot,
   CrossAccountStage,
@@ -111,9 +105,11 @@ export async function startDetector(
     },
   });
 
-  const ownsClickhouse = !deps.clickhouse;
-  const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
-  if (ownsClickhouse) warnRetention(logger, await migrate(clickhouse, config.clickhouse));
+  const { clickhouse, owned: ownsClickhouse } = await serviceClickhouse(
+    config.clickhouse,
+    deps.clickhouse,
+    logger,
+  );
   const readInventory = (path: string): ApiKeyInventoryEntry[] =>
     apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   let inventory: ApiKeyInventoryEntry[] = config.inventoryFile ? readInventory(config.inventoryFile) : [];

@@ -6,13 +6,7 @@
  * retried with capped, jittered backoff (heartbeating, readiness degraded) instead of dropped.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import {
-  type Clickhouse,
-  createClickhouse,
-  InsertCoalescer,
-  migrate,
-  warnRetention,
-} from '@floodgate/clickhouse';
+import { type Clickhouse, InsertCoalescer, serviceClickhouse } from '@floodgate/clickhouse';
 import {
   forwardedValue,
   type NormalizeOptions,
@@ -116,9 +110,11 @@ export async function startIngest(
     registers: [registry],
   });
 
-  const ownsClickhouse = !deps.clickhouse;
-  const clickhouse = deps.clickhouse ?? (await createClickhouse(config.clickhouse));
-  if (ownsClickhouse) warnRetention(logger, await migrate(clickhouse, config.clickhouse));
+  const { clickhouse, owned: ownsClickhouse } = await serviceClickhouse(
+    config.clickhouse,
+    deps.clickhouse,
+    logger,
+  );
 
   const kafka = createKafka(config.kafka, logger);
   const admin = kafka.admin();
