@@ -5,6 +5,7 @@ import {
   ensureTopics,
   groupedSends,
   type RecordSender,
+  startLocalBroker,
 } from '@floodgate/kafka';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -136,5 +137,97 @@ describe('record senders (kafkajs and @platformatic/kafka) against the real brok
   it('fails at creation, not at the first send, when no broker answers', async () => {
     const config = kafkaConnectionSchema.parse({ brokers: ['127.0.0.1:1'], producerClient: 'platformatic' });
     await expect(createRecordSender(config, kafka)).rejects.toThrow();
+  });
+});
+
+/**
+ * The default producer across a broker that stops answering for longer than a request may take
+ * (30 s): requests time out and are retried, and the idempotent producer must neither lose nor
+ * duplicate a record. A broker of its own, frozen with SIGSTOP, so the shared one is untouched.
+ */
+describe('the default producer across a frozen broker', () => {
+  it('delivers every record exactly once, in order per key, after a 35 s freeze', async () => {
+    const broker = await startLocalBroker({ heap: '512m' });
+    try {
+      const kafka = createKafka({
+        brokers: [broker.bootstrap],
+        clientId: 'freeze-test',
+        tls: false,
+        tlsRejectUnauthorized: true,
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      const topic = 'frozen';
+      await ensureTopics(admin, [{ topic, partitions: 3 }]);
+      await admin.disconnect();
+      const sender = await createRecordSender(
+        kafkaConnectionSchema.parse({ brokers: [broker.bootstrap] }),
+        kafka,
+      );
+      expect(sender.client).toBe('platformatic');
+      const sends = groupedSends(sender, topic, 100);
+      const rounds = 40;
+      const failures: string[] = [];
+      const sending = (async () => {
+        for (let round = 0; round < rounds; round++) {
+          const records = Array.from({ length: 50 }, (_, i) => {
+            const n = round * 50 + i;
+            return { key: `k${n % 7}`, value: String(n) };
+          });
+          try {
+            await sends.send(records);
+          } catch (error) {
+            failures.push((error as Error).message);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      process.kill(broker.pid, 'SIGSTOP');
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 35_000));
+      } finally {
+        process.kill(broker.pid, 'SIGCONT');
+      }
+      await sending;
+      await sender.close();
+      expect(failures, 'sends that failed instead of waiting for the broker').toEqual([]);
+
+      const consumer = kafka.consumer({ groupId: `freeze-${Date.now()}` });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const values: number[] = [];
+      const lastByKey = new Map<string, number>();
+      let outOfOrder = 0;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`only ${values.length} of ${rounds * 50} read back`)),
+          60_000,
+        );
+        consumer
+          .run({
+            eachMessage: async ({ message }) => {
+              const n = Number(String(message.value));
+              const key = String(message.key);
+              if ((lastByKey.get(key) ?? -1) > n) outOfOrder++;
+              lastByKey.set(key, n);
+              values.push(n);
+              if (values.length >= rounds * 50)
+                // A moment for any duplicate still behind the last record.
+                setTimeout(() => {
+                  clearTimeout(timer);
+                  resolve();
+                }, 1_000);
+            },
+          })
+          .catch(reject);
+      });
+      await consumer.disconnect();
+      expect(values, 'every record exactly once').toHaveLength(rounds * 50);
+      expect(new Set(values).size).toBe(rounds * 50);
+      expect(outOfOrder, 'records of one key out of order').toBe(0);
+    } finally {
+      await broker.stop();
+    }
   });
 });
