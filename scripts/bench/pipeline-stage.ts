@@ -15,6 +15,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
@@ -409,8 +410,18 @@ async function endToEnd(): Promise<void> {
   }
   console.log('READY');
   const lagSeries: number[] = [];
+  // Whether a stall is this thread blocked (serialising, GC) or waiting (fetch, rebalance, INSERT):
+  // the event loop's delay, and what the detector consumed each second.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  const detectorSeries: number[] = [];
+  let detectorBefore = 0;
   const lagTimer = setInterval(() => {
     metric(registry, 'floodgate_consumer_lag').then((lag) => lagSeries.push(lag));
+    metric(registry, 'floodgate_detector_consumed_total').then((consumed) => {
+      detectorSeries.push(consumed - detectorBefore);
+      detectorBefore = consumed;
+    });
   }, 1_000);
   // The parent's STOP comes over the IPC channel, not stdin: the embedded engine reads the host
   // process's stdin as INSERT data (see packages/clickhouse/src/stdin-guard.ts), which is what
@@ -441,6 +452,7 @@ async function endToEnd(): Promise<void> {
   }
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   clearInterval(lagTimer);
+  loopDelay.disable();
   await Promise.all([ingestHandle.stop(), detectorHandle.stop()]);
   // detected_at is the event time of the event that triggered the detection, which the parent set to
   // its produce time; `version` is when the row was stored (DEFAULT now64(3)).
@@ -463,6 +475,22 @@ async function endToEnd(): Promise<void> {
     `SELECT quantilesExact(0.5, 0.95, 0.99)(toFloat64(dateDiff('millisecond', event_time, ingested_at))) AS q
        FROM messages_outbound`,
   );
+  if (process.env['BENCH_DEBUG']) {
+    const slow = await runReadOnlyQuery(
+      clickhouse.client,
+      `SELECT id, kind, key, account_id, toString(window_start) AS ws, toString(detected_at) AS da, toString(version) AS v,
+              dateDiff('millisecond', detected_at, version) AS ms, severity
+         FROM detections ORDER BY ms DESC LIMIT 12`,
+    );
+    const copies = await runReadOnlyQuery(
+      clickhouse.client,
+      'SELECT count() AS rows, uniqExact(id) AS ids FROM detections',
+    );
+    appendFileSync(
+      join(tmpdir(), 'floodgate-bench-slow.log'),
+      `${JSON.stringify(copies.rows)}\n${slow.rows.map((r) => JSON.stringify(r)).join('\n')}\n---\n`,
+    );
+  }
   await clickhouse.close();
   const q = (rows[0]?.['q'] as number[] | undefined) ?? [];
   const sq = (stored.rows[0]?.['q'] as number[] | undefined) ?? [];
@@ -481,6 +509,11 @@ async function endToEnd(): Promise<void> {
     lagMax: Math.max(0, ...lagSeries),
     lagSeries,
     drainSeconds,
+    loopDelayMs: {
+      p99: Math.round(loopDelay.percentile(99) / 1e6),
+      max: Math.round(loopDelay.max / 1e6),
+    },
+    detectorSeries,
   });
 }
 

@@ -349,12 +349,15 @@ async function main(): Promise<void> {
     const e2e: Record<string, StageResult[]> = {};
     const failedRuns: string[] = [];
     const brokerRss: number[] = [];
-    for (const load of LOADS) {
+    for (const [loadIndex, load] of LOADS.entries()) {
       const target = Math.max(100, Math.round(capacity * load));
       const key = `${load * 100}%`;
-      e2e[key] = [];
+      // A load listed twice (BENCH_LOADS=0.5,0.5) adds runs to the same row.
+      e2e[key] ??= [];
       for (let run = 1; run <= RUNS; run++) {
-        const runPrefix = `${id}-e${load * 100}-${run}`;
+        // Topics and groups of their own per run, even for a repeated load: reusing another run's
+        // topics would start its consumer groups on that run's records and offsets.
+        const runPrefix = `${id}-e${load * 100}-${loadIndex}-${run}`;
         const topics = prefixedTopics(runPrefix);
         await ensureTopics(
           admin,
@@ -422,7 +425,7 @@ async function main(): Promise<void> {
             )}; outbound rows stored (p50/p95/p99 ms): ${stored.p50 ?? '–'}/${stored.p95 ?? '–'}/${stored.p99 ?? '–'}`,
         );
         say(
-          `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
+          `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, event-loop delay p99/max ${(result['loopDelayMs'] as { p99: number } | undefined)?.p99 ?? '–'}/${(result['loopDelayMs'] as { max: number } | undefined)?.max ?? '–'} ms, detector's slowest second ${fmt(Math.min(...((result['detectorSeries'] as number[] | undefined) ?? [Number.NaN]).slice(1, -1)))} events, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
         );
       }
     }
@@ -484,6 +487,8 @@ async function main(): Promise<void> {
               // Per run: event → raw row stored, and latency per detection kind (where delay goes).
               storedLatencyMs: runs.map((r) => r['storedLatencyMs']),
               latencyByKind: runs.map((r) => r['latencyByKind']),
+              loopDelayMs: runs.map((r) => r['loopDelayMs']),
+              detectorSeries: runs.map((r) => r['detectorSeries']),
             },
           ];
         }),
