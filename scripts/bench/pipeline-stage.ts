@@ -409,6 +409,7 @@ async function endToEnd(): Promise<void> {
     await sleep(100);
   }
   console.log('READY');
+  const joinsAtReady = await metric(registry, 'floodgate_detector_group_joins_total');
   const lagSeries: number[] = [];
   // Whether a stall is this thread blocked (serialising, GC) or waiting (fetch, rebalance, INSERT):
   // the event loop's delay, and what the detector consumed each second.
@@ -514,6 +515,8 @@ async function endToEnd(): Promise<void> {
       max: Math.round(loopDelay.max / 1e6),
     },
     detectorSeries,
+    // Group joins after the services became ready (each stage joins once at start).
+    detectorGroupJoins: (await metric(registry, 'floodgate_detector_group_joins_total')) - joinsAtReady,
   });
 }
 

@@ -425,7 +425,7 @@ async function main(): Promise<void> {
             )}; outbound rows stored (p50/p95/p99 ms): ${stored.p50 ?? '–'}/${stored.p95 ?? '–'}/${stored.p99 ?? '–'}`,
         );
         say(
-          `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, event-loop delay p99/max ${(result['loopDelayMs'] as { p99: number } | undefined)?.p99 ?? '–'}/${(result['loopDelayMs'] as { max: number } | undefined)?.max ?? '–'} ms, detector's slowest second ${fmt(Math.min(...((result['detectorSeries'] as number[] | undefined) ?? [Number.NaN]).slice(1, -1)))} events, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
+          `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, event-loop delay p99/max ${(result['loopDelayMs'] as { p99: number } | undefined)?.p99 ?? '–'}/${(result['loopDelayMs'] as { max: number } | undefined)?.max ?? '–'} ms, detector group rejoins ${result['detectorGroupJoins'] ?? '–'}, detector's slowest second ${fmt(Math.min(...((result['detectorSeries'] as number[] | undefined) ?? [Number.NaN]).slice(1, -1)))} events, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
         );
       }
     }

@@ -60,6 +60,8 @@ export interface StageOptions<S, I> {
   onProcessed?: (count: number) => void;
   /** Records skipped as copies of records already counted (re-forwarded after an ingest crash). */
   onDuplicates?: (count: number) => void;
+  /** Called on every (re)join of the consumer group: a rebalance pauses the stage and reloads its states. */
+  onGroupJoin?: () => void;
   /** Consumer lag per owned partition, refreshed every `lagIntervalMs`. */
   onLag?: (samples: readonly LagSample[]) => void;
   lagIntervalMs?: number;
@@ -132,6 +134,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
     assigned = Object.keys(event.payload.memberAssignment).length > 0;
     // Partitions may move on a rebalance: forget states so the new owner's checkpoint is reloaded.
     partitions.clear();
+    options.onGroupJoin?.();
   });
 
   const retry = <T>(

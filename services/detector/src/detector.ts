@@ -74,6 +74,12 @@ export async function startDetector(
     help: 'Normalized records skipped as copies re-forwarded after an ingest crash',
     registers: [registry],
   });
+  const groupJoins = new Counter({
+    name: 'floodgate_detector_group_joins_total',
+    help: 'Consumer group (re)joins per stage: each rebalance pauses the stage and reloads its states from checkpoints',
+    labelNames: ['stage'],
+    registers: [registry],
+  });
   const inventoryReloads = new Counter({
     name: 'floodgate_detector_inventory_reloads_total',
     help: 'API key inventory file reloads, applied or rejected as invalid',
@@ -167,6 +173,7 @@ export async function startDetector(
     retry: config.retry,
     onProcessed: (count) => consumedTotal.inc(count),
     onDuplicates: (count) => duplicatesTotal.inc(count),
+    onGroupJoin: () => groupJoins.inc({ stage: 'engine' }),
     onLag: consumerLagReporter(registry, config.groupId),
     lagIntervalMs: config.lagIntervalMs,
     logic: {
@@ -194,6 +201,7 @@ export async function startDetector(
     logger,
     topic: config.topics.observations,
     groupId: `${config.groupId}-campaigns`,
+    onGroupJoin: () => groupJoins.inc({ stage: 'campaigns' }),
     checkpointIntervalMs: config.checkpointIntervalMs,
     partitionConcurrency: config.partitionConcurrency,
     onLag: consumerLagReporter(registry, `${config.groupId}-campaigns`),
