@@ -2,7 +2,7 @@
  * `pnpm migrate [--shorten-retention]` — applies infra/clickhouse/migrations to the configured
  * ClickHouse (server or embedded) and CLICKHOUSE_RETENTION_DAYS to existing tables (see floodgate migrate).
  */
-import { createClickhouse, migrate, safeUrl } from '@floodgate/clickhouse';
+import { createClickhouse, migrate, migrationReport } from '@floodgate/clickhouse';
 import { ConfigError, clickhouseConnectionSchema, connectionEnv, loadConfig } from '@floodgate/config';
 import { z } from 'zod';
 
@@ -14,17 +14,7 @@ async function main(): Promise<void> {
       applyRetention: true,
       allowShorterRetention: process.argv.includes('--shorten-retention'),
     });
-    const where = config.clickhouse.url
-      ? safeUrl(config.clickhouse.url)
-      : `embedded engine at ${config.clickhouse.dataPath}`;
-    console.log(
-      `migrations on ${where}: applied ${result.applied.length}, already applied ${result.skipped.length}`,
-    );
-    for (const name of result.applied) console.log(`  applied ${name}`);
-    for (const table of result.retention.altered)
-      console.log(
-        `  TTL of ${table} re-applied with CLICKHOUSE_RETENTION_DAYS=${config.clickhouse.retentionDays}`,
-      );
+    for (const line of migrationReport(result, config.clickhouse)) console.log(line);
   } finally {
     await clickhouse.close();
   }

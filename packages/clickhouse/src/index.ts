@@ -6,6 +6,7 @@ export {
   defaultMigrationsDir,
   type MigrateOptions,
   migrate,
+  migrationReport,
   serviceClickhouse,
   warnRetention,
 } from './migrate.ts';

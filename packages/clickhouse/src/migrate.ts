@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickhouseConnectionConfig } from '@floodgate/config';
-import { type Clickhouse, createClickhouse } from './client-factory.ts';
+import { type Clickhouse, createClickhouse, safeUrl } from './client-factory.ts';
 import {
   alignRetention,
   loadMigrations,
@@ -74,4 +74,19 @@ export async function serviceClickhouse(
   const clickhouse = await createClickhouse(config);
   warnRetention(logger, await migrate(clickhouse, config));
   return { clickhouse, owned: true };
+}
+
+/** What `floodgate migrate` and `pnpm migrate` print: where, what was applied, which TTLs changed. */
+export function migrationReport(
+  result: MigrationResult & { retention: RetentionStatus },
+  config: Pick<ClickhouseConnectionConfig, 'url' | 'dataPath' | 'retentionDays'>,
+): string[] {
+  const where = config.url ? safeUrl(config.url) : `embedded engine at ${config.dataPath}`;
+  return [
+    `migrations on ${where}: applied ${result.applied.length}, already applied ${result.skipped.length}`,
+    ...result.applied.map((name) => `  applied ${name}`),
+    ...result.retention.altered.map(
+      (table) => `  TTL of ${table} re-applied with CLICKHOUSE_RETENTION_DAYS=${config.retentionDays}`,
+    ),
+  ];
 }

@@ -91,21 +91,17 @@ export function redactConfig<T>(config: T, secretPaths: readonly string[]): T {
 }
 
 /**
- * The JSON object in a config file's text. When it is not valid JSON the error says where, never
- * what: JSON.parse's own message quotes the text around the fault, which can be a password.
+ * The JSON object in a config file's text. When it is not valid JSON the error never shows the
+ * text: JSON.parse's own message can quote it around the fault, and that can be a password.
  */
 export function parseConfigFile(text: string, source: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
+    // Some of V8's messages give a position (and nothing of the text); keep only that.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    let where = '';
-    if (position !== undefined) {
-      const before = text.slice(0, Number(position));
-      const line = before.split('\n').length;
-      where = ` at line ${line}, column ${Number(position) - before.lastIndexOf('\n')}`;
-    }
+    const where = position === undefined ? '' : ` at character ${position}`;
     throw new ConfigError([
       {
         source,

@@ -1,5 +1,5 @@
 /** The alerter as a runnable service: what `main.ts`, `floodgate run alerter` and the all-in-one runner start. */
-import { createClickhouse, migrate, warnRetention } from '@floodgate/clickhouse';
+import { serviceClickhouse } from '@floodgate/clickhouse';
 import { ConfigError, type LoadOptions, redactConfig } from '@floodgate/config';
 import type { RunnableService } from '@floodgate/observability';
 import { startAlerter } from './alerter.ts';
@@ -44,8 +44,7 @@ export const alerterService: RunnableService<AlerterSetup> = {
   redact: ({ config }) => redactConfig(config, alerterSecretPaths),
   start: async ({ config, rules }, logger) => {
     // One ClickHouse client for the alerter and its console.
-    const clickhouse = await createClickhouse(config.clickhouse);
-    warnRetention(logger, await migrate(clickhouse, config.clickhouse));
+    const { clickhouse } = await serviceClickhouse(config.clickhouse, undefined, logger);
     const handle = await startAlerter(config, { logger, rules, clickhouse });
     return {
       ...handle,

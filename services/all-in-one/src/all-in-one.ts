@@ -23,13 +23,7 @@ import {
   type SilenceInput,
   startAlerter,
 } from '@floodgate/alerter';
-import {
-  type Clickhouse,
-  createClickhouse,
-  migrate,
-  runReadOnlyQuery,
-  warnRetention,
-} from '@floodgate/clickhouse';
+import { type Clickhouse, runReadOnlyQuery, serviceClickhouse } from '@floodgate/clickhouse';
 import { type DetectorConfig, startDetector } from '@floodgate/detector';
 import { type IngestConfig, startIngest } from '@floodgate/ingest';
 import {
@@ -61,8 +55,7 @@ export async function startAllInOne(
   alerter?: AlerterSetup,
 ): Promise<AllInOneHandle> {
   const log = logger ?? createLogger({ service: 'all-in-one', level: ingestConfig.logging.level });
-  const clickhouse = await createClickhouse(ingestConfig.clickhouse);
-  warnRetention(log, await migrate(clickhouse, ingestConfig.clickhouse));
+  const { clickhouse } = await serviceClickhouse(ingestConfig.clickhouse, undefined, log);
   // One registry: process metrics once, each service's own metrics beside them.
   const registry = createRegistry('all-in-one');
   const ingest = await startIngest(ingestConfig, {

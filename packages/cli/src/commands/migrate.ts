@@ -1,4 +1,4 @@
-import { migrate, safeUrl } from '@floodgate/clickhouse';
+import { migrate, migrationReport } from '@floodgate/clickhouse';
 import { openClickhouse } from '../connection.ts';
 import { type Command, parse } from '../usage.ts';
 
@@ -27,13 +27,7 @@ and the command fails naming the tables. Services only warn about a difference.`
         applyRetention: true,
         allowShorterRetention: values['shorten-retention'] === true,
       });
-      const where = config.url ? safeUrl(config.url) : `embedded engine at ${config.dataPath}`;
-      console.log(
-        `migrations on ${where}: applied ${result.applied.length}, already applied ${result.skipped.length}`,
-      );
-      for (const name of result.applied) console.log(`  applied ${name}`);
-      for (const table of result.retention.altered)
-        console.log(`  TTL of ${table} re-applied with CLICKHOUSE_RETENTION_DAYS=${config.retentionDays}`);
+      for (const line of migrationReport(result, config)) console.log(line);
       return 0;
     } finally {
       await clickhouse.close();
