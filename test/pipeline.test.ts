@@ -136,6 +136,21 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
       { attacked },
     );
     expect(benignCritical, 'benign accounts must not page').toBe(0);
+
+    // Where the batches' time went: each service timed the phases of the batches it processed.
+    const phaseCounts = async (registry: typeof pipeline.ingest.registry) => {
+      const counts: Record<string, number> = {};
+      for (const v of (await registry.getSingleMetric('floodgate_batch_phase_seconds')?.get())?.values ?? [])
+        if (String((v as { metricName?: string }).metricName).endsWith('_count'))
+          counts[String(v.labels['phase'])] = (counts[String(v.labels['phase'])] ?? 0) + v.value;
+      return counts;
+    };
+    const ingestPhases = await phaseCounts(pipeline.ingest.registry);
+    for (const phase of ['process', 'write', 'commit'])
+      expect(ingestPhases[phase], `ingest batches timed in phase ${phase}`).toBeGreaterThan(0);
+    const detectorPhases = await phaseCounts(pipeline.detector.registry);
+    for (const phase of ['process', 'flush', 'heartbeat', 'checkpoint_encode', 'checkpoint_insert'])
+      expect(detectorPhases[phase], `detector batches timed in phase ${phase}`).toBeGreaterThan(0);
   });
 
   it('the fingerprint-keyed stage finds the campaign sent through several accounts', async () => {

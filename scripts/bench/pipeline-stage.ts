@@ -8,6 +8,8 @@
  *   produce-platformatic the same with @platformatic/kafka
  *   ingest               the ingest service: validate, normalise, store, forward
  *   detector             the detector service on the topic an ingest run forwarded to
+ *   pipeline             ingest + detector together in one process, draining pre-produced events: the
+ *                        end-to-end capacity
  *   e2e                  ingest + detector together; the parent produces live traffic and says when it stopped
  *
  * Arguments: the stage name and a JSON object (see StageInput). Prints one `RESULT {json}` line.
@@ -53,6 +55,15 @@ function result(value: Record<string, unknown>): void {
   clearInterval(rssTimer);
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
   console.log(`RESULT ${JSON.stringify({ ...value, rssMaxMiB: Math.round(rssMax / 2 ** 20) })}`);
+}
+
+/** Sum of `floodgate_batch_phase_seconds` per `group/phase`. */
+async function phaseSums(registry: Registry): Promise<Map<string, number>> {
+  const sums = new Map<string, number>();
+  for (const v of (await registry.getSingleMetric('floodgate_batch_phase_seconds')?.get())?.values ?? [])
+    if (String((v as { metricName?: string }).metricName).endsWith('_sum'))
+      sums.set(`${v.labels['group']}/${v.labels['phase']}`, v.value);
+  return sums;
 }
 
 async function metric(registry: Registry, name: string): Promise<number> {
@@ -378,6 +389,53 @@ async function detector(): Promise<void> {
 }
 
 /**
+ * The end-to-end capacity: ingest and the detector together in one process (as the all-in-one
+ * runner runs them on the embedded engine, sharing its thread), draining `expected` pre-produced
+ * events from the input topics to detections. Events per second from the first record consumed to
+ * the detector's last; the loads of the end-to-end stage are fractions of this.
+ */
+async function pipelineCapacity(): Promise<void> {
+  const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
+  await migrate(clickhouse, ingestConfigSchema.parse(common()).clickhouse);
+  const registry = createRegistry('bench');
+  const ingestHandle = await startIngest(
+    ingestConfigSchema.parse({
+      ...common(),
+      ...ingestTuning(),
+      groupId: `${input.groupId}-ingest`,
+      partitions: 6,
+    }),
+    { clickhouse, registry, logger },
+  );
+  const detectorHandle = await startDetector(
+    detectorConfigSchema.parse({ ...common(), groupId: `${input.groupId}-detector` }),
+    { clickhouse, registry, logger },
+  );
+  // The detector is done when it has counted every record ingest forwarded (all but the invalid).
+  // The run starts after the last poll that saw ingest consume nothing.
+  let forwarded = Number.POSITIVE_INFINITY;
+  let idleAt = performance.now();
+  let first = 0;
+  const forwardedTimer = setInterval(async () => {
+    const now = performance.now();
+    const consumed = await metric(registry, 'floodgate_ingest_consumed_total');
+    const invalid = await metric(registry, 'floodgate_ingest_invalid_total');
+    if (consumed === 0) idleAt = now;
+    else if (first === 0) first = idleAt;
+    if (consumed >= input.expected) forwarded = consumed - invalid;
+  }, 100);
+  const { last, consumed } = await waitProcessed(
+    registry,
+    'floodgate_detector_consumed_total',
+    () => forwarded,
+  ).finally(() => clearInterval(forwardedTimer));
+  await Promise.all([ingestHandle.stop(), detectorHandle.stop()]);
+  await clickhouse.close();
+  const seconds = (last - first) / 1000;
+  result({ events: input.expected, forwarded: consumed, seconds, eventsPerSecond: input.expected / seconds });
+}
+
+/**
  * Ingest + detector on this run's input topics (runPrefix): says READY, samples lag and RSS while the
  * parent produces, and after the parent's `STOP <produced>` line waits for the backlog to drain,
  * then reports detection latency (event produce time → detection row stored).
@@ -417,7 +475,19 @@ async function endToEnd(): Promise<void> {
   loopDelay.enable();
   const detectorSeries: number[] = [];
   let detectorBefore = 0;
+  // Seconds each group spent per batch phase, each second (where a stalled second went).
+  const phaseSeries: Record<string, number>[] = [];
+  let phasesBefore = await phaseSums(registry);
   const lagTimer = setInterval(() => {
+    phaseSums(registry).then((sums) => {
+      const second: Record<string, number> = {};
+      for (const [key, sum] of sums) {
+        const delta = sum - (phasesBefore.get(key) ?? 0);
+        if (delta >= 0.005) second[key] = Math.round(delta * 1000) / 1000;
+      }
+      phasesBefore = sums;
+      phaseSeries.push(second);
+    });
     metric(registry, 'floodgate_consumer_lag').then((lag) => lagSeries.push(lag));
     metric(registry, 'floodgate_detector_consumed_total').then((consumed) => {
       detectorSeries.push(consumed - detectorBefore);
@@ -453,6 +523,10 @@ async function endToEnd(): Promise<void> {
   }
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   clearInterval(lagTimer);
+  const phaseTotals: Record<string, number> = {};
+  for (const second of phaseSeries)
+    for (const [key, seconds] of Object.entries(second))
+      phaseTotals[key] = Math.round(((phaseTotals[key] ?? 0) + seconds) * 1000) / 1000;
   loopDelay.disable();
   await Promise.all([ingestHandle.stop(), detectorHandle.stop()]);
   // detected_at is the event time of the event that triggered the detection, which the parent set to
@@ -492,6 +566,10 @@ async function endToEnd(): Promise<void> {
       `${JSON.stringify(copies.rows)}\n${slow.rows.map((r) => JSON.stringify(r)).join('\n')}\n---\n`,
     );
   }
+  appendFileSync(
+    join(tmpdir(), 'chdb-inserts.log'),
+    `${((globalThis as unknown as { chdbLog?: string[] }).chdbLog ?? []).join('\n')}\n---\n`,
+  );
   await clickhouse.close();
   const q = (rows[0]?.['q'] as number[] | undefined) ?? [];
   const sq = (stored.rows[0]?.['q'] as number[] | undefined) ?? [];
@@ -515,6 +593,8 @@ async function endToEnd(): Promise<void> {
       max: Math.round(loopDelay.max / 1e6),
     },
     detectorSeries,
+    phaseTotals,
+    phaseSeries,
     // Group joins after the services became ready (each stage joins once at start).
     detectorGroupJoins: (await metric(registry, 'floodgate_detector_group_joins_total')) - joinsAtReady,
   });
@@ -528,6 +608,7 @@ const stages: Record<string, () => Promise<void>> = {
   ingest,
   detector,
   e2e: endToEnd,
+  pipeline: pipelineCapacity,
 };
 const run = stages[stage];
 if (!run) {

@@ -22,6 +22,7 @@
  */
 import { spawn } from 'node:child_process';
 import {
+  appendFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -56,6 +57,8 @@ const LOADS = (process.env['BENCH_LOADS'] ?? '0.25,0.5,1')
   .filter((l) => l.trim() !== '')
   .map(Number);
 const OUT = join(ROOT, '.cache', 'bench');
+/** Events the end-to-end capacity runs drain (the first of the set; enough for a steady rate). */
+const CAPACITY_EVENTS = 500_000;
 /** Records of the produce-only stages (a rate needs no more; 2,000,000 would be a ~0.9 GB file). */
 const PRODUCE_RECORDS = 300_000;
 const PARTITIONS = 6;
@@ -193,18 +196,7 @@ async function main(): Promise<void> {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     const produceStarted = performance.now();
-    const CHUNK = 20_000;
-    const inFlight: Promise<unknown>[] = [];
-    for (let i = 0; i < events.length; i += CHUNK) {
-      inFlight.push(
-        producer.sendBatch({
-          acks: -1,
-          topicMessages: topicMessagesOf(inputTopics, events.slice(i, i + CHUNK)),
-        }),
-      );
-      if (inFlight.length >= 4) await inFlight.shift();
-    }
-    await Promise.all(inFlight);
+    await preProduce(producer, inputTopics, events);
     const produceSeconds = (performance.now() - produceStarted) / 1000;
     say(
       `pre-produced ${fmt(events.length)} events to 5 topics × ${PARTITIONS} partitions in ${fmt(produceSeconds, 1)} s (${fmt(events.length / produceSeconds)} events/s, kafkajs producer)`,
@@ -340,10 +332,46 @@ async function main(): Promise<void> {
     const produceCpu = cpuPerRecord('produce-kafkajs');
     const ingestRate = rate('ingest');
     const detectorRate = rate('detector');
+
+    // --- 3c: end-to-end capacity: ingest + detector in one process draining a backlog -------------------
+    // They share one thread (the all-in-one runner on the embedded engine), so the pipeline's capacity
+    // is well below min(ingest, detector), each measured alone; the live loads are fractions of it.
+    const pipelineRuns: StageResult[] = [];
+    if (LOADS.length > 0 && !process.env['BENCH_CAPACITY']) {
+      const capacityEvents = events.slice(0, Math.min(events.length, CAPACITY_EVENTS));
+      const capacityPrefix = `${id}-cap`;
+      const capacityTopics = prefixedTopics(capacityPrefix);
+      await ensureTopics(
+        admin,
+        [
+          capacityTopics.outbound,
+          capacityTopics.inbound,
+          capacityTopics.status,
+          capacityTopics.feedback,
+          capacityTopics.audit,
+        ].map((topic) => ({ topic, partitions: PARTITIONS })),
+      );
+      await preProduce(producer, capacityTopics, capacityEvents);
+      for (let run = 1; run <= RUNS; run++) {
+        const dataPath = fresh();
+        const result = await runStage('pipeline', {
+          brokers,
+          inputPrefix: capacityPrefix,
+          runPrefix: `${id}-p${run}`,
+          groupId: `${id}-pipeline-${run}`,
+          dataPath,
+          expected: capacityEvents.length,
+        });
+        rmSync(dataPath, { recursive: true, force: true });
+        pipelineRuns.push(result);
+        say(
+          `run ${run} end-to-end capacity (ingest + detector in one process, ${fmt(capacityEvents.length)} events): ${fmt(Number(result['eventsPerSecond']))} events/s, RSS ${result.rssMaxMiB} MiB`,
+        );
+      }
+    }
+    const pipelineRate = summary(pipelineRuns.map((r) => Number(r['eventsPerSecond'])));
     // BENCH_CAPACITY (events/s) fixes what 100 % means, for comparing builds at the same live rates.
-    const capacity = Number(
-      process.env['BENCH_CAPACITY'] ?? Math.min(ingestRate.median, detectorRate.median),
-    );
+    const capacity = Number(process.env['BENCH_CAPACITY'] ?? pipelineRate.median);
 
     // --- 4: end to end at 25 / 50 / 100 % of capacity ---------------------------------------------------
     const e2e: Record<string, StageResult[]> = {};
@@ -424,6 +452,23 @@ async function main(): Promise<void> {
               '; ',
             )}; outbound rows stored (p50/p95/p99 ms): ${stored.p50 ?? '–'}/${stored.p95 ?? '–'}/${stored.p99 ?? '–'}`,
         );
+        const phaseTotals = (result['phaseTotals'] ?? {}) as Record<string, number>;
+        say(
+          `  batch phases (seconds summed over the partitions' batches): ${Object.entries(phaseTotals)
+            .sort((a, b) => b[1] - a[1])
+            .map(([phase, seconds]) => `${phase} ${fmt(seconds, 1)}`)
+            .join(', ')}`,
+        );
+        if (process.env['BENCH_DEBUG'])
+          appendFileSync(
+            join(tmpdir(), 'floodgate-bench-phases.log'),
+            `${key} run ${run}\n${((result['phaseSeries'] ?? []) as unknown[])
+              .map(
+                (second, i) =>
+                  `${i} ${(result['detectorSeries'] as number[] | undefined)?.[i] ?? ''} ${JSON.stringify(second)}`,
+              )
+              .join('\n')}\n---\n`,
+          );
         say(
           `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, event-loop delay p99/max ${(result['loopDelayMs'] as { p99: number } | undefined)?.p99 ?? '–'}/${(result['loopDelayMs'] as { max: number } | undefined)?.max ?? '–'} ms, detector group rejoins ${result['detectorGroupJoins'] ?? '–'}, detector's slowest second ${fmt(Math.min(...((result['detectorSeries'] as number[] | undefined) ?? [Number.NaN]).slice(1, -1)))} events, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
         );
@@ -462,6 +507,12 @@ async function main(): Promise<void> {
         rssMaxMiB: summary((results['ingest'] ?? []).map((r) => r.rssMaxMiB)),
         ratioToConsumeOnly: ingestRate.median / consumeOnly.median,
       },
+      pipeline: {
+        events: Math.min(events.length, CAPACITY_EVENTS),
+        eventsPerSecond: pipelineRate,
+        rssMaxMiB: summary(pipelineRuns.map((r) => r.rssMaxMiB)),
+      },
+      capacity,
       detector: {
         eventsPerSecond: detectorRate,
         rssMaxMiB: summary((results['detector'] ?? []).map((r) => r.rssMaxMiB)),
@@ -489,6 +540,7 @@ async function main(): Promise<void> {
               latencyByKind: runs.map((r) => r['latencyByKind']),
               loopDelayMs: runs.map((r) => r['loopDelayMs']),
               detectorSeries: runs.map((r) => r['detectorSeries']),
+              phaseTotals: runs.map((r) => r['phaseTotals']),
             },
           ];
         }),
@@ -538,7 +590,13 @@ async function main(): Promise<void> {
             '',
           ]
         : []),
-      `End to end (ingest + detector in one process, this process producing; capacity = min(ingest, detector) = ${fmt(capacity)} events/s):`,
+      ...(pipelineRuns.length > 0
+        ? [
+            `End-to-end capacity: ingest + detector in one process draining ${fmt(report.pipeline.events)} pre-produced events: ${range(pipelineRate)} events/s, RSS ${range(report.pipeline.rssMaxMiB)} MiB (target: ≥ 50,000 events/s).`,
+            '',
+          ]
+        : []),
+      `End to end (ingest + detector in one process, this process producing; capacity = ${process.env['BENCH_CAPACITY'] ? 'BENCH_CAPACITY' : 'the end-to-end capacity above'} = ${fmt(capacity)} events/s):`,
       '',
       '| Load | produced events/s | detections | latency p50 ms | p95 ms | p99 ms | max lag | drain after stop s | RSS MiB |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -580,6 +638,23 @@ async function main(): Promise<void> {
     rmSync(join(OUT, `${id}-forwards.tsv`), { force: true });
     await broker?.stop();
   }
+}
+
+/** Sends `events` to their input topics, 20,000 per request, 4 requests in flight. */
+async function preProduce(
+  producer: ReturnType<ReturnType<typeof createKafka>['producer']>,
+  topics: ReturnType<typeof prefixedTopics>,
+  events: readonly Parameters<typeof topicMessagesOf>[1][number][],
+): Promise<void> {
+  const CHUNK = 20_000;
+  const inFlight: Promise<unknown>[] = [];
+  for (let i = 0; i < events.length; i += CHUNK) {
+    inFlight.push(
+      producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(topics, events.slice(i, i + CHUNK)) }),
+    );
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
 }
 
 /**

@@ -5,6 +5,7 @@ export {
   type Readiness,
   startAdminServer,
 } from './admin-server.ts';
+export { type BatchClock, BatchGaps, type BatchPhaseTimer, batchPhaseTimer } from './batch-phases.ts';
 export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts';
 export { maskPhone } from './mask.ts';
 export {

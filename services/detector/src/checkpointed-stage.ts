@@ -18,7 +18,7 @@ import {
   retrySink,
   startLagTracker,
 } from '@floodgate/kafka';
-import type { Logger } from '@floodgate/observability';
+import { type BatchClock, BatchGaps, type BatchPhaseTimer, type Logger } from '@floodgate/observability';
 
 export interface StageLogic<S, I> {
   create(): S;
@@ -62,6 +62,8 @@ export interface StageOptions<S, I> {
   onDuplicates?: (count: number) => void;
   /** Called on every (re)join of the consumer group: a rebalance pauses the stage and reloads its states. */
   onGroupJoin?: () => void;
+  /** Times each batch's phases: wait (for the fetch), load, process, flush, checkpoint, heartbeat. */
+  phases?: BatchPhaseTimer;
   /** Consumer lag per owned partition, refreshed every `lagIntervalMs`. */
   onLag?: (samples: readonly LagSample[]) => void;
   lagIntervalMs?: number;
@@ -89,6 +91,8 @@ const SOURCE_HEADER = 'floodgate.source';
  * offsets rewound on purpose) and counting starts again rather than skipping everything.
  */
 const REPLAY_WINDOW = 1_000_000n;
+/** A batch taking this long (seconds, the wait for it excluded) is logged with its phases. */
+export const SLOW_BATCH_S = 2;
 
 interface PartitionState<S> {
   state: S;
@@ -125,6 +129,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
     onError: (error) => logger.warn({ stage: options.name, err: error }, 'consumer lag refresh failed'),
   });
   const partitions = new Map<number, PartitionState<S>>();
+  const gaps = new BatchGaps();
   let processed = 0;
   let assigned = false;
   let degraded = '';
@@ -205,11 +210,13 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
     p: PartitionState<S>,
     payload?: EachBatchPayload,
     commit = true,
+    clock?: BatchClock,
   ): Promise<void> {
     if (aborted || p.nextOffset === p.checkpointedOffset) return;
     // What the live path pays is the serialising, which blocks the thread (compressing runs off
     // it; the INSERT does not block, and a retried one during an outage must not stretch the pacing).
     const { stored, blockingMs: costMs } = await encodeStateLines(logic.serialize(p.state));
+    clock?.mark('checkpoint_encode');
     const nextOffset = p.nextOffset;
     await retry('checkpoint write', payload, () =>
       clickhouse.client.insert({
@@ -230,10 +237,13 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
     p.checkpointedOffset = nextOffset;
     p.lastCheckpointMs = Date.now();
     p.lastCheckpointCostMs = costMs;
+    clock?.mark('checkpoint_insert');
     // The committed offset never runs ahead of the stored state. (After the consumer stopped, the
     // checkpoint alone is enough: a restart skips records below its offset.)
-    if (commit)
+    if (commit) {
       await consumer.commitOffsets([{ topic: options.topic, partition, offset: String(nextOffset) }]);
+      clock?.mark('commit');
+    }
   }
 
   await consumer.run({
@@ -243,10 +253,12 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
     eachBatch: async (payload) => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;
+      const clock = options.phases?.start(gaps.since(batch.partition));
       let p = partitions.get(batch.partition);
       if (!p) {
         p = await load(batch.partition, BigInt(batch.firstOffset() ?? 0));
         partitions.set(batch.partition, p);
+        clock?.mark('load');
       }
       // The state covers every record below nextOffset and none above. A batch that starts further on
       // (fetched before a rebalance replaced the state with its checkpoint, e.g. when a killed
@@ -297,6 +309,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
       options.onProcessed?.(count);
       if (duplicates > 0) options.onDuplicates?.(duplicates);
       if (aborted) return; // killed: nothing after this point happens
+      clock?.mark('process');
       try {
         await logic.flush(batch.partition, p.state, detections, (what, action) =>
           retry(what, payload, action),
@@ -308,14 +321,25 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
         if (partitions.get(batch.partition) === p) partitions.delete(batch.partition);
         throw error;
       }
+      clock?.mark('flush');
       payload.resolveOffset(batch.lastOffset());
       lag.processed(options.topic, batch.partition, p.nextOffset);
       if (
         Date.now() - p.lastCheckpointMs >=
         checkpointPause(options.checkpointIntervalMs, p.lastCheckpointCostMs, partitions.size)
-      )
-        await checkpoint(batch.partition, p, payload);
+      ) {
+        await checkpoint(batch.partition, p, payload, true, clock);
+      }
       await payload.heartbeat();
+      if (clock) {
+        clock.mark('heartbeat');
+        if (clock.elapsed() >= SLOW_BATCH_S)
+          logger.info(
+            { stage: options.name, partition: batch.partition, records: count, phases: clock.phases },
+            'slow batch',
+          );
+      }
+      gaps.ended(batch.partition);
     },
   });
 

@@ -20,6 +20,7 @@ import {
 } from '@floodgate/detect';
 import { createKafka, createRecordSender, ensureTopics, groupedSends } from '@floodgate/kafka';
 import {
+  batchPhaseTimer,
   Counter,
   consumerLagReporter,
   createLogger,
@@ -174,6 +175,7 @@ export async function startDetector(
     onProcessed: (count) => consumedTotal.inc(count),
     onDuplicates: (count) => duplicatesTotal.inc(count),
     onGroupJoin: () => groupJoins.inc({ stage: 'engine' }),
+    phases: batchPhaseTimer(registry, config.groupId),
     onLag: consumerLagReporter(registry, config.groupId),
     lagIntervalMs: config.lagIntervalMs,
     logic: {
@@ -202,6 +204,7 @@ export async function startDetector(
     topic: config.topics.observations,
     groupId: `${config.groupId}-campaigns`,
     onGroupJoin: () => groupJoins.inc({ stage: 'campaigns' }),
+    phases: batchPhaseTimer(registry, `${config.groupId}-campaigns`),
     checkpointIntervalMs: config.checkpointIntervalMs,
     partitionConcurrency: config.partitionConcurrency,
     onLag: consumerLagReporter(registry, `${config.groupId}-campaigns`),

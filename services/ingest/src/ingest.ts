@@ -24,6 +24,8 @@ import {
   startLagTracker,
 } from '@floodgate/kafka';
 import {
+  BatchGaps,
+  batchPhaseTimer,
   Counter,
   consumerLagReporter,
   createLogger,
@@ -52,6 +54,9 @@ export interface IngestHandle {
   readonly registry: Registry;
   stop(): Promise<void>;
 }
+
+/** A batch taking this long (seconds, the wait for it excluded) is logged with its phases. */
+const SLOW_BATCH_S = 2;
 
 export function loadInventory(path: string): ApiKeyInventoryEntry[] {
   return apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
@@ -214,6 +219,8 @@ export async function startIngest(
 
   // The batches processed at once share their forwards' produce requests, as they share INSERTs.
   const forwards = groupedSends(forwardSender, config.topics.normalized);
+  const phases = batchPhaseTimer(registry, config.groupId);
+  const gaps = new BatchGaps();
 
   async function insertWithRetry(
     table: string,
@@ -260,6 +267,8 @@ export async function startIngest(
     eachBatch: async (payload) => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;
+      const gapKey = `${batch.topic}:${batch.partition}`;
+      const clock = phases.start(gaps.since(gapKey));
       batchSize.observe(batch.messages.length);
       consumed.inc({ topic: batch.topic }, batch.messages.length);
       const rowsByTable = new Map<string, Record<string, unknown>[]>();
@@ -329,16 +338,19 @@ export async function startIngest(
       // offset is committed only when all succeeded. A retry after a crash repeats them: ClickHouse
       // drops the repeated inserts by token and the detector skips the forwarded copies by source.
       const forward = () => forwards.send(forwarded);
+      clock.mark('process');
       await Promise.all([
         ...[...rowsByTable].map(([table, rows]) =>
           insertWithRetry(table, rows, `${config.groupId}:${span}:${table}`, payload),
         ),
         forward(),
       ]);
+      clock.mark('write');
       for (const deadLetter of deadLetters) {
         await producer.send({ topic: config.topics.deadLetter, acks: -1, messages: [deadLetter] });
         deadLettered.inc({ topic: batch.topic });
       }
+      if (deadLetters.length > 0) clock.mark('dead_letter');
       payload.resolveOffset(batch.lastOffset());
       lag.processed(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
       await payload.commitOffsetsIfNecessary({
@@ -350,6 +362,18 @@ export async function startIngest(
         ],
       });
       await payload.heartbeat();
+      clock.mark('commit');
+      if (clock.elapsed() >= SLOW_BATCH_S)
+        logger.info(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            records: batch.messages.length,
+            phases: clock.phases,
+          },
+          'slow batch',
+        );
+      gaps.ended(gapKey);
     },
   });
   logger.info({ topics: inputTopics, groupId: config.groupId }, 'ingest running');
