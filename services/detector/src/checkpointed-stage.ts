@@ -62,7 +62,9 @@ export interface StageOptions<S, I> {
   onDuplicates?: (count: number) => void;
   /** Called on every (re)join of the consumer group: a rebalance pauses the stage and reloads its states. */
   onGroupJoin?: () => void;
-  /** Times each batch's phases: wait (for the fetch), load, process, flush, checkpoint, heartbeat. */
+  /** Seconds each live checkpoint took to write and commit (in the background). */
+  onCheckpointWritten?: (seconds: number) => void;
+  /** Times each batch's phases: wait (for the fetch), load, process, flush, checkpoint_encode, heartbeat. */
   phases?: BatchPhaseTimer;
   /** Consumer lag per owned partition, refreshed every `lagIntervalMs`. */
   onLag?: (samples: readonly LagSample[]) => void;
@@ -72,6 +74,8 @@ export interface StageOptions<S, I> {
 export interface StageHandle<S> {
   processed(): number;
   assigned(): boolean;
+  /** Reading the checkpoints of the partitions assigned at the last rebalance. */
+  restoring(): boolean;
   degraded(): string;
   oldestCheckpointAgeS(): number;
   /** Visits the state of every partition this instance currently owns. */
@@ -93,6 +97,13 @@ const SOURCE_HEADER = 'floodgate.source';
 const REPLAY_WINDOW = 1_000_000n;
 /** A batch taking this long (seconds, the wait for it excluded) is logged with its phases. */
 export const SLOW_BATCH_S = 2;
+
+interface CheckpointRow {
+  partition: number | string;
+  next_offset: string | number;
+  state: string;
+  sources: string;
+}
 
 interface PartitionState<S> {
   state: S;
@@ -130,15 +141,32 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
   });
   const partitions = new Map<number, PartitionState<S>>();
   const gaps = new BatchGaps();
+  /** Checkpoints being written in the background, per partition (see checkpointLive). */
+  const writing = new Map<number, Promise<void>>();
   let processed = 0;
   let assigned = false;
   let degraded = '';
   let stopping = false;
   let aborted = false;
+  // The checkpoints of the partitions assigned at the last join, read in one query as soon as the
+  // assignment is known (not each at its partition's first batch, behind everything else the engine
+  // is writing by then); each is used once, by its partition's first batch.
+  let preloaded: Promise<Map<number, CheckpointRow | undefined>> = Promise.resolve(new Map());
+  /** Reading the checkpoints of the last assignment (the stage is not ready until they are read). */
+  let restoring = false;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     assigned = Object.keys(event.payload.memberAssignment).length > 0;
     // Partitions may move on a rebalance: forget states so the new owner's checkpoint is reloaded.
     partitions.clear();
+    const owned = event.payload.memberAssignment[options.topic] ?? [];
+    const current = (owned.length > 0 ? readCheckpoints(owned) : Promise.resolve(new Map())).catch(
+      () => new Map<number, CheckpointRow | undefined>(), // stopping: a partition's first batch reads its own
+    );
+    preloaded = current;
+    restoring = true;
+    void current.then(() => {
+      if (preloaded === current) restoring = false;
+    });
     options.onGroupJoin?.();
   });
 
@@ -163,18 +191,37 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
       },
     });
 
-  async function load(partition: number, firstOffset: bigint): Promise<PartitionState<S>> {
+  /** The stored checkpoints of `owned` partitions, after any of theirs still being written. */
+  async function readCheckpoints(owned: readonly number[]): Promise<Map<number, CheckpointRow | undefined>> {
+    // A checkpoint still being written (by this member before a rebalance) is the newest state.
+    await Promise.all(owned.map((partition) => writing.get(partition)));
     const rows = await retry('checkpoint load', undefined, async () =>
       (
         await clickhouse.client.query({
-          query: `SELECT next_offset, state, sources FROM detector_checkpoints FINAL
-                  WHERE group_id = {group:String} AND topic = {topic:String} AND partition = {partition:UInt32}`,
-          query_params: { group: options.groupId, topic: options.topic, partition },
+          query: `SELECT partition, next_offset, state, sources FROM detector_checkpoints FINAL
+                  WHERE group_id = {group:String} AND topic = {topic:String}
+                    AND partition IN {partitions:Array(UInt32)}`,
+          query_params: { group: options.groupId, topic: options.topic, partitions: owned },
           format: 'JSONEachRow',
         })
-      ).json<{ next_offset: string | number; state: string; sources: string }>(),
+      ).json<CheckpointRow>(),
     );
-    const row = rows[0];
+    // Every partition asked for has an entry (undefined: no checkpoint yet, the state starts new).
+    const found = new Map<number, CheckpointRow | undefined>(
+      owned.map((partition) => [partition, undefined]),
+    );
+    for (const row of rows) found.set(Number(row.partition), row);
+    return found;
+  }
+
+  /** A partition's state: from its preloaded checkpoint, else read now, else new from `firstOffset`. */
+  async function load(partition: number, firstOffset: bigint): Promise<PartitionState<S>> {
+    const ready = await preloaded;
+    let row: CheckpointRow | undefined;
+    if (ready.has(partition)) {
+      row = ready.get(partition);
+      ready.delete(partition);
+    } else row = (await readCheckpoints([partition])).get(partition);
     if (row) {
       const nextOffset = BigInt(row.next_offset);
       logger.info(
@@ -205,45 +252,82 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
     };
   }
 
-  async function checkpoint(
-    partition: number,
-    p: PartitionState<S>,
-    payload?: EachBatchPayload,
-    commit = true,
-    clock?: BatchClock,
-  ): Promise<void> {
-    if (aborted || p.nextOffset === p.checkpointedOffset) return;
+  /**
+   * The state as a checkpoint row, encoded now: the partition's next batch must not change the
+   * state while it is read, so the caller holds the partition until this resolves.
+   */
+  async function encodeCheckpoint(partition: number, p: PartitionState<S>) {
     // What the live path pays is the serialising, which blocks the thread (compressing runs off
     // it; the INSERT does not block, and a retried one during an outage must not stretch the pacing).
-    const { stored, blockingMs: costMs } = await encodeStateLines(logic.serialize(p.state));
-    clock?.mark('checkpoint_encode');
-    const nextOffset = p.nextOffset;
+    const { stored, blockingMs } = await encodeStateLines(logic.serialize(p.state));
+    return {
+      nextOffset: p.nextOffset,
+      blockingMs,
+      row: {
+        group_id: options.groupId,
+        topic: options.topic,
+        partition,
+        next_offset: String(p.nextOffset),
+        state: stored,
+        sources: JSON.stringify(Object.fromEntries([...p.sources].map(([k, v]) => [k, String(v)]))),
+      },
+    };
+  }
+
+  /** Stores an encoded checkpoint, then (when `commit`) commits its offset: never ahead of a stored state. */
+  async function storeCheckpoint(
+    partition: number,
+    p: PartitionState<S>,
+    encoded: Awaited<ReturnType<typeof encodeCheckpoint>>,
+    commit: boolean,
+    payload?: EachBatchPayload,
+  ): Promise<void> {
     await retry('checkpoint write', payload, () =>
       clickhouse.client.insert({
         table: 'detector_checkpoints',
-        values: [
-          {
-            group_id: options.groupId,
-            topic: options.topic,
-            partition,
-            next_offset: String(nextOffset),
-            state: stored,
-            sources: JSON.stringify(Object.fromEntries([...p.sources].map(([k, v]) => [k, String(v)]))),
-          },
-        ],
+        values: [encoded.row],
         format: 'JSONEachRow',
       }),
     );
-    p.checkpointedOffset = nextOffset;
+    p.checkpointedOffset = encoded.nextOffset;
     p.lastCheckpointMs = Date.now();
-    p.lastCheckpointCostMs = costMs;
-    clock?.mark('checkpoint_insert');
-    // The committed offset never runs ahead of the stored state. (After the consumer stopped, the
-    // checkpoint alone is enough: a restart skips records below its offset.)
-    if (commit) {
-      await consumer.commitOffsets([{ topic: options.topic, partition, offset: String(nextOffset) }]);
-      clock?.mark('commit');
-    }
+    p.lastCheckpointCostMs = encoded.blockingMs;
+    // (After the consumer stopped, the checkpoint alone is enough: a restart skips records below its offset.)
+    if (commit)
+      await consumer.commitOffsets([{ topic: options.topic, partition, offset: String(encoded.nextOffset) }]);
+  }
+
+  /** The final checkpoint of a partition (on stop), after any still being written. */
+  async function checkpoint(partition: number, p: PartitionState<S>): Promise<void> {
+    await writing.get(partition);
+    if (aborted || p.nextOffset === p.checkpointedOffset) return;
+    await storeCheckpoint(partition, p, await encodeCheckpoint(partition, p), false);
+  }
+
+  /**
+   * A live checkpoint: encoded while the batch holds the partition, then written and committed in
+   * the background. Awaiting the INSERT (and the commit) here held up every partition: the client
+   * fetches for all of them only once each batch of the previous fetch is done, so a checkpoint's
+   * INSERT queued behind ingest's in the embedded engine stopped the whole stage for up to seconds.
+   * One write per partition at a time; a failed one leaves the offset where it was (the next
+   * checkpoint covers it), and a new owner's load waits for it (see `load`).
+   */
+  async function checkpointLive(partition: number, p: PartitionState<S>, clock?: BatchClock): Promise<void> {
+    if (aborted || writing.has(partition) || p.nextOffset === p.checkpointedOffset) return;
+    const encoded = await encodeCheckpoint(partition, p);
+    clock?.mark('checkpoint_encode');
+    const started = performance.now();
+    const write = storeCheckpoint(partition, p, encoded, true)
+      .then(
+        () => options.onCheckpointWritten?.((performance.now() - started) / 1000),
+        (error: unknown) =>
+          logger.warn(
+            { stage: options.name, partition, err: error },
+            'checkpoint write failed; the next checkpoint covers it',
+          ),
+      )
+      .finally(() => writing.delete(partition));
+    writing.set(partition, write);
   }
 
   await consumer.run({
@@ -328,7 +412,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
         Date.now() - p.lastCheckpointMs >=
         checkpointPause(options.checkpointIntervalMs, p.lastCheckpointCostMs, partitions.size)
       ) {
-        await checkpoint(batch.partition, p, payload, true, clock);
+        await checkpointLive(batch.partition, p, clock);
       }
       await payload.heartbeat();
       if (clock) {
@@ -346,6 +430,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
   return {
     processed: () => processed,
     assigned: () => assigned,
+    restoring: () => restoring,
     degraded: () => degraded,
     oldestCheckpointAgeS: () => {
       let oldest = 0;
@@ -367,9 +452,10 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
       stopping = true;
       await lag.stop();
       await consumer.stop();
+      await Promise.all(writing.values());
       for (const [partition, p] of partitions) {
         try {
-          await checkpoint(partition, p, undefined, false);
+          await checkpoint(partition, p);
         } catch (error) {
           logger.error(
             { stage: options.name, partition, err: error },

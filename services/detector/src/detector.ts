@@ -26,6 +26,7 @@ import {
   createLogger,
   createRegistry,
   Gauge,
+  Histogram,
   type Logger,
   type Registry,
 } from '@floodgate/observability';
@@ -85,6 +86,13 @@ export async function startDetector(
     name: 'floodgate_detector_inventory_reloads_total',
     help: 'API key inventory file reloads, applied or rejected as invalid',
     labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const checkpointWrites = new Histogram({
+    name: 'floodgate_detector_checkpoint_write_seconds',
+    help: 'Seconds a live checkpoint took to store and commit (in the background, beside consumption)',
+    labelNames: ['stage'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
   const checkpointAge = new Gauge({
@@ -176,6 +184,7 @@ export async function startDetector(
     onDuplicates: (count) => duplicatesTotal.inc(count),
     onGroupJoin: () => groupJoins.inc({ stage: 'engine' }),
     phases: batchPhaseTimer(registry, config.groupId),
+    onCheckpointWritten: (seconds) => checkpointWrites.observe({ stage: 'engine' }, seconds),
     onLag: consumerLagReporter(registry, config.groupId),
     lagIntervalMs: config.lagIntervalMs,
     logic: {
@@ -186,12 +195,14 @@ export async function startDetector(
       process: (engine, event, detections) => {
         for (const d of engine.process(event)) detections.push(d);
       },
+      // The observations (for the campaign stage) go out while the detections are stored: the two
+      // are independent, and each batch waits for both before its offset moves.
       flush: async (_partition, engine, detections, retry) => {
-        await emit(detections, retry);
         const observations = engine.drainObservations();
-        await observationSends.send(
-          observations.map((o) => ({ key: o.fingerprint, value: JSON.stringify(o) })),
-        );
+        await Promise.all([
+          emit(detections, retry),
+          observationSends.send(observations.map((o) => ({ key: o.fingerprint, value: JSON.stringify(o) }))),
+        ]);
       },
     },
   });
@@ -205,6 +216,7 @@ export async function startDetector(
     groupId: `${config.groupId}-campaigns`,
     onGroupJoin: () => groupJoins.inc({ stage: 'campaigns' }),
     phases: batchPhaseTimer(registry, `${config.groupId}-campaigns`),
+    onCheckpointWritten: (seconds) => checkpointWrites.observe({ stage: 'campaigns' }, seconds),
     checkpointIntervalMs: config.checkpointIntervalMs,
     partitionConcurrency: config.partitionConcurrency,
     onLag: consumerLagReporter(registry, `${config.groupId}-campaigns`),
@@ -265,9 +277,10 @@ export async function startDetector(
     ready: () => {
       const degraded = engines.degraded() || campaigns.degraded();
       if (degraded) return { ready: false, reason: `degraded: ${degraded}` };
-      return engines.assigned()
-        ? { ready: true, reason: 'ready' }
-        : { ready: false, reason: 'waiting for partition assignment' };
+      if (!engines.assigned()) return { ready: false, reason: 'waiting for partition assignment' };
+      return engines.restoring() || campaigns.restoring()
+        ? { ready: false, reason: 'reading the checkpoints of the assigned partitions' }
+        : { ready: true, reason: 'ready' };
     },
     abort: async () => {
       clearInterval(ageTimer);
