@@ -456,7 +456,7 @@ async function main(): Promise<void> {
         say(
           `  batch phases (seconds summed over the partitions' batches): ${Object.entries(phaseTotals)
             .sort((a, b) => b[1] - a[1])
-            .map(([phase, seconds]) => `${phase} ${fmt(seconds, 1)}`)
+            .map(([phase, seconds]) => `${phase.replace(/^.*-g-/, '')} ${fmt(seconds, 1)}`)
             .join(', ')}`,
         );
         if (process.env['BENCH_DEBUG'])

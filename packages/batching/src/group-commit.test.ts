@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit, WriteLane } from './group-commit.ts';
 
 /** A sink whose writes stay in flight until the test finishes them (the grouping logic only). */
 function controlledSink<T>() {
@@ -81,5 +81,79 @@ describe('GroupCommit', () => {
     }
     await Promise.all(all);
     expect(sink.writes.map((w) => w.items)).toEqual([[4, 5], [6], [15], [2]]);
+  });
+
+  it('with a shared lane, writes one group at a time across groups, in request order, and the items that arrive while waiting join the write', async () => {
+    const sinkA = controlledSink<string>();
+    const sinkB = controlledSink<string>();
+    const lane = new WriteLane(1);
+    const a = new GroupCommit<string>({ write: sinkA.write, lane });
+    const b = new GroupCommit<string>({ write: sinkB.write, lane });
+    const a1 = a.submit('a1');
+    const b1 = b.submit('b1');
+    await tick();
+    await tick();
+    // a holds the lane; b waits without writing.
+    expect(sinkA.writes.map((w) => w.items)).toEqual([['a1']]);
+    expect(sinkB.writes).toHaveLength(0);
+    const b2 = b.submit('b2'); // arrives while b waits for the lane: joins b's write
+    const a2 = a.submit('a2'); // a's next write queues behind b's
+    sinkA.writes[0]?.finish();
+    await a1;
+    await tick();
+    await tick();
+    expect(sinkB.writes.map((w) => w.items)).toEqual([['b1', 'b2']]);
+    expect(sinkA.writes).toHaveLength(1);
+    sinkB.writes[0]?.finish();
+    await Promise.all([b1, b2]);
+    await tick();
+    await tick();
+    expect(sinkA.writes.map((w) => w.items)).toEqual([['a1'], ['a2']]);
+    sinkA.writes[1]?.finish();
+    await a2;
+  });
+
+  it('frees the lane after a failed write', async () => {
+    const lane = new WriteLane(1);
+    const failing = new GroupCommit<number>({ write: () => Promise.reject(new Error('down')), lane });
+    const sink = controlledSink<number>();
+    const other = new GroupCommit<number>({ write: sink.write, lane });
+    await expect(failing.submit(1)).rejects.toThrow('down');
+    const done = other.submit(2);
+    await tick();
+    await tick();
+    expect(sink.writes.map((w) => w.items)).toEqual([[2]]);
+    sink.writes[0]?.finish();
+    await done;
+  });
+});
+
+describe('WriteLane', () => {
+  it('grants at most its slots at once, the rest in request order, and a release counts once', async () => {
+    const lane = new WriteLane(2);
+    const order: string[] = [];
+    const r1 = await lane.acquire();
+    const r2 = await lane.acquire();
+    const third = lane.acquire().then((release) => {
+      order.push('third');
+      return release;
+    });
+    const fourth = lane.acquire().then((release) => {
+      order.push('fourth');
+      return release;
+    });
+    await tick();
+    expect(order).toEqual([]);
+    r1();
+    r1(); // a second call of the same release frees nothing more
+    await tick();
+    expect(order).toEqual(['third']);
+    r2();
+    await tick();
+    expect(order).toEqual(['third', 'fourth']);
+    (await third)();
+    (await fourth)();
+    // All free again: two grants at once.
+    await Promise.all([lane.acquire(), lane.acquire()]);
   });
 });

@@ -15,6 +15,45 @@ export interface GroupCommitOptions<T> {
   /** Size of an item (rows, records); a write holds at most `maxSize` unless one item alone is larger. */
   sizeOf?: (item: T) => number;
   maxSize?: number;
+  /**
+   * A slot shared with other groups (see WriteLane): each write holds one. The group is formed once
+   * the slot is held, so the items that arrive while it waits go out in the same write.
+   */
+  lane?: WriteLane;
+}
+
+/**
+ * At most `slots` writes at once across the groups that share it, granted in request order: for a
+ * sink that runs one write at a time anyway (the embedded engine), so that one caller's writes do
+ * not queue ahead of everyone else's inside it.
+ */
+export class WriteLane {
+  readonly #queue: (() => void)[] = [];
+  #free: number;
+
+  constructor(slots = 1) {
+    this.#free = slots;
+  }
+
+  /** Resolves with the release function once a slot is held. */
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = () => {
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          const next = this.#queue.shift();
+          if (next) next();
+          else this.#free++;
+        });
+      };
+      if (this.#free > 0) {
+        this.#free--;
+        grant();
+      } else this.#queue.push(grant);
+    });
+  }
 }
 
 interface Waiting<T> {
@@ -27,6 +66,7 @@ export class GroupCommit<T> {
   readonly #write: (items: readonly T[]) => Promise<void>;
   readonly #sizeOf: (item: T) => number;
   readonly #maxSize: number;
+  readonly #lane: WriteLane | undefined;
   readonly #waiting: Waiting<T>[] = [];
   /** A write is running, or scheduled to start at the end of this turn. */
   #inFlight = false;
@@ -35,6 +75,7 @@ export class GroupCommit<T> {
     this.#write = options.write;
     this.#sizeOf = options.sizeOf ?? (() => 1);
     this.#maxSize = options.maxSize ?? Number.POSITIVE_INFINITY;
+    this.#lane = options.lane;
   }
 
   /** Items waiting for the next write. */
@@ -54,6 +95,18 @@ export class GroupCommit<T> {
   }
 
   async #flush(): Promise<void> {
+    const release = await this.#lane?.acquire();
+    try {
+      await this.#writeGroup();
+    } finally {
+      release?.();
+    }
+    // Whatever arrived during the write goes next, at once; otherwise the next submit schedules.
+    if (this.#waiting.length > 0) void this.#flush();
+    else this.#inFlight = false;
+  }
+
+  async #writeGroup(): Promise<void> {
     const group: Waiting<T>[] = [];
     let size = 0;
     while (this.#waiting.length > 0) {
@@ -64,18 +117,12 @@ export class GroupCommit<T> {
       size += nextSize;
       this.#waiting.shift();
     }
-    if (group.length === 0) {
-      this.#inFlight = false;
-      return;
-    }
+    if (group.length === 0) return;
     try {
       await this.#write(group.map((w) => w.item));
       for (const w of group) w.resolve();
     } catch (error) {
       for (const w of group) w.reject(error);
     }
-    // Whatever arrived during the write goes next, at once; otherwise the next submit schedules.
-    if (this.#waiting.length > 0) void this.#flush();
-    else this.#inFlight = false;
   }
 }

@@ -1,1 +1,1 @@
-export { GroupCommit, type GroupCommitOptions } from './group-commit.ts';
+export { GroupCommit, type GroupCommitOptions, WriteLane } from './group-commit.ts';

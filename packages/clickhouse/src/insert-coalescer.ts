@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { GroupCommit } from '@floodgate/batching';
+import { GroupCommit, WriteLane } from '@floodgate/batching';
 
 interface Batch {
   rows: readonly Record<string, unknown>[];
@@ -25,6 +25,12 @@ export interface InsertCoalescerOptions {
   maxRows?: number;
   /** Called after each INSERT with the rows it carried and how many batches they came from. */
   onInsert?: (table: string, rows: number, batches: number) => void;
+  /**
+   * INSERTs in flight at once across all tables (default: one per table). The embedded engine runs
+   * one query at a time, so more only queue inside it, ahead of other callers' writes (the detector's
+   * detections behind ingest's five tables); held back here, the rows join the next INSERT instead.
+   */
+  maxConcurrentInserts?: number;
 }
 
 export class InsertCoalescer {
@@ -32,11 +38,13 @@ export class InsertCoalescer {
   readonly #maxRows: number;
   readonly #onInsert: InsertCoalescerOptions['onInsert'];
   readonly #tables = new Map<string, GroupCommit<Batch>>();
+  readonly #lane: WriteLane | undefined;
 
   constructor(client: ClickHouseClient, options: InsertCoalescerOptions = {}) {
     this.#client = client;
     this.#maxRows = options.maxRows ?? 50_000;
     this.#onInsert = options.onInsert;
+    this.#lane = options.maxConcurrentInserts ? new WriteLane(options.maxConcurrentInserts) : undefined;
   }
 
   /** Inserts `rows` into `table` (JSONEachRow), possibly together with other callers' rows. */
@@ -47,6 +55,7 @@ export class InsertCoalescer {
       queue = new GroupCommit<Batch>({
         sizeOf: (batch) => batch.rows.length,
         maxSize: this.#maxRows,
+        ...(this.#lane ? { lane: this.#lane } : {}),
         write: async (batches) => {
           await this.#client.insert({
             table,

@@ -211,6 +211,9 @@ export async function startIngest(
   });
 
   const inserts = new InsertCoalescer(clickhouse.client, {
+    // The embedded engine runs one query at a time: one INSERT of ingest's at a time there keeps the
+    // detector's writes (sharing the engine in one process) from queueing behind five of them.
+    ...(clickhouse.mode === 'embedded' ? { maxConcurrentInserts: 1 } : {}),
     onInsert: (_table, rows, batches) => {
       insertRows.observe(rows);
       insertBatches.observe(batches);
