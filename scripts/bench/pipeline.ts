@@ -183,16 +183,7 @@ async function main(): Promise<void> {
     await admin.connect();
     const inputPrefix = `${id}-input`;
     const inputTopics = prefixedTopics(inputPrefix);
-    await ensureTopics(
-      admin,
-      [
-        inputTopics.outbound,
-        inputTopics.inbound,
-        inputTopics.status,
-        inputTopics.feedback,
-        inputTopics.audit,
-      ].map((topic) => ({ topic, partitions: PARTITIONS })),
-    );
+    await ensureInputTopics(admin, inputTopics);
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     const produceStarted = performance.now();
@@ -341,16 +332,7 @@ async function main(): Promise<void> {
       const capacityEvents = events.slice(0, Math.min(events.length, CAPACITY_EVENTS));
       const capacityPrefix = `${id}-cap`;
       const capacityTopics = prefixedTopics(capacityPrefix);
-      await ensureTopics(
-        admin,
-        [
-          capacityTopics.outbound,
-          capacityTopics.inbound,
-          capacityTopics.status,
-          capacityTopics.feedback,
-          capacityTopics.audit,
-        ].map((topic) => ({ topic, partitions: PARTITIONS })),
-      );
+      await ensureInputTopics(admin, capacityTopics);
       await preProduce(producer, capacityTopics, capacityEvents);
       for (let run = 1; run <= RUNS; run++) {
         const dataPath = fresh();
@@ -387,13 +369,7 @@ async function main(): Promise<void> {
         // topics would start its consumer groups on that run's records and offsets.
         const runPrefix = `${id}-e${load * 100}-${loadIndex}-${run}`;
         const topics = prefixedTopics(runPrefix);
-        await ensureTopics(
-          admin,
-          [topics.outbound, topics.inbound, topics.status, topics.feedback, topics.audit].map((topic) => ({
-            topic,
-            partitions: PARTITIONS,
-          })),
-        );
+        await ensureInputTopics(admin, topics);
         const dataPath = fresh();
         const result: StageResult | undefined = await runStage(
           'e2e',
@@ -638,6 +614,20 @@ async function main(): Promise<void> {
     rmSync(join(OUT, `${id}-forwards.tsv`), { force: true });
     await broker?.stop();
   }
+}
+
+/** Creates the five producer-facing topics of a topic set, PARTITIONS each. */
+function ensureInputTopics(
+  admin: ReturnType<ReturnType<typeof createKafka>['admin']>,
+  topics: ReturnType<typeof prefixedTopics>,
+): Promise<void> {
+  return ensureTopics(
+    admin,
+    [topics.outbound, topics.inbound, topics.status, topics.feedback, topics.audit].map((topic) => ({
+      topic,
+      partitions: PARTITIONS,
+    })),
+  );
 }
 
 /** Sends `events` to their input topics, 20,000 per request, 4 requests in flight. */
