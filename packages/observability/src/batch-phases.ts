@@ -8,6 +8,9 @@ import { Histogram, type Registry } from 'prom-client';
 
 const NAME = 'floodgate_batch_phase_seconds';
 
+/** A batch taking at least this long (seconds, the wait for it excluded) is logged with its phases. */
+export const SLOW_BATCH_SECONDS = 2;
+
 export interface BatchClock {
   /** Attributes the time since the previous mark (or the start) to `phase`. */
   mark(phase: string): void;

@@ -5,7 +5,13 @@ export {
   type Readiness,
   startAdminServer,
 } from './admin-server.ts';
-export { type BatchClock, BatchGaps, type BatchPhaseTimer, batchPhaseTimer } from './batch-phases.ts';
+export {
+  type BatchClock,
+  BatchGaps,
+  type BatchPhaseTimer,
+  batchPhaseTimer,
+  SLOW_BATCH_SECONDS,
+} from './batch-phases.ts';
 export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts';
 export { maskPhone } from './mask.ts';
 export {

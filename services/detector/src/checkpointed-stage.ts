@@ -18,7 +18,13 @@ import {
   retrySink,
   startLagTracker,
 } from '@floodgate/kafka';
-import { type BatchClock, BatchGaps, type BatchPhaseTimer, type Logger } from '@floodgate/observability';
+import {
+  type BatchClock,
+  BatchGaps,
+  type BatchPhaseTimer,
+  type Logger,
+  SLOW_BATCH_SECONDS,
+} from '@floodgate/observability';
 
 export interface StageLogic<S, I> {
   create(): S;
@@ -95,8 +101,6 @@ const SOURCE_HEADER = 'floodgate.source';
  * offsets rewound on purpose) and counting starts again rather than skipping everything.
  */
 const REPLAY_WINDOW = 1_000_000n;
-/** A batch taking this long (seconds, the wait for it excluded) is logged with its phases. */
-export const SLOW_BATCH_S = 2;
 
 interface CheckpointRow {
   partition: number | string;
@@ -417,7 +421,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
       await payload.heartbeat();
       if (clock) {
         clock.mark('heartbeat');
-        if (clock.elapsed() >= SLOW_BATCH_S)
+        if (clock.elapsed() >= SLOW_BATCH_SECONDS)
           logger.info(
             { stage: options.name, partition: batch.partition, records: count, phases: clock.phases },
             'slow batch',

@@ -33,6 +33,7 @@ import {
   Histogram,
   type Logger,
   type Registry,
+  SLOW_BATCH_SECONDS,
 } from '@floodgate/observability';
 import {
   type ApiKeyInventoryEntry,
@@ -54,9 +55,6 @@ export interface IngestHandle {
   readonly registry: Registry;
   stop(): Promise<void>;
 }
-
-/** A batch taking this long (seconds, the wait for it excluded) is logged with its phases. */
-const SLOW_BATCH_S = 2;
 
 export function loadInventory(path: string): ApiKeyInventoryEntry[] {
   return apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
@@ -366,7 +364,7 @@ export async function startIngest(
       });
       await payload.heartbeat();
       clock.mark('commit');
-      if (clock.elapsed() >= SLOW_BATCH_S)
+      if (clock.elapsed() >= SLOW_BATCH_SECONDS)
         logger.info(
           {
             topic: batch.topic,
