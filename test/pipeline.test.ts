@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { histogramTotals } from '@floodgate/observability';
 import { simulate } from '@floodgate/simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
@@ -140,9 +141,8 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
     // Where the batches' time went: each service timed the phases of the batches it processed.
     const phaseCounts = async (registry: typeof pipeline.ingest.registry) => {
       const counts: Record<string, number> = {};
-      for (const v of (await registry.getSingleMetric('floodgate_batch_phase_seconds')?.get())?.values ?? [])
-        if (String((v as { metricName?: string }).metricName).endsWith('_count'))
-          counts[String(v.labels['phase'])] = (counts[String(v.labels['phase'])] ?? 0) + v.value;
+      for (const { labels, count } of await histogramTotals(registry, 'floodgate_batch_phase_seconds'))
+        counts[String(labels['phase'])] = (counts[String(labels['phase'])] ?? 0) + count;
       return counts;
     };
     const ingestPhases = await phaseCounts(pipeline.ingest.registry);
@@ -152,13 +152,12 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
     for (const phase of ['process', 'flush', 'heartbeat', 'checkpoint_encode'])
       expect(detectorPhases[phase], `detector batches timed in phase ${phase}`).toBeGreaterThan(0);
     // Live checkpoints are written beside consumption, and timed there.
-    const written =
-      (await pipeline.detector.registry.getSingleMetric('floodgate_detector_checkpoint_write_seconds')?.get())
-        ?.values ?? [];
+    const written = await histogramTotals(
+      pipeline.detector.registry,
+      'floodgate_detector_checkpoint_write_seconds',
+    );
     expect(
-      written
-        .filter((v) => String((v as { metricName?: string }).metricName).endsWith('_count'))
-        .reduce((a, v) => a + v.value, 0),
+      written.reduce((a, w) => a + w.count, 0),
       'live checkpoints written',
     ).toBeGreaterThan(0);
   });

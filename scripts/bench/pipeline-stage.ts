@@ -23,7 +23,7 @@ import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
 import { ingestConfigSchema, startIngest } from '@floodgate/ingest';
 import { createKafka, DEFAULT_MAX_RECORDS_PER_REQUEST } from '@floodgate/kafka';
-import { createLogger, createRegistry, type Registry } from '@floodgate/observability';
+import { createLogger, createRegistry, histogramTotals, type Registry } from '@floodgate/observability';
 
 export interface StageInput {
   brokers: string;
@@ -59,11 +59,12 @@ function result(value: Record<string, unknown>): void {
 
 /** Sum of `floodgate_batch_phase_seconds` per `group/phase`. */
 async function phaseSums(registry: Registry): Promise<Map<string, number>> {
-  const sums = new Map<string, number>();
-  for (const v of (await registry.getSingleMetric('floodgate_batch_phase_seconds')?.get())?.values ?? [])
-    if (String((v as { metricName?: string }).metricName).endsWith('_sum'))
-      sums.set(`${v.labels['group']}/${v.labels['phase']}`, v.value);
-  return sums;
+  return new Map(
+    (await histogramTotals(registry, 'floodgate_batch_phase_seconds')).map(({ labels, sum }) => [
+      `${labels['group']}/${labels['phase']}`,
+      sum,
+    ]),
+  );
 }
 
 async function metric(registry: Registry, name: string): Promise<number> {
@@ -388,19 +389,14 @@ async function detector(): Promise<void> {
   });
 }
 
-/**
- * The end-to-end capacity: ingest and the detector together in one process (as the all-in-one
- * runner runs them on the embedded engine, sharing its thread), draining `expected` pre-produced
- * events from the input topics to detections. Events per second from the first record consumed to
- * the detector's last; the loads of the end-to-end stage are fractions of this.
- */
-async function pipelineCapacity(): Promise<void> {
+/** Ingest and the detector in one process on one embedded engine, as the all-in-one runner hosts them. */
+async function startPair(config: ReturnType<typeof common>) {
   const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
-  await migrate(clickhouse, ingestConfigSchema.parse(common()).clickhouse);
+  await migrate(clickhouse, ingestConfigSchema.parse(config).clickhouse);
   const registry = createRegistry('bench');
   const ingestHandle = await startIngest(
     ingestConfigSchema.parse({
-      ...common(),
+      ...config,
       ...ingestTuning(),
       groupId: `${input.groupId}-ingest`,
       partitions: 6,
@@ -408,9 +404,20 @@ async function pipelineCapacity(): Promise<void> {
     { clickhouse, registry, logger },
   );
   const detectorHandle = await startDetector(
-    detectorConfigSchema.parse({ ...common(), groupId: `${input.groupId}-detector` }),
+    detectorConfigSchema.parse({ ...config, groupId: `${input.groupId}-detector` }),
     { clickhouse, registry, logger },
   );
+  return { clickhouse, registry, ingestHandle, detectorHandle };
+}
+
+/**
+ * The end-to-end capacity: ingest and the detector together in one process (as the all-in-one
+ * runner runs them on the embedded engine, sharing its thread), draining `expected` pre-produced
+ * events from the input topics to detections. Events per second from the first record consumed to
+ * the detector's last; the loads of the end-to-end stage are fractions of this.
+ */
+async function pipelineCapacity(): Promise<void> {
+  const { clickhouse, registry, ingestHandle, detectorHandle } = await startPair(common());
   // The detector is done when it has counted every record ingest forwarded (all but the invalid).
   // The run starts after the last poll that saw ingest consume nothing.
   let forwarded = Number.POSITIVE_INFINITY;
@@ -441,23 +448,10 @@ async function pipelineCapacity(): Promise<void> {
  * then reports detection latency (event produce time → detection row stored).
  */
 async function endToEnd(): Promise<void> {
-  const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
-  await migrate(clickhouse, ingestConfigSchema.parse(common()).clickhouse);
-  const registry = createRegistry('bench');
-  const own = { ...common(), topics: prefixedTopics(input.runPrefix) };
-  const ingestHandle = await startIngest(
-    ingestConfigSchema.parse({
-      ...own,
-      ...ingestTuning(),
-      groupId: `${input.groupId}-ingest`,
-      partitions: 6,
-    }),
-    { clickhouse, registry, logger },
-  );
-  const detectorHandle = await startDetector(
-    detectorConfigSchema.parse({ ...own, groupId: `${input.groupId}-detector` }),
-    { clickhouse, registry, logger },
-  );
+  const { clickhouse, registry, ingestHandle, detectorHandle } = await startPair({
+    ...common(),
+    topics: prefixedTopics(input.runPrefix),
+  });
   const readySince = performance.now();
   while (!ingestHandle.ready().ready || !detectorHandle.ready().ready) {
     if (performance.now() - readySince > 120_000)

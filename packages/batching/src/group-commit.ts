@@ -19,7 +19,7 @@ export interface GroupCommitOptions<T> {
    * A slot shared with other groups (see WriteLane): each write holds one. The group is formed once
    * the slot is held, so the items that arrive while it waits go out in the same write.
    */
-  lane?: WriteLane;
+  lane?: WriteLane | undefined;
 }
 
 /**

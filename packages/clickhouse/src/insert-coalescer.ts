@@ -55,7 +55,7 @@ export class InsertCoalescer {
       queue = new GroupCommit<Batch>({
         sizeOf: (batch) => batch.rows.length,
         maxSize: this.#maxRows,
-        ...(this.#lane ? { lane: this.#lane } : {}),
+        lane: this.#lane,
         write: async (batches) => {
           await this.#client.insert({
             table,

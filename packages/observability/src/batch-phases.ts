@@ -8,21 +8,27 @@ import { Histogram, type Registry } from 'prom-client';
 
 const NAME = 'floodgate_batch_phase_seconds';
 
-/** A batch taking at least this long (seconds, the wait for it excluded) is logged with its phases. */
-export const SLOW_BATCH_SECONDS = 2;
+/** A batch taking at least this long (seconds, the wait for it excluded) counts as slow. */
+const SLOW_BATCH_SECONDS = 2;
 
 export interface BatchClock {
   /** Attributes the time since the previous mark (or the start) to `phase`. */
   mark(phase: string): void;
   /** Seconds per phase marked so far, in marking order. */
   readonly phases: Readonly<Record<string, number>>;
-  /** Seconds since the clock started. */
-  elapsed(): number;
+  /**
+   * Ends the batch: the partition's next batch measures its `wait` from now. True when the batch
+   * was slow (2 s or more, its wait excluded): the caller logs it with its phases.
+   */
+  finish(): boolean;
 }
 
 export interface BatchPhaseTimer {
-  /** A clock for one batch; `waited` (seconds) is recorded as the `wait` phase when given. */
-  start(waited?: number): BatchClock;
+  /**
+   * A clock for one batch of `partition` (the topic and number when a consumer reads several
+   * topics). Its `wait` phase is the time since that partition's previous batch finished: the fetch.
+   */
+  start(partition: string | number): BatchClock;
 }
 
 export function batchPhaseTimer(registry: Registry, group: string): BatchPhaseTimer {
@@ -35,14 +41,17 @@ export function batchPhaseTimer(registry: Registry, group: string): BatchPhaseTi
       buckets: [0.001, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],
     });
+  /** When each partition's previous batch finished. */
+  const finished = new Map<string | number, number>();
   return {
-    start(waited) {
+    start(partition) {
       const started = performance.now();
       let last = started;
       const phases: Record<string, number> = {};
-      if (waited !== undefined) {
-        phases['wait'] = waited;
-        histogram.observe({ group, phase: 'wait' }, waited);
+      const previous = finished.get(partition);
+      if (previous !== undefined) {
+        phases['wait'] = (started - previous) / 1000;
+        histogram.observe({ group, phase: 'wait' }, phases['wait']);
       }
       return {
         phases,
@@ -53,25 +62,12 @@ export function batchPhaseTimer(registry: Registry, group: string): BatchPhaseTi
           phases[phase] = (phases[phase] ?? 0) + seconds;
           histogram.observe({ group, phase }, seconds);
         },
-        elapsed: () => (performance.now() - started) / 1000,
+        finish() {
+          const now = performance.now();
+          finished.set(partition, now);
+          return (now - started) / 1000 >= SLOW_BATCH_SECONDS;
+        },
       };
     },
   };
-}
-
-/**
- * Seconds since each partition's previous batch ended (`undefined` for its first): the wait for the
- * next fetch. `key` names the partition (topic and number when a consumer reads several topics).
- */
-export class BatchGaps {
-  readonly #ended = new Map<string | number, number>();
-
-  since(key: string | number): number | undefined {
-    const ended = this.#ended.get(key);
-    return ended === undefined ? undefined : (performance.now() - ended) / 1000;
-  }
-
-  ended(key: string | number): void {
-    this.#ended.set(key, performance.now());
-  }
 }

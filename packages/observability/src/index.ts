@@ -5,13 +5,7 @@ export {
   type Readiness,
   startAdminServer,
 } from './admin-server.ts';
-export {
-  type BatchClock,
-  BatchGaps,
-  type BatchPhaseTimer,
-  batchPhaseTimer,
-  SLOW_BATCH_SECONDS,
-} from './batch-phases.ts';
+export { type BatchClock, type BatchPhaseTimer, batchPhaseTimer } from './batch-phases.ts';
 export { createLogger, type Logger, type LoggerConfig, redactPaths } from './logger.ts';
 export { maskPhone } from './mask.ts';
 export {
@@ -20,6 +14,7 @@ export {
   createRegistry,
   Gauge,
   Histogram,
+  histogramTotals,
   type LagReport,
   Registry,
 } from './metrics.ts';

@@ -44,4 +44,30 @@ export function consumerLagReporter(
   };
 }
 
+/**
+ * A histogram's sum and count per label set, e.g. `{ labels: { phase: 'write' }, sum: 3.2, count: 41 }`
+ * (prom-client reports them as separate `_sum` and `_count` values).
+ */
+export async function histogramTotals(
+  registry: Registry,
+  name: string,
+): Promise<{ labels: Record<string, string | number>; sum: number; count: number }[]> {
+  const totals = new Map<string, { labels: Record<string, string | number>; sum: number; count: number }>();
+  for (const v of (await registry.getSingleMetric(name)?.get())?.values ?? []) {
+    const metricName = String((v as { metricName?: string }).metricName);
+    const isSum = metricName.endsWith('_sum');
+    if (!isSum && !metricName.endsWith('_count')) continue;
+    const labels = v.labels as Record<string, string | number>;
+    const key = JSON.stringify(labels);
+    let total = totals.get(key);
+    if (!total) {
+      total = { labels, sum: 0, count: 0 };
+      totals.set(key, total);
+    }
+    if (isSum) total.sum = v.value;
+    else total.count = v.value;
+  }
+  return [...totals.values()];
+}
+
 export { Counter, Gauge, Histogram, Registry };

@@ -18,13 +18,7 @@ import {
   retrySink,
   startLagTracker,
 } from '@floodgate/kafka';
-import {
-  type BatchClock,
-  BatchGaps,
-  type BatchPhaseTimer,
-  type Logger,
-  SLOW_BATCH_SECONDS,
-} from '@floodgate/observability';
+import type { BatchClock, BatchPhaseTimer, Logger } from '@floodgate/observability';
 
 export interface StageLogic<S, I> {
   create(): S;
@@ -71,7 +65,7 @@ export interface StageOptions<S, I> {
   /** Seconds each live checkpoint took to write and commit (in the background). */
   onCheckpointWritten?: (seconds: number) => void;
   /** Times each batch's phases: wait (for the fetch), load, process, flush, checkpoint_encode, heartbeat. */
-  phases?: BatchPhaseTimer;
+  phases: BatchPhaseTimer;
   /** Consumer lag per owned partition, refreshed every `lagIntervalMs`. */
   onLag?: (samples: readonly LagSample[]) => void;
   lagIntervalMs?: number;
@@ -144,7 +138,6 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
     onError: (error) => logger.warn({ stage: options.name, err: error }, 'consumer lag refresh failed'),
   });
   const partitions = new Map<number, PartitionState<S>>();
-  const gaps = new BatchGaps();
   /** Checkpoints being written in the background, per partition (see checkpointLive). */
   const writing = new Map<number, Promise<void>>();
   let processed = 0;
@@ -316,10 +309,10 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
    * One write per partition at a time; a failed one leaves the offset where it was (the next
    * checkpoint covers it), and a new owner's load waits for it (see `load`).
    */
-  async function checkpointLive(partition: number, p: PartitionState<S>, clock?: BatchClock): Promise<void> {
+  async function checkpointLive(partition: number, p: PartitionState<S>, clock: BatchClock): Promise<void> {
     if (aborted || writing.has(partition) || p.nextOffset === p.checkpointedOffset) return;
     const encoded = await encodeCheckpoint(partition, p);
-    clock?.mark('checkpoint_encode');
+    clock.mark('checkpoint_encode');
     const started = performance.now();
     const write = storeCheckpoint(partition, p, encoded, true)
       .then(
@@ -341,12 +334,12 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
     eachBatch: async (payload) => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;
-      const clock = options.phases?.start(gaps.since(batch.partition));
+      const clock = options.phases.start(batch.partition);
       let p = partitions.get(batch.partition);
       if (!p) {
         p = await load(batch.partition, BigInt(batch.firstOffset() ?? 0));
         partitions.set(batch.partition, p);
-        clock?.mark('load');
+        clock.mark('load');
       }
       // The state covers every record below nextOffset and none above. A batch that starts further on
       // (fetched before a rebalance replaced the state with its checkpoint, e.g. when a killed
@@ -397,7 +390,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
       options.onProcessed?.(count);
       if (duplicates > 0) options.onDuplicates?.(duplicates);
       if (aborted) return; // killed: nothing after this point happens
-      clock?.mark('process');
+      clock.mark('process');
       try {
         await logic.flush(batch.partition, p.state, detections, (what, action) =>
           retry(what, payload, action),
@@ -409,7 +402,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
         if (partitions.get(batch.partition) === p) partitions.delete(batch.partition);
         throw error;
       }
-      clock?.mark('flush');
+      clock.mark('flush');
       payload.resolveOffset(batch.lastOffset());
       lag.processed(options.topic, batch.partition, p.nextOffset);
       if (
@@ -419,15 +412,12 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
         await checkpointLive(batch.partition, p, clock);
       }
       await payload.heartbeat();
-      if (clock) {
-        clock.mark('heartbeat');
-        if (clock.elapsed() >= SLOW_BATCH_SECONDS)
-          logger.info(
-            { stage: options.name, partition: batch.partition, records: count, phases: clock.phases },
-            'slow batch',
-          );
-      }
-      gaps.ended(batch.partition);
+      clock.mark('heartbeat');
+      if (clock.finish())
+        logger.info(
+          { stage: options.name, partition: batch.partition, records: count, phases: clock.phases },
+          'slow batch',
+        );
     },
   });
 

@@ -24,7 +24,6 @@ import {
   startLagTracker,
 } from '@floodgate/kafka';
 import {
-  BatchGaps,
   batchPhaseTimer,
   Counter,
   consumerLagReporter,
@@ -33,7 +32,6 @@ import {
   Histogram,
   type Logger,
   type Registry,
-  SLOW_BATCH_SECONDS,
 } from '@floodgate/observability';
 import {
   type ApiKeyInventoryEntry,
@@ -221,7 +219,6 @@ export async function startIngest(
   // The batches processed at once share their forwards' produce requests, as they share INSERTs.
   const forwards = groupedSends(forwardSender, config.topics.normalized);
   const phases = batchPhaseTimer(registry, config.groupId);
-  const gaps = new BatchGaps();
 
   async function insertWithRetry(
     table: string,
@@ -268,8 +265,7 @@ export async function startIngest(
     eachBatch: async (payload) => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;
-      const gapKey = `${batch.topic}:${batch.partition}`;
-      const clock = phases.start(gaps.since(gapKey));
+      const clock = phases.start(`${batch.topic}:${batch.partition}`);
       batchSize.observe(batch.messages.length);
       consumed.inc({ topic: batch.topic }, batch.messages.length);
       const rowsByTable = new Map<string, Record<string, unknown>[]>();
@@ -364,7 +360,7 @@ export async function startIngest(
       });
       await payload.heartbeat();
       clock.mark('commit');
-      if (clock.elapsed() >= SLOW_BATCH_SECONDS)
+      if (clock.finish())
         logger.info(
           {
             topic: batch.topic,
@@ -374,7 +370,6 @@ export async function startIngest(
           },
           'slow batch',
         );
-      gaps.ended(gapKey);
     },
   });
   logger.info({ topics: inputTopics, groupId: config.groupId }, 'ingest running');
