@@ -1,11 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import { poissonSurprise, poissonUpperQuantile } from './poisson.ts';
-import { RateBaseline } from './rate-baseline.ts';
+import { decodeHourTotal, encodeHourTotal, RateBaseline } from './rate-baseline.ts';
 import { anomalyScore, windowThreshold } from './thresholds.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const volume = { minRatio: 4, zScore: 6, poissonTail: 1e-7 };
+
+describe('hourly totals in 16 bits', () => {
+  it('keeps whole numbers below 4,096 exactly', () => {
+    for (let n = 0; n < 4_096; n++) expect(decodeHourTotal(encodeHourTotal(n))).toBe(n);
+  });
+
+  it('keeps larger totals within 1/4,096, in order, up to the largest code', () => {
+    let previous = -1;
+    for (let n = 4_096; n < 4e12; n = Math.ceil(n * 1.0007) + 1) {
+      const code = encodeHourTotal(n);
+      const back = decodeHourTotal(code);
+      expect(Math.abs(back - n) / n, `${n} came back as ${back}`).toBeLessThanOrEqual(1 / 4_096);
+      expect(code, `${n} must not encode below a smaller total`).toBeGreaterThanOrEqual(previous);
+      previous = code;
+    }
+    for (const exponentEdge of [2 ** 12 - 0.4, 2 ** 20, 2 ** 20 - 1, 2 ** 33 + 1, 2 ** 40 * 1.9999])
+      expect(
+        Math.abs(decodeHourTotal(encodeHourTotal(exponentEdge)) - exponentEdge) / exponentEdge,
+      ).toBeLessThanOrEqual(1 / 4_096);
+    expect(encodeHourTotal(1e15), 'beyond the range saturates').toBe(65_535);
+    expect(encodeHourTotal(-3)).toBe(0);
+    expect(encodeHourTotal(Number.NaN)).toBe(0);
+  });
+
+  it('gives the baseline the same median as the exact totals would, within the rounding', () => {
+    const baseline = new RateBaseline(360, 0);
+    // 10 hours at ~120,000 per hour (2,000 a minute, with a little variation).
+    for (let m = 0; m < 10 * 60; m++) baseline.observeMinute(m * MIN, 2_000 + (m % 7));
+    const state = baseline.baselineState();
+    const exact = 60 * 2_000 + 3 * 60;
+    expect(state.hours.filter((h) => h > 0).length).toBe(9);
+    for (const total of state.hours.filter((h) => h > 0))
+      expect(Math.abs(total - exact) / exact).toBeLessThan(0.001);
+  });
+});
 
 describe('RateBaseline', () => {
   it('learns a steady rate and is mature after an hour of minutes', () => {

@@ -4,10 +4,10 @@
  * median/MAD, an optional hour-of-day or hour-of-week profile once a day of history exists, and a
  * slowly decaying peak so an account's history of large blasts is remembered.
  * State lives in one slab slot (see tracker-slab.ts): scalars as Float64, the hourly ring and the
- * profile as Float32, exactly the precisions the learned values always had.
+ * profile as Uint16 (see encodeHourTotal and encodeFactor).
  */
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
-import { copyOut, ownSlot, type SlabSlot } from '../engine/tracker-slab.ts';
+import { ownSlot, type SlabSlot } from '../engine/tracker-slab.ts';
 
 const HOURS_KEPT = 48;
 const MINUTE_MS = 60_000;
@@ -53,9 +53,8 @@ const ROBUST_AT = 12;
 const ROBUST_MEDIAN = 13;
 const ROBUST_MAD = 14;
 const HAS_PROFILE = 15;
-/** Word where the Float32 hourly ring starts; the profile follows it. */
+/** Word where the Uint16 hourly ring starts; the profile follows it (both Uint16). */
 const HOURS_WORD = 8;
-const PROFILE_WORD = HOURS_WORD + HOURS_KEPT / 2;
 /**
  * The profile's per-slot factors (0–10, starting at 1) in Uint16 fixed point: steps of 1/6000,
  * far finer than the factor's meaning, at half the bytes of Float32.
@@ -63,6 +62,38 @@ const PROFILE_WORD = HOURS_WORD + HOURS_KEPT / 2;
 const PROFILE_SCALE = 6000;
 const encodeFactor = (factor: number): number =>
   Math.min(65_535, Math.max(0, Math.round(factor * PROFILE_SCALE)));
+
+/**
+ * An hourly total in 16 bits, as a small unsigned float: 5 bits of exponent, 11 of mantissa.
+ * Exact for whole numbers below 4,096, then within 1/4,096 of the value (rounded to nearest), up
+ * to ~4.4 × 10^12 per hour. The ring only feeds a median, for which that is far below the noise
+ * of the counts themselves, at half the bytes of Float32 (96 bytes less per tracked key).
+ */
+const MANTISSA = 2048;
+const MAX_HOUR_CODE = 65_535;
+export function encodeHourTotal(total: number): number {
+  if (!(total > 0)) return 0;
+  if (total < MANTISSA) return Math.round(total);
+  // total = (MANTISSA + m) × 2^(e - 1) with 0 ≤ m < MANTISSA.
+  let e = Math.floor(Math.log2(total)) - 10;
+  let scaled = Math.round(total / 2 ** (e - 1));
+  // log2 can land one off near powers of two, and rounding can carry into the next exponent.
+  if (scaled < MANTISSA) {
+    e--;
+    scaled = Math.round(total / 2 ** (e - 1));
+  }
+  if (scaled >= 2 * MANTISSA) {
+    e++;
+    scaled = Math.round(total / 2 ** (e - 1));
+  }
+  return Math.min(MAX_HOUR_CODE, e * MANTISSA + (scaled - MANTISSA));
+}
+
+export function decodeHourTotal(code: number): number {
+  const e = code >>> 11;
+  const m = code & (MANTISSA - 1);
+  return e === 0 ? m : (MANTISSA + m) * 2 ** (e - 1);
+}
 
 /** What every baseline of one configuration shares (one object, not two numbers per key). */
 export interface BaselineSettings {
@@ -82,6 +113,10 @@ export function settingsFor(halfLifeMinutes: number, slots: 0 | 24 | 168): Basel
   return settings;
 }
 
+/**
+ * Helpers are TypeScript-private, not `#`: V8 gives every instance of a class with `#` methods or
+ * accessors a brand field (8 bytes), and a key's tracker carried two (this class and RateTracker).
+ */
 export class RateBaseline {
   /** The slot's words as Float64 and as Float32, and where the baseline starts (shared with RateTracker). */
   protected readonly f64: Float64Array;
@@ -94,7 +129,7 @@ export class RateBaseline {
 
   /** 8-byte words a baseline with `seasonalitySlots` occupies in a slot. */
   static words(seasonalitySlots: number): number {
-    return PROFILE_WORD + Math.ceil(seasonalitySlots / 4);
+    return HOURS_WORD + Math.ceil((HOURS_KEPT + seasonalitySlots) / 4);
   }
 
   /**
@@ -117,21 +152,21 @@ export class RateBaseline {
     this.f32[2 * this.base + ROBUST_AT] = -1;
   }
 
-  /** Float32 index of the hourly ring and of the profile. */
-  get #hours(): number {
-    return 2 * (this.base + HOURS_WORD);
+  /** Uint16 index of the hourly ring. */
+  private get hoursAt(): number {
+    return 4 * (this.base + HOURS_WORD);
   }
 
   /** Uint16 index of the profile. */
-  get #profile(): number {
-    return 4 * (this.base + PROFILE_WORD);
+  private get profileAt(): number {
+    return 4 * (this.base + HOURS_WORD) + HOURS_KEPT;
   }
 
-  get #slots(): 0 | 24 | 168 {
+  private get slots(): 0 | 24 | 168 {
     return this.settings.slots;
   }
 
-  get #alpha(): number {
+  private get alpha(): number {
     return this.settings.alpha;
   }
 
@@ -157,10 +192,10 @@ export class RateBaseline {
 
   /** Learns one closed minute (its start time and count); `zeros` more idle minutes follow it. */
   observeMinute(minuteStartMs: number, count: number, zeros = 0): void {
-    this.#learn(minuteStartMs, count);
+    this.learn(minuteStartMs, count);
     if (zeros <= 0) return;
     if (zeros <= 60) {
-      for (let i = 1; i <= zeros; i++) this.#learn(minuteStartMs + i * MINUTE_MS, 0);
+      for (let i = 1; i <= zeros; i++) this.learn(minuteStartMs + i * MINUTE_MS, 0);
       return;
     }
     // A long idle stretch in closed form: zero hours into the hourly ring, the EWMA decayed as if
@@ -173,31 +208,31 @@ export class RateBaseline {
     const lastHour = Math.floor(lastIdleMinuteMs / HOUR_MS);
     const hourIndex = g[c + HOUR_INDEX] as number;
     if (lastHour !== hourIndex) {
-      this.#closeHour(hourIndex);
+      this.closeHour(hourIndex);
       const idleHours = Math.min(lastHour - hourIndex - 1, HOURS_KEPT);
       for (let h = 0; h < idleHours; h++) {
         const seen = g[c + HOURS_SEEN] as number;
-        this.f32[this.#hours + (seen % HOURS_KEPT)] = 0;
+        this.u16[this.hoursAt + (seen % HOURS_KEPT)] = 0;
         g[c + HOURS_SEEN] = seen + 1;
       }
       g[c + HOUR_INDEX] = lastHour;
       f[b + HOUR_TOTAL] = 0;
       g[c + HOUR_MAX_MINUTE] = 0;
     }
-    const decay = (1 - this.#alpha) ** zeros;
+    const decay = (1 - this.alpha) ** zeros;
     f[b + MEAN] = (f[b + MEAN] as number) * decay;
     f[b + VARIANCE] = (f[b + VARIANCE] as number) * decay;
     g[c + MINUTES] = (g[c + MINUTES] as number) + zeros;
   }
 
-  #learn(minuteStartMs: number, count: number): void {
+  private learn(minuteStartMs: number, count: number): void {
     const f = this.f64;
     const b = this.base;
     const g = this.f32;
     const c = 2 * b;
     const hourIndex = Math.floor(minuteStartMs / HOUR_MS);
     if (hourIndex !== g[c + HOUR_INDEX]) {
-      if ((g[c + HOUR_INDEX] as number) >= 0) this.#closeHour(g[c + HOUR_INDEX] as number);
+      if ((g[c + HOUR_INDEX] as number) >= 0) this.closeHour(g[c + HOUR_INDEX] as number);
       g[c + HOUR_INDEX] = hourIndex;
       f[b + HOUR_TOTAL] = 0;
       g[c + HOUR_MAX_MINUTE] = 0;
@@ -210,46 +245,53 @@ export class RateBaseline {
     const minutes = g[c + MINUTES] as number;
     const sd = Math.sqrt(Math.max(variance, mean, 1));
     const x = minutes >= 30 ? Math.min(count, mean + 6 * sd) : count;
-    const alpha = minutes < 30 ? 1 / (minutes + 1) : this.#alpha;
+    const alpha = minutes < 30 ? 1 / (minutes + 1) : this.alpha;
     const delta = x - mean;
     f[b + MEAN] = mean + alpha * delta;
     f[b + VARIANCE] = (1 - alpha) * (variance + alpha * delta * delta);
     g[c + MINUTES] = minutes + 1;
   }
 
-  #closeHour(hourIndex: number): void {
+  private closeHour(hourIndex: number): void {
     const f = this.f64;
     const b = this.base;
     const g = this.f32;
     const c = 2 * b;
     const seen = g[c + HOURS_SEEN] as number;
     const hourTotal = f[b + HOUR_TOTAL] as number;
-    this.f32[this.#hours + (seen % HOURS_KEPT)] = hourTotal;
+    this.u16[this.hoursAt + (seen % HOURS_KEPT)] = encodeHourTotal(hourTotal);
     g[c + HOURS_SEEN] = seen + 1;
     f[b + PEAK] = Math.max((f[b + PEAK] as number) * PEAK_DECAY_PER_HOUR, g[c + HOUR_MAX_MINUTE] as number);
     const mean = f[b + MEAN] as number;
-    if (this.#slots === 0 || mean <= 0) return;
+    if (this.slots === 0 || mean <= 0) return;
     if (g[c + HAS_PROFILE] === 0) {
-      this.u16.fill(PROFILE_SCALE, this.#profile, this.#profile + this.#slots);
+      this.u16.fill(PROFILE_SCALE, this.profileAt, this.profileAt + this.slots);
       g[c + HAS_PROFILE] = 1;
     }
-    const at = this.#profile + this.#slot(hourIndex * HOUR_MS);
+    const at = this.profileAt + this.slotOf(hourIndex * HOUR_MS);
     const ratio = Math.min(10, hourTotal / 60 / Math.max(mean, 1e-3));
     // Each slot is seen once a day (or week): a fast per-slot EWMA learns the shape in a few cycles.
     this.u16[at] = encodeFactor(0.7 * ((this.u16[at] as number) / PROFILE_SCALE) + 0.3 * ratio);
   }
 
-  #profileFactors(): number[] {
-    const factors = new Array<number>(this.#slots);
-    for (let i = 0; i < this.#slots; i++)
-      factors[i] = (this.u16[this.#profile + i] as number) / PROFILE_SCALE;
+  /** The first `n` entries of the hourly ring (in ring order), decoded. */
+  private hourTotals(n: number): number[] {
+    const totals = new Array<number>(n);
+    for (let i = 0; i < n; i++) totals[i] = decodeHourTotal(this.u16[this.hoursAt + i] as number);
+    return totals;
+  }
+
+  private profileFactors(): number[] {
+    const factors = new Array<number>(this.slots);
+    for (let i = 0; i < this.slots; i++)
+      factors[i] = (this.u16[this.profileAt + i] as number) / PROFILE_SCALE;
     return factors;
   }
 
-  #slot(timeMs: number): number {
+  private slotOf(timeMs: number): number {
     const hour = Math.floor(timeMs / HOUR_MS);
     // 1970-01-01 was a Thursday; shift so slot 0 is Monday 00:00 UTC for hour-of-week.
-    return this.#slots === 168 ? (hour + 72) % 168 : hour % 24;
+    return this.slots === 168 ? (hour + 72) % 168 : hour % 24;
   }
 
   /** Robust hourly level: median of recent hourly totals, with MAD for its spread (cached per hour). */
@@ -260,7 +302,7 @@ export class RateBaseline {
     const n = Math.min(seen, HOURS_KEPT);
     if (n < 6) return undefined;
     if (g[c + ROBUST_AT] !== seen) {
-      const values = copyOut(this.f32, this.#hours, n);
+      const values = this.hourTotals(n);
       g[c + ROBUST_MEDIAN] = median(values);
       g[c + ROBUST_MAD] = medianAbsoluteDeviation(values);
       g[c + ROBUST_AT] = seen;
@@ -274,13 +316,13 @@ export class RateBaseline {
     const robust = this.robustHourly();
     if (robust) perMinute = Math.max(perMinute, robust.median / 60);
     const hasProfile = this.f32[2 * this.base + HAS_PROFILE] === 1;
-    const seasonal = hasProfile && this.hoursSeen >= (this.#slots === 168 ? 168 * 2 : 24);
+    const seasonal = hasProfile && this.hoursSeen >= (this.slots === 168 ? 168 * 2 : 24);
     if (seasonal) {
       // Never let a quiet slot drop the expectation below a fifth of the mean, nor a busy one
       // raise it above five times: the profile refines, it does not decide.
       const factor = Math.min(
         5,
-        Math.max(0.2, (this.u16[this.#profile + this.#slot(timeMs)] as number) / PROFILE_SCALE),
+        Math.max(0.2, (this.u16[this.profileAt + this.slotOf(timeMs)] as number) / PROFILE_SCALE),
       );
       perMinute = Math.max(perMinute * factor, mean * 0.2);
     }
@@ -296,9 +338,9 @@ export class RateBaseline {
       minutes: this.minutes,
       hourTotal: this.f64[this.base + HOUR_TOTAL] as number,
       hourIndex: this.f32[2 * this.base + HOUR_INDEX] as number,
-      hours: copyOut(this.f32, this.#hours, HOURS_KEPT),
+      hours: this.hourTotals(HOURS_KEPT),
       hoursSeen: this.hoursSeen,
-      profile: this.f32[2 * this.base + HAS_PROFILE] === 1 ? this.#profileFactors() : null,
+      profile: this.f32[2 * this.base + HAS_PROFILE] === 1 ? this.profileFactors() : null,
       peakPerMinute: this.peakPerMinute,
       hourMaxMinute: this.f32[2 * this.base + HOUR_MAX_MINUTE] as number,
     };
@@ -314,13 +356,13 @@ export class RateBaseline {
     g[c + MINUTES] = state.minutes;
     f[b + HOUR_TOTAL] = state.hourTotal;
     g[c + HOUR_INDEX] = state.hourIndex;
-    this.f32.set(state.hours.slice(0, HOURS_KEPT), this.#hours);
+    for (let i = 0; i < HOURS_KEPT; i++) this.u16[this.hoursAt + i] = encodeHourTotal(state.hours[i] ?? 0);
     g[c + HOURS_SEEN] = state.hoursSeen;
     // A profile of another length (seasonality changed since the snapshot) is relearned.
-    const restoreProfile = state.profile !== null && state.profile.length === this.#slots && this.#slots > 0;
+    const restoreProfile = state.profile !== null && state.profile.length === this.slots && this.slots > 0;
     if (restoreProfile)
       (state.profile as number[]).forEach((factor, i) => {
-        this.u16[this.#profile + i] = encodeFactor(factor);
+        this.u16[this.profileAt + i] = encodeFactor(factor);
       });
     g[c + HAS_PROFILE] = restoreProfile ? 1 : 0;
     f[b + PEAK] = state.peakPerMinute;

@@ -30,6 +30,7 @@ export function rememberIn(map: Map<string, number>, value: string, max: number)
   map.set(value, 1);
 }
 
+/** `folded` is TypeScript-private, not `#`: a `#` method costs every instance a brand field (see RateBaseline). */
 export class HabitCounts {
   /**
    * Created when a second distinct value arrives: most keys keep one network and one user agent
@@ -70,7 +71,7 @@ export class HabitCounts {
       this.#lastRepeats = 1;
       return;
     }
-    const counts = this.#map();
+    const counts = this.folded();
     rememberIn(counts, value, this.#max);
     this.#last = value;
   }
@@ -83,7 +84,7 @@ export class HabitCounts {
       this.#lastRepeats = count;
       return;
     }
-    const counts = this.#map();
+    const counts = this.folded();
     this.#last = '';
     counts.set(shared, count);
   }
@@ -94,11 +95,11 @@ export class HabitCounts {
       if (this.#last) yield [this.#last, this.#lastRepeats];
       return;
     }
-    yield* this.#map().entries();
+    yield* this.folded().entries();
   }
 
   /** The map with every count folded in (created on first need). */
-  #map(): Map<string, number> {
+  private folded(): Map<string, number> {
     if (this.#counts === null) {
       this.#counts = new Map();
       if (this.#last) this.#counts.set(this.#last, this.#lastRepeats);

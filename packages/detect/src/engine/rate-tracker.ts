@@ -155,7 +155,7 @@ function shapeFor(
 
 /**
  * The tracker is its own baseline (a subclass, not a field): one object per key instead of two,
- * ~64 bytes less per tracked key.
+ * ~64 bytes less per tracked key. Its helpers are TypeScript-private, not `#` (see RateBaseline).
  */
 export class RateTracker extends RateBaseline {
   // The slot views and base are the baseline's, the shape is its settings.
@@ -186,41 +186,41 @@ export class RateTracker extends RateBaseline {
     return this;
   }
 
-  get #shape(): TrackerShape {
+  private get shape(): TrackerShape {
     return this.settings as TrackerShape;
   }
 
   /** Returns the slot to the slab; the tracker must not be used afterwards. */
   release(): void {
-    this.#shape.slab?.releaseAt(this.f64, this.base);
+    this.shape.slab?.releaseAt(this.f64, this.base);
   }
 
-  get #fine(): number {
-    return 2 * this.#s + this.#shape.fine;
+  private get fineAt(): number {
+    return 2 * this.#s + this.shape.fine;
   }
 
-  get #coarse(): number {
-    return 2 * this.#s + this.#shape.coarse;
+  private get coarseAt(): number {
+    return 2 * this.#s + this.shape.coarse;
   }
 
-  get #fineLength(): number {
-    return this.#shape.layout.fineLength;
+  private get fineLength(): number {
+    return this.shape.layout.fineLength;
   }
 
-  get #coarseLength(): number {
-    return this.#shape.layout.coarseLength;
+  private get coarseLength(): number {
+    return this.shape.layout.coarseLength;
   }
 
-  get #shortBuckets(): number {
-    return this.#shape.layout.shortBuckets;
+  private get shortBuckets(): number {
+    return this.shape.layout.shortBuckets;
   }
 
-  get #fineBucketMs(): number {
-    return this.#shape.layout.fineBucketMs;
+  private get fineBucketMs(): number {
+    return this.shape.layout.fineBucketMs;
   }
 
-  get #coarseBucketMs(): number {
-    return this.#shape.layout.coarseBucketMs;
+  private get coarseBucketMs(): number {
+    return this.shape.layout.coarseBucketMs;
   }
 
   /** Counts one event; false when it is older than the windows keep. */
@@ -238,31 +238,31 @@ export class RateTracker extends RateBaseline {
       f[s + MINUTE_HEAD] = minute;
       f[s + MINUTE_COUNT] = amount;
     }
-    const coarseBucket = Math.floor(timeMs / this.#coarseBucketMs);
-    if (coarseBucket > (f[s + COARSE_HEAD] as number)) this.#advanceCoarse(coarseBucket);
+    const coarseBucket = Math.floor(timeMs / this.coarseBucketMs);
+    if (coarseBucket > (f[s + COARSE_HEAD] as number)) this.advanceCoarse(coarseBucket);
     // Fine ring (two windows: short, and the whole ring).
-    const bucket = Math.floor(timeMs / this.#fineBucketMs);
-    if (bucket > (f[s + FINE_HEAD] as number)) this.#advanceFine(bucket);
+    const bucket = Math.floor(timeMs / this.fineBucketMs);
+    if (bucket > (f[s + FINE_HEAD] as number)) this.advanceFine(bucket);
     const fineAge = (f[s + FINE_HEAD] as number) - bucket;
     let inFine = false;
-    if (fineAge < this.#fineLength) {
-      const at = this.#fine + ringSlot(bucket, this.#fineLength);
+    if (fineAge < this.fineLength) {
+      const at = this.fineAt + ringSlot(bucket, this.fineLength);
       this.f32[at] = (this.f32[at] as number) + amount;
-      if (fineAge < this.#shortBuckets) f[s + FINE_SUM0] = (f[s + FINE_SUM0] as number) + amount;
-      if (fineAge < this.#fineLength) f[s + FINE_SUM1] = (f[s + FINE_SUM1] as number) + amount;
+      if (fineAge < this.shortBuckets) f[s + FINE_SUM0] = (f[s + FINE_SUM0] as number) + amount;
+      if (fineAge < this.fineLength) f[s + FINE_SUM1] = (f[s + FINE_SUM1] as number) + amount;
       inFine = true;
     }
     // Coarse ring (one window: the whole ring); its head is already at `coarseBucket` or later.
     const coarseAge = (f[s + COARSE_HEAD] as number) - coarseBucket;
-    if (coarseAge >= this.#coarseLength) return inFine;
-    const at = this.#coarse + ringSlot(coarseBucket, this.#coarseLength);
+    if (coarseAge >= this.coarseLength) return inFine;
+    const at = this.coarseAt + ringSlot(coarseBucket, this.coarseLength);
     this.f32[at] = (this.f32[at] as number) + amount;
     f[s + COARSE_SUM] = (f[s + COARSE_SUM] as number) + amount;
     return true;
   }
 
   /** BucketRing.advance of the fine ring, which reports closed buckets to no one. */
-  #advanceFine(bucket: number): void {
+  private advanceFine(bucket: number): void {
     const f = this.f64;
     const s = this.#s;
     const head = f[s + FINE_HEAD] as number;
@@ -270,9 +270,9 @@ export class RateTracker extends RateBaseline {
       f[s + FINE_HEAD] = bucket;
       return;
     }
-    const length = this.#fineLength;
+    const length = this.fineLength;
     if (bucket - head > length) {
-      this.f32.fill(0, this.#fine, this.#fine + length);
+      this.f32.fill(0, this.fineAt, this.fineAt + length);
       f[s + FINE_SUM0] = 0;
       f[s + FINE_SUM1] = 0;
       f[s + FINE_HEAD] = bucket;
@@ -281,9 +281,9 @@ export class RateTracker extends RateBaseline {
     let sum0 = f[s + FINE_SUM0] as number;
     let sum1 = f[s + FINE_SUM1] as number;
     for (let next = head + 1; next <= bucket; next++) {
-      sum0 -= this.f32[this.#fine + ringSlot(next - this.#shortBuckets, length)] as number;
-      sum1 -= this.f32[this.#fine + ringSlot(next - length, length)] as number;
-      this.f32[this.#fine + ringSlot(next, length)] = 0;
+      sum0 -= this.f32[this.fineAt + ringSlot(next - this.shortBuckets, length)] as number;
+      sum1 -= this.f32[this.fineAt + ringSlot(next - length, length)] as number;
+      this.f32[this.fineAt + ringSlot(next, length)] = 0;
     }
     f[s + FINE_SUM0] = sum0;
     f[s + FINE_SUM1] = sum1;
@@ -291,7 +291,7 @@ export class RateTracker extends RateBaseline {
   }
 
   /** BucketRing.advance of the long window's ring (which reports closed buckets to no one). */
-  #advanceCoarse(bucket: number): void {
+  private advanceCoarse(bucket: number): void {
     const f = this.f64;
     const s = this.#s;
     const head = f[s + COARSE_HEAD] as number;
@@ -299,16 +299,16 @@ export class RateTracker extends RateBaseline {
       f[s + COARSE_HEAD] = bucket;
       return;
     }
-    const length = this.#coarseLength;
+    const length = this.coarseLength;
     if (bucket - head >= length) {
-      this.f32.fill(0, this.#coarse, this.#coarse + length);
+      this.f32.fill(0, this.coarseAt, this.coarseAt + length);
       f[s + COARSE_SUM] = 0;
       f[s + COARSE_HEAD] = bucket;
       return;
     }
     let sum = f[s + COARSE_SUM] as number;
     for (let next = head + 1; next <= bucket; next++) {
-      const at = this.#coarse + ringSlot(next, length);
+      const at = this.coarseAt + ringSlot(next, length);
       sum -= this.f32[at] as number;
       this.f32[at] = 0;
     }
@@ -381,7 +381,7 @@ export class RateTracker extends RateBaseline {
       expectation.perMinute = prior;
       expectation.sdPerMinute = Math.sqrt(Math.max(expectation.sdPerMinute ** 2, prior));
     }
-    const layout = this.#shape.layout;
+    const layout = this.shape.layout;
     // The long window spans its full buckets plus the open one up to the end of this minute.
     const bucketMinutes = layout.coarseBucketMs / MINUTE_MS;
     const longCovered = Math.min(
@@ -411,8 +411,8 @@ export class RateTracker extends RateBaseline {
   /** Count of the fine bucket `age` buckets before the newest (0 = newest). */
   fineCountAt(age: number): number {
     const head = this.f64[this.#s + FINE_HEAD] as number;
-    if (age < 0 || age >= this.#fineLength || head < 0) return 0;
-    return this.f32[this.#fine + ringSlot(head - age, this.#fineLength)] as number;
+    if (age < 0 || age >= this.fineLength || head < 0) return 0;
+    return this.f32[this.fineAt + ringSlot(head - age, this.fineLength)] as number;
   }
 
   /**
@@ -420,29 +420,29 @@ export class RateTracker extends RateBaseline {
    * anomaly's start as far as the windows can see.
    */
   elevatedRun(): { messages: number; startMs: number } {
-    const perBucket = this.expectedOf(SHORT) / this.#shortBuckets;
+    const perBucket = this.expectedOf(SHORT) / this.shortBuckets;
     const bar = Math.max(1, perBucket * 2);
     let messages = 0;
     let age = 0;
-    for (; age < this.#fineLength; age++) {
+    for (; age < this.fineLength; age++) {
       const count = this.fineCountAt(age);
       if (count <= bar) break;
       messages += count;
     }
     const startBucket = (this.f64[this.#s + FINE_HEAD] as number) - Math.max(0, age - 1);
-    return { messages, startMs: startBucket * this.#fineBucketMs };
+    return { messages, startMs: startBucket * this.fineBucketMs };
   }
 
   toJSON(): RateTrackerState {
     return {
       fine: {
         head: this.f64[this.#s + FINE_HEAD] as number,
-        counts: copyOut(this.f32, this.#fine, this.#fineLength),
+        counts: copyOut(this.f32, this.fineAt, this.fineLength),
       },
       coarse: {
         head: this.f64[this.#s + COARSE_HEAD] as number,
-        counts: copyOut(this.f32, this.#coarse, this.#coarseLength),
-        bucketMs: this.#coarseBucketMs,
+        counts: copyOut(this.f32, this.coarseAt, this.coarseLength),
+        bucketMs: this.coarseBucketMs,
       },
       minute: {
         head: this.f64[this.#s + MINUTE_HEAD] as number,
@@ -456,16 +456,16 @@ export class RateTracker extends RateBaseline {
     const f = this.f64;
     const s = this.#s;
     f[s + FINE_HEAD] = state.fine.head;
-    this.f32.set(state.fine.counts.slice(0, this.#fineLength), this.#fine);
+    this.f32.set(state.fine.counts.slice(0, this.fineLength), this.fineAt);
     // Version 1 kept the long window in minute buckets, whose head was also the open minute.
     const coarse = regrid(
       state.coarse,
       state.coarse.bucketMs ?? MINUTE_MS,
-      this.#coarseBucketMs,
-      this.#coarseLength,
+      this.coarseBucketMs,
+      this.coarseLength,
     );
     f[s + COARSE_HEAD] = coarse.head;
-    this.f32.set(coarse.counts, this.#coarse);
+    this.f32.set(coarse.counts, this.coarseAt);
     const minute = state.minute ?? {
       head: state.coarse.head,
       count:
@@ -480,8 +480,8 @@ export class RateTracker extends RateBaseline {
     let sum1 = 0;
     let coarseSum = 0;
     if (state.fine.head >= 0) {
-      for (let age = 0; age < this.#shortBuckets; age++) sum0 += this.fineCountAt(age);
-      for (let age = 0; age < this.#fineLength; age++) sum1 += this.fineCountAt(age);
+      for (let age = 0; age < this.shortBuckets; age++) sum0 += this.fineCountAt(age);
+      for (let age = 0; age < this.fineLength; age++) sum1 += this.fineCountAt(age);
     }
     for (const count of coarse.counts) coarseSum += count;
     f[s + FINE_SUM0] = sum0;
