@@ -17,7 +17,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
@@ -467,6 +467,12 @@ async function endToEnd(): Promise<void> {
   // the event loop's delay, and what the detector consumed each second.
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
+  // How much of that delay is garbage collection: each GC's duration (the main thread's pause).
+  const gcPausesMs: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcPausesMs.push(entry.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const detectorSeries: number[] = [];
   let detectorBefore = 0;
   // Seconds each group spent per batch phase, each second (where a stalled second went).
@@ -522,6 +528,8 @@ async function endToEnd(): Promise<void> {
     for (const [key, seconds] of Object.entries(second))
       phaseTotals[key] = Math.round(((phaseTotals[key] ?? 0) + seconds) * 1000) / 1000;
   loopDelay.disable();
+  gcObserver.disconnect();
+  gcPausesMs.sort((x, y) => x - y);
   await Promise.all([ingestHandle.stop(), detectorHandle.stop()]);
   // detected_at is the event time of the event that triggered the detection, which the parent set to
   // its produce time; `version` is when the row was stored (DEFAULT now64(3)).
@@ -560,10 +568,6 @@ async function endToEnd(): Promise<void> {
       `${JSON.stringify(copies.rows)}\n${slow.rows.map((r) => JSON.stringify(r)).join('\n')}\n---\n`,
     );
   }
-  appendFileSync(
-    join(tmpdir(), 'chdb-inserts.log'),
-    `${((globalThis as unknown as { chdbLog?: string[] }).chdbLog ?? []).join('\n')}\n---\n`,
-  );
   await clickhouse.close();
   const q = (rows[0]?.['q'] as number[] | undefined) ?? [];
   const sq = (stored.rows[0]?.['q'] as number[] | undefined) ?? [];
@@ -585,6 +589,12 @@ async function endToEnd(): Promise<void> {
     loopDelayMs: {
       p99: Math.round(loopDelay.percentile(99) / 1e6),
       max: Math.round(loopDelay.max / 1e6),
+    },
+    gcPausesMs: {
+      count: gcPausesMs.length,
+      total: Math.round(gcPausesMs.reduce((sum, ms) => sum + ms, 0)),
+      max: Math.round(gcPausesMs.at(-1) ?? 0),
+      over50: gcPausesMs.filter((ms) => ms >= 50).length,
     },
     detectorSeries,
     phaseTotals,

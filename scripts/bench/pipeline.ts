@@ -446,7 +446,7 @@ async function main(): Promise<void> {
               .join('\n')}\n---\n`,
           );
         say(
-          `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, event-loop delay p99/max ${(result['loopDelayMs'] as { p99: number } | undefined)?.p99 ?? '–'}/${(result['loopDelayMs'] as { max: number } | undefined)?.max ?? '–'} ms, detector group rejoins ${result['detectorGroupJoins'] ?? '–'}, detector's slowest second ${fmt(Math.min(...((result['detectorSeries'] as number[] | undefined) ?? [Number.NaN]).slice(1, -1)))} events, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
+          `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, event-loop delay p99/max ${(result['loopDelayMs'] as { p99: number } | undefined)?.p99 ?? '–'}/${(result['loopDelayMs'] as { max: number } | undefined)?.max ?? '–'} ms, GC pauses ${gcSummary(result['gcPausesMs'])}, detector group rejoins ${result['detectorGroupJoins'] ?? '–'}, detector's slowest second ${fmt(Math.min(...((result['detectorSeries'] as number[] | undefined) ?? [Number.NaN]).slice(1, -1)))} events, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
         );
       }
     }
@@ -784,3 +784,11 @@ main().then(
     process.exit(1);
   },
 );
+
+/** An end-to-end run's GC pauses: how many, their total, the longest and how many took ≥ 50 ms. */
+function gcSummary(value: unknown): string {
+  const gc = value as { count: number; total: number; max: number; over50: number } | undefined;
+  return gc
+    ? `${fmt(gc.count)} (${fmt(gc.total)} ms in all, max ${fmt(gc.max)} ms, ${fmt(gc.over50)} ≥ 50 ms)`
+    : '–';
+}
