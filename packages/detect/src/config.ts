@@ -67,7 +67,10 @@ export const contentThresholdsSchema = z.object({
   maxHammingDistance: z.number().int().min(0).max(8).default(3),
   /** A cluster new to the account must reach this many distinct recipients... */
   minDistinctRecipients: count.default(40),
-  /** ...within this long after it first appeared. */
+  /**
+   * ...within this long after it first appeared. A link domain is new for this long too: after it,
+   * a domain the account keeps using is part of its vocabulary.
+   */
   newClusterMaxAgeMs: z
     .number()
     .int()

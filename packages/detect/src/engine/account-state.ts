@@ -207,6 +207,12 @@ export class ClusterState {
   }
 }
 
+/** A template cluster the account stopped using for a while: when it returns it is not new. */
+export interface KnownCluster {
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
 export class DomainState {
   readonly firstSeenMs: number;
   lastSeenMs: number;
@@ -251,6 +257,8 @@ export class AccountState {
   #domains: Map<string, DomainState> | null = null;
   #loginNetworks: Map<string, number> | null = null;
   #lastEmitted: Map<string, { timeMs: number; rank: number }> | null = null;
+  /** Clusters dropped from `clusters` (idle, or past the cap), remembered for a week (see rememberCluster). */
+  #knownClusters: Map<string, KnownCluster> | null = null;
   /** Total decayed weight of outbound messages, for country shares. */
   totalWeight = 0;
   weightMinute = -1;
@@ -336,6 +344,46 @@ export class AccountState {
   mutableLoginNetworks(): Map<string, number> {
     this.#loginNetworks ??= new Map();
     return this.#loginNetworks;
+  }
+
+  /** Template clusters the account used before and dropped, by cluster id (insertion order: oldest first). */
+  get knownClusters(): ReadonlyMap<string, KnownCluster> {
+    return this.#knownClusters ?? NO_ENTRIES;
+  }
+
+  /**
+   * Remembers a cluster dropped from `clusters`: its full state (ring, sample, sketch) goes, its
+   * first and last sighting stay, so a template sent again days later (a daily digest, a weekly
+   * campaign) is recognised rather than judged new. At most `max` are kept, the oldest forgotten.
+   */
+  rememberCluster(id: string, cluster: { firstSeenMs: number; lastSeenMs: number }, max: number): void {
+    this.#knownClusters ??= new Map();
+    this.#knownClusters.delete(id);
+    if (this.#knownClusters.size >= max) {
+      const oldest = this.#knownClusters.keys().next();
+      if (!oldest.done) this.#knownClusters.delete(oldest.value);
+    }
+    this.#knownClusters.set(id, { firstSeenMs: cluster.firstSeenMs, lastSeenMs: cluster.lastSeenMs });
+  }
+
+  /** The remembered sighting of cluster `id`, removed from the known set (it is in use again). */
+  takeKnownCluster(id: string): KnownCluster | undefined {
+    const known = this.#knownClusters?.get(id);
+    if (known !== undefined) this.#knownClusters?.delete(id);
+    return known;
+  }
+
+  /** Forgets known clusters not seen for `ttlMs`; returns how many. */
+  forgetKnownClusters(nowMs: number, ttlMs: number): number {
+    if (this.#knownClusters === null) return 0;
+    let forgotten = 0;
+    for (const [id, known] of this.#knownClusters)
+      if (nowMs - known.lastSeenMs > ttlMs) {
+        this.#knownClusters.delete(id);
+        forgotten++;
+      }
+    if (this.#knownClusters.size === 0) this.#knownClusters = null;
+    return forgotten;
   }
 
   /** (kind|key) → event time of the last emitted detection, for repeat suppression. */

@@ -170,6 +170,72 @@ describe('content_burst and new_link_domain', () => {
   });
 });
 
+describe('an account remembers its templates and link domains', () => {
+  const campaign = (startMs: number, tag: string) =>
+    Array.from({ length: 300 }, (_, i) =>
+      outbound({
+        timeMs: startMs + i * 1_000,
+        fingerprint: '5a5a00ff5a5a00ff',
+        template: 'acme daily digest: <num> new offers',
+        maskedBody: 'Acme daily digest: <num> new offers',
+        recipientKey: `${tag}${i}`,
+      }),
+    );
+
+  it('does not call a template new again when the account sends it the next day (also across a snapshot)', () => {
+    const engine = new DetectionEngine();
+    const dayOne = run(engine, merge(history, campaign(attackStart, 'd1-')));
+    expect(
+      dayOne.filter((d) => d.kind === 'content_burst').length,
+      'the first launch is reported',
+    ).toBeGreaterThan(0);
+    // A day of the usual traffic: the campaign's cluster idles past the key TTL and is dropped.
+    const dayTwoStart = attackStart + 24 * HOUR;
+    run(engine, steadyTraffic(attackStart + 10 * MIN, dayTwoStart, 6, 11));
+    const known = engine.snapshot().accounts[0]?.knownClusters ?? [];
+    expect(
+      known.map(([id]) => id),
+      'the idle cluster is remembered, not tracked',
+    ).toContain('5a5a00ff5a5a00ff');
+
+    const restored = DetectionEngine.restore(JSON.parse(JSON.stringify(engine.snapshot())));
+    for (const target of [engine, restored]) {
+      const dayTwo = run(target, campaign(dayTwoStart, 'd2-'));
+      expect(
+        dayTwo.filter((d) => d.kind === 'content_burst').map((d) => d.evidence.reason),
+        'the same template the next day is not new',
+      ).toEqual([]);
+    }
+  });
+
+  it('calls a link domain adopted after warm-up new only while it is young', () => {
+    const engine = new DetectionEngine();
+    run(engine, history);
+    // The account starts linking a new domain and keeps doing so, 25 messages per 5 minutes, for 4 hours.
+    const start = attackStart;
+    const newsletter = Array.from({ length: 4 * 60 * 5 }, (_, i) =>
+      outbound({
+        timeMs: start + i * 12_000 + 500,
+        fingerprint: '0f0f0f0f12345678',
+        template: 'acme news: <url:acme-news.example>',
+        maskedBody: 'Acme news: https://acme-news.example/<path>',
+        linkDomains: ['acme-news.example'],
+        recipientKey: `n${i}`,
+      }),
+    );
+    const events = merge(newsletter, steadyTraffic(start, start + 4 * HOUR, 6, 12));
+    const found = run(engine, events).filter((d) => d.kind === 'new_link_domain');
+    expect(found.length, 'the new domain is reported').toBeGreaterThan(0);
+    const maxAge = 60 * MIN;
+    expect(
+      found
+        .filter((d) => d.detectedAtMs - start > maxAge + MIN)
+        .map((d) => new Date(d.detectedAtMs).toISOString()),
+      'no report once the domain has been in use for longer than newClusterMaxAgeMs',
+    ).toEqual([]);
+  });
+});
+
 describe('opt_out_spike', () => {
   it('fires when many recipients of a campaign reply STOP, attributing them to its template', () => {
     const engine = new DetectionEngine();

@@ -84,6 +84,13 @@ const NOVELTY_MEMORY_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
 const MAX_EVIDENCE_BUFFERS = 2_000;
 const MAX_RECIPIENT_ATTRIBUTIONS = 200_000;
+/**
+ * How long an account remembers the API keys, countries, link domains and templates it used: what
+ * makes "new" meaningful for senders whose campaigns recur daily or weekly.
+ */
+const HABIT_MEMORY_MS = 7 * 24 * 3_600_000;
+/** Known (dropped) template clusters remembered per account, as a multiple of maxSubKeysPerAccount. */
+const KNOWN_CLUSTERS_PER_SUB_KEY = 4;
 const EMPTY: readonly Detection[] = Object.freeze([]);
 const EVENT_KINDS: readonly NormalizedEvent['kind'][] = [
   'outbound',
@@ -344,12 +351,7 @@ export class DetectionEngine implements EngineCore {
         fingerprintFromHex(event.fingerprint),
         event.fingerprint,
       ).clusterId;
-      cluster = boundedGet(
-        account.mutableClusters(),
-        clusterId,
-        config.maxSubKeysPerAccount,
-        () => new ClusterState(this.factory, clusterId, event.timeMs, event.maskedBody),
-      );
+      cluster = account.clusters.get(clusterId) ?? this.#newCluster(account, clusterId, event);
       cluster.lastSeenMs = Math.max(cluster.lastSeenMs, event.timeMs);
       cluster.messages++;
       cluster.rate.add(event.timeMs);
@@ -376,6 +378,33 @@ export class DetectionEngine implements EngineCore {
     checkVolume(this, account, account.rate, 'account', thresholds, event);
     checkVolume(this, account, apiKey.rate, 'apiKey', thresholds, event);
     checkVolume(this, account, country.rate, 'country', thresholds, event);
+  }
+
+  /**
+   * State for a cluster the account is not tracking: past the cap the oldest-inserted one is
+   * dropped (and remembered as known); a cluster the account used before keeps its first sighting,
+   * so it is not new.
+   */
+  #newCluster(account: AccountState, clusterId: string, event: NormalizedOutbound): ClusterState {
+    const clusters = account.mutableClusters();
+    const max = this.config.maxSubKeysPerAccount;
+    if (clusters.size >= max) {
+      const oldest = clusters.entries().next();
+      if (!oldest.done) {
+        clusters.delete(oldest.value[0]);
+        account.rememberCluster(oldest.value[0], oldest.value[1], max * KNOWN_CLUSTERS_PER_SUB_KEY);
+      }
+    }
+    const known = account.takeKnownCluster(clusterId);
+    const cluster = new ClusterState(
+      this.factory,
+      clusterId,
+      known?.firstSeenMs ?? event.timeMs,
+      event.maskedBody,
+    );
+    cluster.lastSeenMs = event.timeMs;
+    clusters.set(clusterId, cluster);
+    return cluster;
   }
 
   /** The account's state for an API key, created on first use (evicting the oldest past the cap). */
@@ -662,21 +691,35 @@ export class DetectionEngine implements EngineCore {
         this.#stats.evictedAccounts++;
         continue;
       }
+      if (account.clusters.size > 0) {
+        // An idle cluster's state goes; that the account used the template stays (see rememberCluster).
+        const clusters = account.mutableClusters();
+        for (const [id, cluster] of clusters)
+          if (now - cluster.lastSeenMs > keyTtl) {
+            clusters.delete(id);
+            account.rememberCluster(
+              id,
+              cluster,
+              this.config.maxSubKeysPerAccount * KNOWN_CLUSTERS_PER_SUB_KEY,
+            );
+            this.#stats.evictedKeys++;
+          }
+      }
+      account.forgetKnownClusters(now, Math.max(keyTtl, HABIT_MEMORY_MS));
       this.#stats.evictedKeys +=
-        (account.clusters.size > 0 ? evictIdle(account.mutableClusters(), now, keyTtl) : 0) +
-        (account.domains.size > 0
-          ? evictIdle(account.mutableDomains(), now, Math.max(keyTtl, 7 * 24 * 3_600_000))
-          : 0);
+        account.domains.size > 0
+          ? evictIdle(account.mutableDomains(), now, Math.max(keyTtl, HABIT_MEMORY_MS))
+          : 0;
       for (const [k, state] of account.apiKeys) {
         // Keys and countries keep their habits for a week: that is what makes "new" meaningful.
-        if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
+        if (now - state.lastSeenMs > HABIT_MEMORY_MS) {
           state.rate.release();
           account.apiKeys.delete(k);
           this.#stats.evictedKeys++;
         }
       }
       for (const [k, state] of account.countries) {
-        if (now - state.lastSeenMs > 7 * 24 * 3_600_000) {
+        if (now - state.lastSeenMs > HABIT_MEMORY_MS) {
           state.release();
           account.countries.delete(k);
           this.#stats.evictedKeys++;

@@ -22,9 +22,11 @@ import type { RateTrackerState } from './rate-tracker.ts';
 /**
  * 2: the long window (rate trackers, opt-outs per hour) on 5-minute buckets, with the open minute
  * beside it. Version 1 snapshots still restore: their minute rings are regridded.
+ * 3: accounts carry the template clusters they dropped (`knownClusters`); older snapshots restore
+ * with none.
  */
-export const SNAPSHOT_VERSION = 2;
-export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
+export const SNAPSHOT_VERSION = 3;
+export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2, 3];
 
 type Ring = { head: number; counts: number[]; bucketMs?: number };
 /** A ring with its bucket size, so a restore under other window settings regrids it. */
@@ -44,6 +46,8 @@ export interface AccountSnapshot {
   countries: Array<[string, Record<string, unknown>]>;
   clusters: Array<[string, Record<string, unknown>]>;
   domains: Array<[string, Record<string, unknown>]>;
+  /** [cluster id, first seen, last seen] of dropped clusters (absent before version 3). */
+  knownClusters?: Array<[string, number, number]>;
   scalars: Record<string, number | string>;
   rings: Record<string, Ring | null>;
   loginNetworks: Array<[string, number]>;
@@ -132,6 +136,7 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         established: d.established,
       },
     ]),
+    knownClusters: [...account.knownClusters].map(([id, k]) => [id, k.firstSeenMs, k.lastSeenMs]),
     scalars: {
       totalWeight: account.totalWeight,
       weightMinute: account.weightMinute,
@@ -232,6 +237,8 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.rate.restore(d['rate']);
     account.mutableDomains().set(id, state);
   }
+  for (const [id, firstSeenMs, lastSeenMs] of s.knownClusters ?? [])
+    account.rememberCluster(id, { firstSeenMs, lastSeenMs }, Number.POSITIVE_INFINITY);
   const sc = s.scalars as Loose;
   account.totalWeight = sc['totalWeight'];
   account.weightMinute = sc['weightMinute'];

@@ -73,7 +73,9 @@ export function checkNewDomain(
   thresholds: EffectiveThresholds,
   event: NormalizedOutbound,
 ): void {
-  if (domain.established) return;
+  // New only while young: a domain the account keeps using becomes part of its vocabulary (else
+  // every busy 5 minutes of a domain adopted after warm-up would warn again, forever).
+  if (domain.established || event.timeMs - domain.firstSeenMs > thresholds.content.newClusterMaxAgeMs) return;
   const count = domain.rate.sum(1);
   if (count < thresholds.content.minNewDomainCount5m) return;
   const novelty = core.recentNovelty(account, event.timeMs, event.apiKeyId);
