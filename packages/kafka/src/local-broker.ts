@@ -110,9 +110,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** KRaft cluster ids are 16 random bytes in URL-safe base64 without padding. */
-function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * KRaft cluster ids are 16 random bytes in URL-safe base64 without padding. One in 64 of those
+ * starts with '-', which `kafka-storage format -t <id>` reads as an option ("argument
+ * --cluster-id/-t: expected one argument"): the broker then failed to start, 1 run in 64. Kafka's
+ * own Uuid.randomUuid() draws again in that case; so does this.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 async function runJava(args: string[], cwd: string): Promise<void> {
