@@ -366,6 +366,37 @@ describe('delivery_failure_spike', () => {
     expect(found.length).toBeGreaterThan(0);
     expect(found[0]?.key).toBe('account:filtered');
   });
+
+  it('judges the share on the current window, not on counts left in a ring from an earlier burst', () => {
+    const engine = new DetectionEngine();
+    const status = (i: number, t: number, filtered: boolean): NormalizedEvent => ({
+      kind: 'status',
+      eventId: `q${i}`,
+      timeMs: t,
+      accountId: 'acct_a',
+      messageId: `n${i}`,
+      status: filtered ? 'filtered' : 'delivered',
+      errorCode: filtered ? '30007' : '',
+      errorCategory: filtered ? 'carrier_filtered' : '',
+      country: 'US',
+    });
+    const events: NormalizedEvent[] = [];
+    // An hour of clean receipts, then a minute in which carriers filter 60 messages.
+    for (let i = 0; i < 1_800; i++) events.push(status(i, T0 + i * 2_000, false));
+    const burstAt = T0 + 3_600_000;
+    for (let i = 0; i < 60; i++) events.push(status(2_000 + i, burstAt + i * 1_000, true));
+    const duringBurst = run(engine, events).filter((d) => d.kind === 'delivery_failure_spike');
+    expect(duringBurst.length, 'the filtering burst itself is reported').toBeGreaterThan(0);
+    // 20 minutes later: 50 receipts, all delivered, within 5 minutes.
+    const later = Array.from({ length: 50 }, (_, i) =>
+      status(3_000 + i, burstAt + 20 * 60_000 + i * 5_000, false),
+    );
+    const after = run(engine, later).filter((d) => d.kind === 'delivery_failure_spike');
+    expect(
+      after.map((d) => d.evidence.reason),
+      'clean receipts after the burst raise nothing',
+    ).toEqual([]);
+  });
 });
 
 describe('event time', () => {

@@ -25,8 +25,12 @@ export function checkDelivery(
   if (failed) account.statusFailed.add(event.timeMs);
   if (filtered) account.statusFiltered.add(event.timeMs);
   const total = account.statusTotal.sum(1);
-  const failures = account.statusFailed.sum(1);
-  const filteredCount = account.statusFiltered.sum(1);
+  // The failure and filtering rings are added to only by their own statuses: move them to the
+  // window the total ended at, or they report counts of a window long gone (seen: 89 filtered out
+  // of 40 receipts, a 222 % share, paged).
+  const windowEndMs = account.statusTotal.head * account.statusTotal.bucketMs;
+  const failures = account.statusFailed.sumAt(1, windowEndMs);
+  const filteredCount = account.statusFiltered.sumAt(1, windowEndMs);
   const failureShare = total > 0 ? failures / total : 0;
   const filteredShare = total > 0 ? filteredCount / total : 0;
   // Learn once per fine bucket from windows that are not themselves anomalous.
