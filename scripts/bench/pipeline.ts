@@ -8,15 +8,16 @@
  *   2. ingest: consume, validate, normalise, store into ClickHouse, forward;
  *   3. detector: consume what ingest forwarded, detect, checkpoint, store detections; then its RSS
  *      holding 100,000 accounts × 10 rate-tracked keys (BENCH_MEMORY_ACCOUNTS);
+ *   3c. end-to-end capacity: ingest + detector in one process draining 500,000 pre-produced events;
  *   4. end to end: ingest + detector while this process produces live traffic at 25 %, 50 % and 100 %
- *      of the measured capacity: detection latency (produce → detection row), lag, RSS.
+ *      of that capacity: detection latency (produce → detection row), lag, RSS, GC pauses.
  *
  * Each stage runs in its own process (a fresh embedded engine; its own RSS). Every figure is a
  * median of BENCH_RUNS runs (default 3) with min–max. Settings: BENCH_EVENTS (default 2,000,000),
- * BENCH_RUNS, BENCH_LOAD_SECONDS (default 30), BENCH_LOADS (default 0.25,0.5,1; empty skips the
- * end-to-end stage), BENCH_MEMORY_ACCOUNTS (default 100,000, each with 10 rate-tracked keys: the
- * detector's RSS holding them; 0 skips it), BENCH_CAPACITY (events/s the loads are fractions of; default the measured
- * min(ingest, detector)), BENCH_PROFILE=1 (writes .cpuprofile files of the
+ * BENCH_RUNS, BENCH_LOAD_SECONDS (default 30), BENCH_LOADS (default 0.25,0.5,1; empty skips steps 3c
+ * and 4), BENCH_MEMORY_ACCOUNTS (default 100,000, each with 10 rate-tracked keys: the
+ * detector's RSS holding them; 0 skips it), BENCH_CAPACITY (events/s the loads are fractions of;
+ * default the capacity measured in step 3c, which it then skips), BENCH_PROFILE=1 (writes .cpuprofile files of the
  * ingest, detector and end-to-end stages and prints their top functions), KAFKA_BROKERS (else the local broker).
  * Results: printed, and written to .cache/bench/pipeline-<time>.json and .md (not committed).
  */
