@@ -373,17 +373,12 @@ export class AccountState {
     return known;
   }
 
-  /** Forgets known clusters not seen for `ttlMs`; returns how many. */
-  forgetKnownClusters(nowMs: number, ttlMs: number): number {
-    if (this.#knownClusters === null) return 0;
-    let forgotten = 0;
+  /** Forgets known clusters not seen for `ttlMs`. */
+  forgetKnownClusters(nowMs: number, ttlMs: number): void {
+    if (this.#knownClusters === null) return;
     for (const [id, known] of this.#knownClusters)
-      if (nowMs - known.lastSeenMs > ttlMs) {
-        this.#knownClusters.delete(id);
-        forgotten++;
-      }
+      if (nowMs - known.lastSeenMs > ttlMs) this.#knownClusters.delete(id);
     if (this.#knownClusters.size === 0) this.#knownClusters = null;
-    return forgotten;
   }
 
   /** (kind|key) → event time of the last emitted detection, for repeat suppression. */

@@ -344,24 +344,23 @@ describe('credential_anomaly', () => {
 });
 
 describe('delivery_failure_spike', () => {
+  /** Delivery receipt `i` of acct_a at `timeMs`: delivered, or filtered by a carrier (30007). */
+  const status = (i: number, timeMs: number, filtered: boolean): NormalizedEvent => ({
+    kind: 'status',
+    eventId: `s${i}`,
+    timeMs,
+    accountId: 'acct_a',
+    messageId: `m${i}`,
+    status: filtered ? 'filtered' : 'delivered',
+    errorCode: filtered ? '30007' : '',
+    errorCategory: filtered ? 'carrier_filtered' : '',
+    country: 'US',
+  });
+
   it('fires when carriers start filtering an account’s traffic', () => {
     const engine = new DetectionEngine();
     const statuses: NormalizedEvent[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const t = T0 + i * 2_000;
-      const filtered = i > 2800 && i % 3 === 0;
-      statuses.push({
-        kind: 'status',
-        eventId: `s${i}`,
-        timeMs: t,
-        accountId: 'acct_a',
-        messageId: `m${i}`,
-        status: filtered ? 'filtered' : 'delivered',
-        errorCode: filtered ? '30007' : '',
-        errorCategory: filtered ? 'carrier_filtered' : '',
-        country: 'US',
-      });
-    }
+    for (let i = 0; i < 3000; i++) statuses.push(status(i, T0 + i * 2_000, i > 2800 && i % 3 === 0));
     const found = run(engine, statuses).filter((d) => d.kind === 'delivery_failure_spike');
     expect(found.length).toBeGreaterThan(0);
     expect(found[0]?.key).toBe('account:filtered');
@@ -369,17 +368,6 @@ describe('delivery_failure_spike', () => {
 
   it('judges the share on the current window, not on counts left in a ring from an earlier burst', () => {
     const engine = new DetectionEngine();
-    const status = (i: number, t: number, filtered: boolean): NormalizedEvent => ({
-      kind: 'status',
-      eventId: `q${i}`,
-      timeMs: t,
-      accountId: 'acct_a',
-      messageId: `n${i}`,
-      status: filtered ? 'filtered' : 'delivered',
-      errorCode: filtered ? '30007' : '',
-      errorCategory: filtered ? 'carrier_filtered' : '',
-      country: 'US',
-    });
     const events: NormalizedEvent[] = [];
     // An hour of clean receipts, then a minute in which carriers filter 60 messages.
     for (let i = 0; i < 1_800; i++) events.push(status(i, T0 + i * 2_000, false));
