@@ -387,13 +387,9 @@ export class DetectionEngine implements EngineCore {
    */
   #newCluster(account: AccountState, clusterId: string, event: NormalizedOutbound): ClusterState {
     const clusters = account.mutableClusters();
-    const max = this.config.maxSubKeysPerAccount;
-    if (clusters.size >= max) {
+    if (clusters.size >= this.config.maxSubKeysPerAccount) {
       const oldest = clusters.entries().next();
-      if (!oldest.done) {
-        clusters.delete(oldest.value[0]);
-        account.rememberCluster(oldest.value[0], oldest.value[1], max * KNOWN_CLUSTERS_PER_SUB_KEY);
-      }
+      if (!oldest.done) this.#dropCluster(account, oldest.value[0], oldest.value[1]);
     }
     const known = account.takeKnownCluster(clusterId);
     const cluster = new ClusterState(
@@ -405,6 +401,12 @@ export class DetectionEngine implements EngineCore {
     cluster.lastSeenMs = event.timeMs;
     clusters.set(clusterId, cluster);
     return cluster;
+  }
+
+  /** Drops a cluster's state, remembering that the account used it (see AccountState.rememberCluster). */
+  #dropCluster(account: AccountState, id: string, cluster: ClusterState): void {
+    account.mutableClusters().delete(id);
+    account.rememberCluster(id, cluster, this.config.maxSubKeysPerAccount * KNOWN_CLUSTERS_PER_SUB_KEY);
   }
 
   /** The account's state for an API key, created on first use (evicting the oldest past the cap). */
@@ -696,12 +698,7 @@ export class DetectionEngine implements EngineCore {
         const clusters = account.mutableClusters();
         for (const [id, cluster] of clusters)
           if (now - cluster.lastSeenMs > keyTtl) {
-            clusters.delete(id);
-            account.rememberCluster(
-              id,
-              cluster,
-              this.config.maxSubKeysPerAccount * KNOWN_CLUSTERS_PER_SUB_KEY,
-            );
+            this.#dropCluster(account, id, cluster);
             this.#stats.evictedKeys++;
           }
       }

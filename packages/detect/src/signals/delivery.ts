@@ -28,9 +28,8 @@ export function checkDelivery(
   // The failure and filtering rings are added to only by their own statuses: move them to the
   // window the total ended at, or they report counts of a window long gone (seen: 89 filtered out
   // of 40 receipts, a 222 % share, paged).
-  const windowEndMs = account.statusTotal.head * account.statusTotal.bucketMs;
-  const failures = account.statusFailed.sumAt(1, windowEndMs);
-  const filteredCount = account.statusFiltered.sumAt(1, windowEndMs);
+  const failures = account.statusFailed.sumAt(1, account.statusTotal.headMs);
+  const filteredCount = account.statusFiltered.sumAt(1, account.statusTotal.headMs);
   const failureShare = total > 0 ? failures / total : 0;
   const filteredShare = total > 0 ? filteredCount / total : 0;
   // Learn once per fine bucket from windows that are not themselves anomalous.

@@ -104,10 +104,7 @@ export function checkConversion(
   const total = country.feedbackTotal.sum(1);
   // Conversions are added only by converted feedback: move their ring to the total's window (see
   // checkDelivery), or a stale count of an earlier window hides a collapse.
-  const converted = country.feedbackConverted.sumAt(
-    1,
-    country.feedbackTotal.head * country.feedbackTotal.bucketMs,
-  );
+  const converted = country.feedbackConverted.sumAt(1, country.feedbackTotal.headMs);
   const t = thresholds.destination;
   const baseline = country.conversionBaseline;
   if (total >= t.minConversionFeedback5m) {

@@ -34,6 +34,11 @@ export class BucketRing {
     return Math.floor(timeMs / this.bucketMs);
   }
 
+  /** Start time of the head bucket: where another ring on the same grid is read to match this one. */
+  get headMs(): number {
+    return this.head * this.bucketMs;
+  }
+
   /**
    * Moves the head to `bucket`, dropping buckets that leave each window. `onClose` sees every bucket
    * that stops being the newest, once, in order, with its count; after a gap longer than the ring
