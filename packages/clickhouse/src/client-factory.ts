@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { ClickhouseConnectionConfig } from '@floodgate/config';
-import { createEmbeddedConnection } from './embedded-connection.ts';
 import { ClickhouseAdapterError } from './errors.ts';
 import { isolateStdinFromEngine } from './stdin-guard.ts';
 
@@ -19,6 +18,13 @@ export interface Clickhouse {
   readonly database: string;
   close(): Promise<void>;
 }
+
+/**
+ * The embedded engine's module, loaded on the first embedded session only: importing chDB maps its
+ * ~540 MB library and faults in ~150 MiB of it, which a service talking to a ClickHouse server
+ * should not carry (see client-factory.test.ts).
+ */
+let embeddedModule: Promise<typeof import('./embedded-connection.ts')> | undefined;
 
 /** The embedded engine allows one session per process; every caller shares it. */
 const embeddedSessions = new Map<string, { clickhouse: Clickhouse; users: number }>();
@@ -51,7 +57,10 @@ export async function createClickhouse(config: ClickhouseConnectionConfig): Prom
   return { client, mode: 'server', database: config.database, close: () => client.close() };
 }
 
-function openEmbedded(config: ClickhouseConnectionConfig): Clickhouse {
+async function openEmbedded(config: ClickhouseConnectionConfig): Promise<Clickhouse> {
+  embeddedModule ??= import('./embedded-connection.ts');
+  const { createEmbeddedConnection } = await embeddedModule;
+  // From here on synchronous: callers that raced to the await above share one session.
   const path = resolve(config.dataPath);
   const existing = embeddedSessions.get(path);
   if (existing) {

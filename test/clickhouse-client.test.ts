@@ -1,0 +1,67 @@
+/**
+ * The client factory loads the embedded engine only for an embedded session: a service talking to a
+ * ClickHouse server must not map chDB's ~540 MB library (~150 MiB of resident pages). Checked on the
+ * built package (what production runs, and where tsc rewrites the lazy import's path) in a fresh
+ * process, by looking for the library in /proc/self/maps.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from './setup/cli.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = pathToFileURL(join(ROOT, 'packages/clickhouse/dist/index.js')).href;
+
+/** Runs `body` as an ES module in a new process and returns what it printed as JSON. */
+function runModule(body: string): Promise<Record<string, unknown>> {
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { createClickhouse } from ${JSON.stringify(DIST)};
+    const chdbMapped = () => readFileSync('/proc/self/maps', 'utf8').includes('libchdb');
+    ${body}`;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd: ROOT, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').at(-1) as string));
+      },
+    );
+  });
+}
+
+describe('ClickHouse client factory', () => {
+  let dataPath = '';
+  beforeAll(() => {
+    buildCli(); // builds packages/clickhouse/dist and what it depends on
+    dataPath = mkdtempSync(join(tmpdir(), 'floodgate-client-'));
+  });
+  afterAll(() => rmSync(dataPath, { recursive: true, force: true }));
+
+  it('does not load the embedded engine for a ClickHouse server', async () => {
+    const result = await runModule(`
+      const loadedAtImport = chdbMapped();
+      let error = '';
+      try {
+        await createClickhouse({ url: 'http://127.0.0.1:9', database: 'floodgate', user: 'default', password: '', requestTimeoutMs: 2000 });
+      } catch (e) { error = e.code; }
+      console.log(JSON.stringify({ loadedAtImport, error, loadedAfter: chdbMapped() }));`);
+    expect(result).toEqual({ loadedAtImport: false, error: 'CLICKHOUSE_UNREACHABLE', loadedAfter: false });
+  });
+
+  it('loads it for an embedded session, and concurrent openers share one session', async () => {
+    const result = await runModule(`
+      const config = { dataPath: ${JSON.stringify(dataPath)}, database: 'floodgate', user: 'default', password: '', requestTimeoutMs: 30000 };
+      const [a, b] = await Promise.all([createClickhouse(config), createClickhouse(config)]);
+      const rows = await (await a.client.query({ query: 'SELECT 1 + 1 AS two', format: 'JSONEachRow' })).json();
+      console.log(JSON.stringify({ mode: a.mode, shared: a.client === b.client, rows, loaded: chdbMapped() }));
+      await a.close();
+      await b.close();`);
+    expect(result).toEqual({ mode: 'embedded', shared: true, rows: [{ two: 2 }], loaded: true });
+  });
+});
