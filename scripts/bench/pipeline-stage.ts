@@ -18,6 +18,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
@@ -46,15 +47,33 @@ const input = JSON.parse(json) as StageInput;
 const logger = createLogger({ service: `bench-${stage}`, level: 'error' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Resident memory in MiB from /proc/self/status: all of it (VmRSS), what the process allocated
+ * (RssAnon: heap, ArrayBuffers, the engine's allocations) and mapped files' pages (RssFile: code,
+ * mostly the embedded engine's ~540 MB library, shared and reclaimable by the kernel).
+ */
+function residentMiB(): { rss: number; anon: number; file: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rss: kib('VmRSS') / 1024, anon: kib('RssAnon') / 1024, file: kib('RssFile') / 1024 };
+}
+
 let rssMax = 0;
-const rssTimer = setInterval(() => {
-  rssMax = Math.max(rssMax, process.memoryUsage().rss);
-}, 250);
+let anonMax = 0;
+function sampleResident(): void {
+  const { rss, anon } = residentMiB();
+  rssMax = Math.max(rssMax, rss);
+  anonMax = Math.max(anonMax, anon);
+}
+const rssTimer = setInterval(sampleResident, 250);
 
 function result(value: Record<string, unknown>): void {
   clearInterval(rssTimer);
-  rssMax = Math.max(rssMax, process.memoryUsage().rss);
-  console.log(`RESULT ${JSON.stringify({ ...value, rssMaxMiB: Math.round(rssMax / 2 ** 20) })}`);
+  sampleResident();
+  console.log(
+    `RESULT ${JSON.stringify({ ...value, rssMaxMiB: Math.round(rssMax), rssAnonMaxMiB: Math.round(anonMax) })}`,
+  );
 }
 
 /** Sum of `floodgate_batch_phase_seconds` per `group/phase`. */
@@ -371,6 +390,11 @@ async function detector(): Promise<void> {
   // the embedded engine.
   const heapUsedMiB = Math.round(usage.heapUsed / 2 ** 20);
   const arrayBuffersMiB = Math.round(usage.arrayBuffers / 2 ** 20);
+  const resident = residentMiB();
+  // The young generation's pages (V8 grows it to 2 × --max-semi-space-size under allocation).
+  const newSpaceMiB = Math.round(
+    (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0) / 2 ** 20,
+  );
   await handle.stop();
   await clickhouse.close();
   const seconds = (last - first) / 1000;
@@ -382,6 +406,9 @@ async function detector(): Promise<void> {
     accounts,
     rateKeys,
     rssAtEndMiB: rssMiB,
+    rssAnonAtEndMiB: Math.round(resident.anon),
+    rssFileAtEndMiB: Math.round(resident.file),
+    newSpaceMiB,
     heapUsedMiB,
     arrayBuffersMiB,
     rssBeforeMiB,

@@ -308,7 +308,7 @@ async function main(): Promise<void> {
         rmSync(dataPath, { recursive: true, force: true });
         memory.push(result);
         say(
-          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB (${fmt(Number(result['rssAtEndMiB']))} MiB at the end: JS heap in use ${fmt(Number(result['heapUsedMiB']))}, ArrayBuffers ${fmt(Number(result['arrayBuffersMiB']))}; ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
+          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB, of it allocated (RssAnon) max ${fmt(Number(result['rssAnonMaxMiB']))} (at the end ${fmt(Number(result['rssAtEndMiB']))} MiB: anonymous ${fmt(Number(result['rssAnonAtEndMiB']))}, mapped files ${fmt(Number(result['rssFileAtEndMiB']))}; JS heap in use ${fmt(Number(result['heapUsedMiB']))}, young generation ${fmt(Number(result['newSpaceMiB']))}, ArrayBuffers ${fmt(Number(result['arrayBuffersMiB']))}; ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
         );
       }
     }
@@ -528,7 +528,11 @@ async function main(): Promise<void> {
               accounts: summary(memory.map((r) => Number(r['accounts']))),
               rateKeys: summary(memory.map((r) => Number(r['rateKeys']))),
               rssMaxMiB: summary(memory.map((r) => r.rssMaxMiB)),
+              rssAnonMaxMiB: summary(memory.map((r) => Number(r['rssAnonMaxMiB']))),
               rssAtEndMiB: summary(memory.map((r) => Number(r['rssAtEndMiB']))),
+              rssAnonAtEndMiB: summary(memory.map((r) => Number(r['rssAnonAtEndMiB']))),
+              rssFileAtEndMiB: summary(memory.map((r) => Number(r['rssFileAtEndMiB']))),
+              newSpaceMiB: summary(memory.map((r) => Number(r['newSpaceMiB']))),
               heapUsedMiB: summary(memory.map((r) => Number(r['heapUsedMiB']))),
               arrayBuffersMiB: summary(memory.map((r) => Number(r['arrayBuffersMiB']))),
               rssBeforeMiB: summary(memory.map((r) => Number(r['rssBeforeMiB']))),
@@ -563,7 +567,7 @@ async function main(): Promise<void> {
       '',
       ...(report.detectorMemory
         ? [
-            `Detector memory (its own process with the embedded engine, as deployed): ${range(report.detectorMemory.accounts)} accounts and ${range(report.detectorMemory.rateKeys)} rate-tracked keys held, RSS max ${range(report.detectorMemory.rssMaxMiB)} MiB, ${range(report.detectorMemory.rssAtEndMiB)} MiB at the end, of which ${range(report.detectorMemory.rssBeforeMiB)} MiB before it held any state (target: ≤ 1,024 MiB with 100,000 accounts and 1,000,000 keys).`,
+            `Detector memory (its own process with the embedded engine, as deployed): ${range(report.detectorMemory.accounts)} accounts and ${range(report.detectorMemory.rateKeys)} rate-tracked keys held, RSS max ${range(report.detectorMemory.rssMaxMiB)} MiB (allocated memory, RssAnon, max ${range(report.detectorMemory.rssAnonMaxMiB)} MiB), ${range(report.detectorMemory.rssAtEndMiB)} MiB at the end (mapped files ${range(report.detectorMemory.rssFileAtEndMiB)} MiB, mostly the embedded engine's library; young generation ${range(report.detectorMemory.newSpaceMiB)} MiB), of which ${range(report.detectorMemory.rssBeforeMiB)} MiB before it held any state (target: ≤ 1,024 MiB with 100,000 accounts and 1,000,000 keys).`,
             '',
           ]
         : []),
