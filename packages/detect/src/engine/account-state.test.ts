@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BucketRing } from '../windows/bucket-ring.ts';
 import { CountryState, SEQUENTIAL_MEMORY, type TrackerFactory } from './account-state.ts';
-import { RateTracker, trackerWords, windowLayout } from './rate-tracker.ts';
+import { trackerWords, windowLayout } from './rate-tracker.ts';
 import { TrackerSlab } from './tracker-slab.ts';
 
 function factory(): TrackerFactory {
@@ -9,7 +9,9 @@ function factory(): TrackerFactory {
   const slab = new TrackerSlab(trackerWords(layout, 24));
   return {
     layout,
-    tracker: () => new RateTracker(layout, 360, 24, slab),
+    halfLifeMinutes: 360,
+    seasonalitySlots: 24,
+    slab,
     recentNumbers: new TrackerSlab(SEQUENTIAL_MEMORY / 2),
     fine: () =>
       new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),

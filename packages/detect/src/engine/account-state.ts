@@ -8,7 +8,7 @@ import type { HyperLogLog } from '../content/index.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
 import type { EvidenceBuffer } from './evidence-buffer.ts';
 import { HabitCounts } from './habit-counts.ts';
-import type { RateTracker, WindowLayout } from './rate-tracker.ts';
+import { RateTracker, type WindowLayout } from './rate-tracker.ts';
 import { SmallMap } from './small-map.ts';
 import { copyOut, type TrackerSlab } from './tracker-slab.ts';
 
@@ -18,7 +18,10 @@ export const MAX_REMEMBERED = 16;
 
 export interface TrackerFactory {
   layout: WindowLayout;
-  tracker(): RateTracker;
+  /** What the rate trackers of accounts, API keys and countries learn with, and the slab they live in. */
+  halfLifeMinutes: number;
+  seasonalitySlots: 0 | 24 | 168;
+  slab: TrackerSlab;
   /** Slots of SEQUENTIAL_MEMORY Uint32 for countries' recent recipient numbers. */
   recentNumbers: TrackerSlab;
   fine(): BucketRing;
@@ -56,8 +59,11 @@ class AccountReplies {
   failureBaselineBucket: number = -1;
 }
 
-export class ApiKeyState {
-  readonly rate: RateTracker;
+/**
+ * An API key's state. Like the account and the country below, it is its own rate tracker (a
+ * subclass, not a field): one object per key instead of two, 32 bytes less per tracked key.
+ */
+export class ApiKeyState extends RateTracker {
   messages = 0;
   /** Source networks and user agents seen while the key was behaving normally. */
   readonly networks = new HabitCounts(MAX_REMEMBERED);
@@ -73,31 +79,36 @@ export class ApiKeyState {
   declare lastOutOfScopeReason: string;
 
   constructor(factory: TrackerFactory, timeMs: number) {
-    this.rate = factory.tracker();
-    this.rate.ownerFirstSeenMs = timeMs;
-    this.rate.ownerLastSeenMs = timeMs;
+    super(factory.layout, factory.halfLifeMinutes, factory.seasonalitySlots, factory.slab);
+    this.ownerFirstSeenMs = timeMs;
+    this.ownerLastSeenMs = timeMs;
+  }
+
+  /** The key's rate tracker: the state itself. */
+  get rate(): RateTracker {
+    return this;
   }
 
   // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
   get firstSeenMs(): number {
-    return this.rate.ownerFirstSeenMs;
+    return this.ownerFirstSeenMs;
   }
 
   set firstSeenMs(timeMs: number) {
-    this.rate.ownerFirstSeenMs = timeMs;
+    this.ownerFirstSeenMs = timeMs;
   }
 
   get lastSeenMs(): number {
-    return this.rate.ownerLastSeenMs;
+    return this.ownerLastSeenMs;
   }
 
   set lastSeenMs(timeMs: number) {
-    this.rate.ownerLastSeenMs = timeMs;
+    this.ownerLastSeenMs = timeMs;
   }
 }
 
-export class CountryState {
-  readonly rate: RateTracker;
+/** A destination country's state: its own rate tracker (see ApiKeyState). */
+export class CountryState extends RateTracker {
   /** Decayed share bookkeeping: messages to this country, decayed with the account total. */
   weight = 0;
   /**
@@ -120,18 +131,23 @@ export class CountryState {
   sequentialHits = 0;
 
   constructor(factory: TrackerFactory, timeMs: number) {
-    this.rate = factory.tracker();
-    this.rate.ownerFirstSeenMs = timeMs;
-    this.rate.ownerLastSeenMs = timeMs;
+    super(factory.layout, factory.halfLifeMinutes, factory.seasonalitySlots, factory.slab);
+    this.ownerFirstSeenMs = timeMs;
+    this.ownerLastSeenMs = timeMs;
     const slot = factory.recentNumbers.allocate();
     this.#recent = slot.u32;
     this.#recentAt = 2 * slot.base;
     this.#recentSlab = factory.recentNumbers;
   }
 
-  /** Gives the slab slots back; the state must not be used afterwards. */
-  release(): void {
-    this.rate.release();
+  /** The country's rate tracker: the state itself. */
+  get rate(): RateTracker {
+    return this;
+  }
+
+  /** Gives the slab slots back (the tracker's and the recent numbers'); the state must not be used afterwards. */
+  override release(): void {
+    super.release();
     this.#recentSlab.releaseAt(this.#recent, this.#recentAt / 2);
   }
 
@@ -168,19 +184,19 @@ export class CountryState {
 
   // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
   get firstSeenMs(): number {
-    return this.rate.ownerFirstSeenMs;
+    return this.ownerFirstSeenMs;
   }
 
   set firstSeenMs(timeMs: number) {
-    this.rate.ownerFirstSeenMs = timeMs;
+    this.ownerFirstSeenMs = timeMs;
   }
 
   get lastSeenMs(): number {
-    return this.rate.ownerLastSeenMs;
+    return this.ownerLastSeenMs;
   }
 
   set lastSeenMs(timeMs: number) {
-    this.rate.ownerLastSeenMs = timeMs;
+    this.ownerLastSeenMs = timeMs;
   }
 }
 
@@ -244,9 +260,9 @@ export interface RiskyAudit {
 const NO_ENTRIES: ReadonlyMap<string, never> = new Map<string, never>();
 const NO_AUDITS: readonly RiskyAudit[] = Object.freeze([]);
 
-export class AccountState {
+/** An account's state: its own rate tracker (see ApiKeyState). */
+export class AccountState extends RateTracker {
   readonly accountId: string;
-  readonly rate: RateTracker;
   /** Sub-keys: the last one looked up is cached, so the per-event lookup is a string comparison. */
   readonly apiKeys = new SmallMap<ApiKeyState>();
   readonly countries = new SmallMap<CountryState>();
@@ -288,23 +304,28 @@ export class AccountState {
   evidence: EvidenceBuffer | undefined = undefined;
 
   constructor(accountId: string, factory: TrackerFactory, timeMs: number) {
+    super(factory.layout, factory.halfLifeMinutes, factory.seasonalitySlots, factory.slab);
     this.accountId = accountId;
-    this.rate = factory.tracker();
-    this.rate.ownerFirstSeenMs = timeMs;
-    this.rate.ownerLastSeenMs = timeMs;
+    this.ownerFirstSeenMs = timeMs;
+    this.ownerLastSeenMs = timeMs;
+  }
+
+  /** The account's rate tracker: the state itself. */
+  get rate(): RateTracker {
+    return this;
   }
 
   // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
   get firstSeenMs(): number {
-    return this.rate.ownerFirstSeenMs;
+    return this.ownerFirstSeenMs;
   }
 
   get lastSeenMs(): number {
-    return this.rate.ownerLastSeenMs;
+    return this.ownerLastSeenMs;
   }
 
   set lastSeenMs(timeMs: number) {
-    this.rate.ownerLastSeenMs = timeMs;
+    this.ownerLastSeenMs = timeMs;
   }
 
   get riskyAudits(): readonly RiskyAudit[] {

@@ -39,7 +39,7 @@ import {
 import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
 import { buildEvidence, EvidenceBuffer, type NoveltyLookup } from './evidence-buffer.ts';
 import { intern } from './intern.ts';
-import { RateTracker, trackerWords, windowLayout } from './rate-tracker.ts';
+import { trackerWords, windowLayout } from './rate-tracker.ts';
 import { compileInventory } from './scope-index.ts';
 import {
   type AccountSnapshot,
@@ -157,7 +157,9 @@ export class DetectionEngine implements EngineCore {
     this.#slab = slab;
     this.factory = {
       layout,
-      tracker: () => new RateTracker(layout, halfLife, slots, slab),
+      halfLifeMinutes: halfLife,
+      seasonalitySlots: slots,
+      slab,
       recentNumbers: new TrackerSlab(SEQUENTIAL_MEMORY / 2),
       fine: () =>
         new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
@@ -417,7 +419,7 @@ export class DetectionEngine implements EngineCore {
       if (account.apiKeys.size >= this.config.maxSubKeysPerAccount) {
         const oldest = account.apiKeys.oldest();
         if (oldest) {
-          oldest[1].rate.release();
+          oldest[1].release();
           account.apiKeys.delete(oldest[0]);
         }
       }
@@ -710,7 +712,7 @@ export class DetectionEngine implements EngineCore {
       for (const [k, state] of account.apiKeys) {
         // Keys and countries keep their habits for a week: that is what makes "new" meaningful.
         if (now - state.lastSeenMs > HABIT_MEMORY_MS) {
-          state.rate.release();
+          state.release();
           account.apiKeys.delete(k);
           this.#stats.evictedKeys++;
         }
@@ -875,10 +877,10 @@ function evidenceToJSON([accountId, buffer]: [string, EvidenceBuffer]): EngineSn
   return { accountId, next: buffer.next, size: buffer.size, events: buffer.events.map((e) => e ?? null) };
 }
 
-/** Gives an evicted account's rate trackers back to the slab. */
+/** Gives an evicted account's rate trackers (it, its keys and countries) back to the slab. */
 function releaseAccount(account: AccountState): void {
-  account.rate.release();
-  for (const apiKey of account.apiKeys.values()) apiKey.rate.release();
+  account.release();
+  for (const apiKey of account.apiKeys.values()) apiKey.release();
   for (const country of account.countries.values()) country.release();
 }
 
