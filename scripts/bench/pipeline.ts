@@ -63,6 +63,8 @@ const CAPACITY_EVENTS = 500_000;
 /** Records of the produce-only stages (a rate needs no more; 2,000,000 would be a ~0.9 GB file). */
 const PRODUCE_RECORDS = 300_000;
 const PARTITIONS = 6;
+/** V8 flags the services run with in production (infra/docker/Dockerfile, README: Running the services). */
+const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
 const id = `bench${Date.now()}`;
 const say = (text: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,7 +77,8 @@ function runStage(
   input: StageInput,
   control?: (child: ReturnType<typeof spawn>, ready: Promise<void>) => Promise<void>,
 ): Promise<StageResult> {
-  const flags = ['--conditions=source', '--max-old-space-size=4096'];
+  // The services' young-generation cap, as infra/docker/Dockerfile's NODE_OPTIONS sets it.
+  const flags = ['--conditions=source', '--max-old-space-size=4096', ...SERVICE_NODE_FLAGS];
   if (PROFILE && (stage === 'ingest' || stage === 'detector' || stage === 'e2e'))
     flags.push('--cpu-prof', `--cpu-prof-dir=${join(OUT, 'profiles', stage)}`);
   const child = spawn(
