@@ -36,4 +36,15 @@ describe('TrackerSlab', () => {
     slab.release(a.f64, a.id);
     expect(() => slab.release(a.f64, a.id)).toThrow(RangeError);
   });
+
+  it('tracks every slot of many pages (the in-use flags grow ahead of the pages)', () => {
+    const slab = new TrackerSlab(2);
+    const slots = Array.from({ length: 5_000 }, () => slab.allocate());
+    expect(new Set(slots.map((s) => s.id)).size).toBe(5_000);
+    const last = slots.at(-1) as (typeof slots)[number];
+    slab.release(last.f64, last.id);
+    expect(() => slab.release(last.f64, last.id)).toThrow(RangeError);
+    for (const s of slots.slice(0, -1)) slab.release(s.f64, s.id);
+    expect(slab.live).toBe(0);
+  });
 });

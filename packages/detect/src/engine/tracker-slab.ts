@@ -86,9 +86,13 @@ export class TrackerSlab {
   #addPage(): void {
     const buffer = new ArrayBuffer(SLOTS_PER_PAGE * this.stride * 8);
     const pageIndex = this.#pages.length;
-    const inUse = new Uint8Array((pageIndex + 1) * SLOTS_PER_PAGE);
-    inUse.set(this.#inUse);
-    this.#inUse = inUse;
+    if (this.#inUse.length < (pageIndex + 1) * SLOTS_PER_PAGE) {
+      // Doubling: growing by one page at a time copied (and freed) a million flags per page of a
+      // large state, churn that fragments the allocator's heap around the long-lived pages.
+      const inUse = new Uint8Array(Math.max(1, 2 * pageIndex) * SLOTS_PER_PAGE);
+      inUse.set(this.#inUse);
+      this.#inUse = inUse;
+    }
     this.#pageOf.set(buffer, pageIndex);
     this.#pages.push({
       f64: new Float64Array(buffer),
