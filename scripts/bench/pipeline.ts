@@ -63,8 +63,8 @@ const CAPACITY_EVENTS = 500_000;
 /** Records of the produce-only stages (a rate needs no more; 2,000,000 would be a ~0.9 GB file). */
 const PRODUCE_RECORDS = 300_000;
 const PARTITIONS = 6;
-/** V8 flags the services run with in production (infra/docker/Dockerfile, README: Running the services). */
-const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
+/** The environment the services run with in production (infra/docker/Dockerfile's ENV; README: Running the services). */
+const SERVICE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 const id = `bench${Date.now()}`;
 const say = (text: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -77,8 +77,7 @@ function runStage(
   input: StageInput,
   control?: (child: ReturnType<typeof spawn>, ready: Promise<void>) => Promise<void>,
 ): Promise<StageResult> {
-  // The services' young-generation cap, as infra/docker/Dockerfile's NODE_OPTIONS sets it.
-  const flags = ['--conditions=source', '--max-old-space-size=4096', ...SERVICE_NODE_FLAGS];
+  const flags = ['--conditions=source', '--max-old-space-size=4096'];
   if (PROFILE && (stage === 'ingest' || stage === 'detector' || stage === 'e2e'))
     flags.push('--cpu-prof', `--cpu-prof-dir=${join(OUT, 'profiles', stage)}`);
   const child = spawn(
@@ -86,7 +85,7 @@ function runStage(
     [...flags, 'scripts/bench/pipeline-stage.ts', stage, JSON.stringify(input)],
     {
       cwd: ROOT,
-      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      env: { ...process.env, ...SERVICE_ENV, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
   );
