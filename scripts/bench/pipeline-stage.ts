@@ -391,6 +391,12 @@ async function detector(): Promise<void> {
   const heapUsedMiB = Math.round(usage.heapUsed / 2 ** 20);
   const arrayBuffersMiB = Math.round(usage.arrayBuffers / 2 ** 20);
   const resident = residentMiB();
+  // What the embedded engine itself holds by its own account (its allocations, outside V8).
+  const engineRows = await runReadOnlyQuery(
+    clickhouse.client,
+    "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'",
+  );
+  const engineMiB = Math.round(Number(engineRows.rows[0]?.['value'] ?? Number.NaN) / 2 ** 20);
   // The young generation's pages (V8 grows it to 2 × --max-semi-space-size under allocation).
   const newSpaceMiB = Math.round(
     (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0) / 2 ** 20,
@@ -408,6 +414,7 @@ async function detector(): Promise<void> {
     rssAtEndMiB: rssMiB,
     rssAnonAtEndMiB: Math.round(resident.anon),
     rssFileAtEndMiB: Math.round(resident.file),
+    engineMiB,
     newSpaceMiB,
     heapUsedMiB,
     arrayBuffersMiB,

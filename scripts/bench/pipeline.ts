@@ -310,7 +310,7 @@ async function main(): Promise<void> {
         rmSync(dataPath, { recursive: true, force: true });
         memory.push(result);
         say(
-          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB, of it allocated (RssAnon) max ${fmt(Number(result['rssAnonMaxMiB']))} (at the end ${fmt(Number(result['rssAtEndMiB']))} MiB: anonymous ${fmt(Number(result['rssAnonAtEndMiB']))}, mapped files ${fmt(Number(result['rssFileAtEndMiB']))}; JS heap in use ${fmt(Number(result['heapUsedMiB']))}, young generation ${fmt(Number(result['newSpaceMiB']))}, ArrayBuffers ${fmt(Number(result['arrayBuffersMiB']))}; ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
+          `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB, of it allocated (RssAnon) max ${fmt(Number(result['rssAnonMaxMiB']))} (at the end ${fmt(Number(result['rssAtEndMiB']))} MiB: anonymous ${fmt(Number(result['rssAnonAtEndMiB']))}, mapped files ${fmt(Number(result['rssFileAtEndMiB']))}; the embedded engine's own ${fmt(Number(result['engineMiB']))}; JS heap in use ${fmt(Number(result['heapUsedMiB']))}, young generation ${fmt(Number(result['newSpaceMiB']))}, ArrayBuffers ${fmt(Number(result['arrayBuffersMiB']))}; ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
         );
       }
     }
@@ -535,6 +535,7 @@ async function main(): Promise<void> {
               rssAnonAtEndMiB: summary(memory.map((r) => Number(r['rssAnonAtEndMiB']))),
               rssFileAtEndMiB: summary(memory.map((r) => Number(r['rssFileAtEndMiB']))),
               newSpaceMiB: summary(memory.map((r) => Number(r['newSpaceMiB']))),
+              engineMiB: summary(memory.map((r) => Number(r['engineMiB']))),
               heapUsedMiB: summary(memory.map((r) => Number(r['heapUsedMiB']))),
               arrayBuffersMiB: summary(memory.map((r) => Number(r['arrayBuffersMiB']))),
               rssBeforeMiB: summary(memory.map((r) => Number(r['rssBeforeMiB']))),
