@@ -95,6 +95,46 @@ describe('RateTracker', () => {
     );
   });
 
+  it('keeps exact counts past 65,535 in one 10-second bucket (Uint16 ring moved aside), through snapshots and slot reuse', () => {
+    const slab = new TrackerSlab(trackerWords(layout, 24));
+    const tracker = new RateTracker(layout, 360, 24, slab);
+    const reference = new ReferenceTracker();
+    let timeMs = T0;
+    // A key at ~7,000 events/s, then fractional amounts (the API allows them), then quiet again.
+    const steps: Array<[number, number]> = [
+      [0, 60_000],
+      [1_000, 10_000],
+      [2_000, 0.5],
+      [9_000, 65_535],
+      [10_000, 3],
+      [40_000, 1],
+      [400_000, 2],
+    ];
+    for (const [delta, amount] of steps) {
+      timeMs += delta;
+      expect(tracker.add(timeMs, amount)).toBe(reference.add(timeMs, amount));
+      expect([tracker.count(SHORT), tracker.count(MEDIUM), tracker.count(LONG)]).toEqual([
+        reference.fine.sum(0),
+        reference.fine.sum(1),
+        reference.coarse.sum(0),
+      ]);
+    }
+    expect(tracker.toJSON().fine).toEqual(reference.fine.toJSON());
+    expect(Math.max(...tracker.toJSON().fine.counts)).toBeLessThan(65_536); // the burst has left the ring
+    // A state holding a wide bucket restores exactly.
+    const burst = new RateTracker(layout, 360, 24, slab);
+    burst.add(T0, 100_000);
+    const restored = new RateTracker(layout, 360, 24, slab);
+    restored.restore(JSON.parse(JSON.stringify(burst.toJSON())));
+    expect(restored.toJSON()).toEqual(burst.toJSON());
+    expect(restored.fineCountAt(0)).toBe(100_000);
+    // A released wide tracker's slot serves a new tracker with a narrow, empty ring.
+    burst.release();
+    const next = new RateTracker(layout, 360, 24, slab);
+    next.add(T0 + 5_000, 7);
+    expect([next.count(SHORT), next.fineCountAt(0)]).toEqual([7, 7]);
+  });
+
   it('restores a version 1 state (long window on minute buckets) onto the coarser buckets', () => {
     // The same events into a version 1 minute ring and into the current reference.
     const minuteRing = new BucketRing(60_000, 60, [60]);

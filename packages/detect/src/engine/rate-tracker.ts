@@ -3,9 +3,11 @@
  * on 5-minute sub-buckets) plus its learned baseline, fed each closed minute's count from a
  * one-minute accumulator. Thresholds are cached per minute, so the per-event path is: add, compare
  * three sums with three numbers. All of it lives in one slab slot (tracker-slab.ts) — baseline,
- * ring heads and sums, cached thresholds, then the two Float32 rings — so an event touches a few
- * adjacent cache lines. The rings behave exactly like BucketRing and the accumulator like a
- * one-bucket BucketRing (a property test pins the equivalence).
+ * ring heads and sums, cached thresholds, then the long window's Float32 ring and the fine ring as
+ * Uint16 (a key past 65,535 events in one 10-second bucket moves its fine ring to Float64 beside
+ * the slab, see wideRings) — so an event touches a few adjacent cache lines. The rings behave
+ * exactly like BucketRing and the accumulator like a one-bucket BucketRing (a property test pins
+ * the equivalence).
  */
 
 import {
@@ -91,7 +93,18 @@ const MINUTE_COUNT = 9;
 const THRESHOLD = 20;
 const EXPECTED = 23;
 const SD = 26;
+/** Float32 flag: 1 once a fine bucket outgrew Uint16 and the fine ring moved to `wideRings`. */
+const WIDE = 29;
 const SCALAR_WORDS = 15;
+/** The largest count a Uint16 fine bucket holds (and its bit mask). */
+const NARROW_MAX = 0xffff;
+
+/**
+ * Fine rings of trackers whose 10-second bucket passed 65,535 events (6,553/s on one key), as
+ * Float64: the slot's Uint16 ring is abandoned for the rest of the tracker's life. Rare enough to
+ * live beside the slab rather than cost every key four bytes per bucket (~60 B per key).
+ */
+const wideRings = new WeakMap<RateTracker, Float64Array>();
 const MINUTE_MS = 60_000;
 
 /** Slot size in words for trackers of this layout and seasonality. */
@@ -99,8 +112,8 @@ export function trackerWords(layout: WindowLayout, seasonalitySlots: number): nu
   return (
     RateBaseline.words(seasonalitySlots) +
     SCALAR_WORDS +
-    Math.ceil(layout.fineLength / 2) +
-    Math.ceil(layout.coarseLength / 2)
+    Math.ceil(layout.coarseLength / 2) +
+    Math.ceil(layout.fineLength / 4)
   );
 }
 
@@ -114,8 +127,9 @@ interface TrackerShape extends BaselineSettings {
   slab: TrackerSlab | null;
   /** Word offset of the tracker scalars from the slot base (the baseline comes first). */
   scalars: number;
-  /** Float32 offsets of the fine and the coarse ring from the scalars' word index × 2. */
+  /** Uint16 offset of the fine ring from the scalars' word index × 4. */
   fine: number;
+  /** Float32 offset of the coarse ring from the scalars' word index × 2. */
   coarse: number;
   words: number;
 }
@@ -138,14 +152,14 @@ function shapeFor(
   const key = `${halfLifeMinutes}/${seasonalitySlots}`;
   let shape = byConfig.get(key);
   if (shape === undefined || shape.layout !== layout) {
-    const fine = 2 * SCALAR_WORDS;
+    const coarse = 2 * SCALAR_WORDS;
     shape = {
       ...settingsFor(halfLifeMinutes, seasonalitySlots),
       layout,
       slab,
       scalars: RateBaseline.words(seasonalitySlots),
-      fine,
-      coarse: fine + 2 * Math.ceil(layout.fineLength / 2),
+      fine: 4 * (SCALAR_WORDS + Math.ceil(layout.coarseLength / 2)),
+      coarse,
       words: trackerWords(layout, seasonalitySlots),
     };
     byConfig.set(key, shape);
@@ -192,11 +206,33 @@ export class RateTracker extends RateBaseline {
 
   /** Returns the slot to the slab; the tracker must not be used afterwards. */
   release(): void {
+    wideRings.delete(this);
     this.shape.slab?.releaseAt(this.f64, this.base);
   }
 
+  /** Uint16 index of the fine ring (while the tracker is not wide). */
   private get fineAt(): number {
-    return 2 * this.#s + this.shape.fine;
+    return 4 * this.#s + this.shape.fine;
+  }
+
+  /** The fine ring as Float64 once a bucket outgrew Uint16, else null (the ring is in the slot). */
+  private get wideRing(): Float64Array | null {
+    return this.f32[2 * this.#s + WIDE] === 0 ? null : (wideRings.get(this) as Float64Array);
+  }
+
+  /** Moves the fine ring out of the slot into a Float64 ring of its own, for good. */
+  private widen(): Float64Array {
+    const ring = new Float64Array(this.fineLength);
+    for (let i = 0; i < ring.length; i++) ring[i] = this.u16[this.fineAt + i] as number;
+    wideRings.set(this, ring);
+    this.f32[2 * this.#s + WIDE] = 1;
+    return ring;
+  }
+
+  /** Fine bucket at ring position `i`. */
+  private fineBucket(i: number): number {
+    const wide = this.wideRing;
+    return (wide === null ? this.u16[this.fineAt + i] : wide[i]) as number;
   }
 
   private get coarseAt(): number {
@@ -246,8 +282,20 @@ export class RateTracker extends RateBaseline {
     const fineAge = (f[s + FINE_HEAD] as number) - bucket;
     let inFine = false;
     if (fineAge < this.fineLength) {
-      const at = this.fineAt + ringSlot(bucket, this.fineLength);
-      this.f32[at] = (this.f32[at] as number) + amount;
+      const i = ringSlot(bucket, this.fineLength);
+      if (this.f32[2 * s + WIDE] === 0) {
+        const at = this.fineAt + i;
+        const count = (this.u16[at] as number) + amount;
+        // Whole and within Uint16 (production adds 1 per event; the API takes any amount).
+        if ((count & NARROW_MAX) === count) this.u16[at] = count;
+        else {
+          const wide = this.widen();
+          wide[i] = count;
+        }
+      } else {
+        const wide = wideRings.get(this) as Float64Array;
+        wide[i] = (wide[i] as number) + amount;
+      }
       if (fineAge < this.shortBuckets) f[s + FINE_SUM0] = (f[s + FINE_SUM0] as number) + amount;
       if (fineAge < this.fineLength) f[s + FINE_SUM1] = (f[s + FINE_SUM1] as number) + amount;
       inFine = true;
@@ -271,8 +319,12 @@ export class RateTracker extends RateBaseline {
       return;
     }
     const length = this.fineLength;
+    // The ring and where it starts in it: the slot's Uint16s, or the Float64 ring of a wide tracker.
+    const wide = this.wideRing;
+    const ring = wide ?? this.u16;
+    const at = wide === null ? this.fineAt : 0;
     if (bucket - head > length) {
-      this.f32.fill(0, this.fineAt, this.fineAt + length);
+      ring.fill(0, at, at + length);
       f[s + FINE_SUM0] = 0;
       f[s + FINE_SUM1] = 0;
       f[s + FINE_HEAD] = bucket;
@@ -281,9 +333,9 @@ export class RateTracker extends RateBaseline {
     let sum0 = f[s + FINE_SUM0] as number;
     let sum1 = f[s + FINE_SUM1] as number;
     for (let next = head + 1; next <= bucket; next++) {
-      sum0 -= this.f32[this.fineAt + ringSlot(next - this.shortBuckets, length)] as number;
-      sum1 -= this.f32[this.fineAt + ringSlot(next - length, length)] as number;
-      this.f32[this.fineAt + ringSlot(next, length)] = 0;
+      sum0 -= ring[at + ringSlot(next - this.shortBuckets, length)] as number;
+      sum1 -= ring[at + ringSlot(next - length, length)] as number;
+      ring[at + ringSlot(next, length)] = 0;
     }
     f[s + FINE_SUM0] = sum0;
     f[s + FINE_SUM1] = sum1;
@@ -412,7 +464,7 @@ export class RateTracker extends RateBaseline {
   fineCountAt(age: number): number {
     const head = this.f64[this.#s + FINE_HEAD] as number;
     if (age < 0 || age >= this.fineLength || head < 0) return 0;
-    return this.f32[this.fineAt + ringSlot(head - age, this.fineLength)] as number;
+    return this.fineBucket(ringSlot(head - age, this.fineLength));
   }
 
   /**
@@ -437,7 +489,7 @@ export class RateTracker extends RateBaseline {
     return {
       fine: {
         head: this.f64[this.#s + FINE_HEAD] as number,
-        counts: copyOut(this.f32, this.fineAt, this.fineLength),
+        counts: this.wideRing ? Array.from(this.wideRing) : copyOut(this.u16, this.fineAt, this.fineLength),
       },
       coarse: {
         head: this.f64[this.#s + COARSE_HEAD] as number,
@@ -456,7 +508,10 @@ export class RateTracker extends RateBaseline {
     const f = this.f64;
     const s = this.#s;
     f[s + FINE_HEAD] = state.fine.head;
-    this.f32.set(state.fine.counts.slice(0, this.fineLength), this.fineAt);
+    const fine = state.fine.counts.slice(0, this.fineLength);
+    if (this.wideRing === null && fine.every((count) => (count & NARROW_MAX) === count))
+      this.u16.set(fine, this.fineAt);
+    else (this.wideRing ?? this.widen()).set(fine);
     // Version 1 kept the long window in minute buckets, whose head was also the open minute.
     const coarse = regrid(
       state.coarse,

@@ -123,7 +123,7 @@ export function ownSlot(stride: number): SlabSlot {
  * goes through the iterator protocol and made snapshots of large states several times slower.
  */
 export function copyOut(
-  values: Float32Array | Float64Array | Uint32Array,
+  values: Float32Array | Float64Array | Uint32Array | Uint16Array,
   start: number,
   length: number,
 ): number[] {
