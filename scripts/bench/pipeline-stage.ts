@@ -384,7 +384,6 @@ async function detector(): Promise<void> {
   const accounts = await metric(registry, 'floodgate_detector_tracked_accounts');
   const rateKeys = await metric(registry, 'floodgate_detector_tracked_rate_keys');
   const usage = process.memoryUsage();
-  const rssMiB = Math.round(usage.rss / 2 ** 20);
   // What the RSS holds: the JS heap in use (live state and garbage not yet collected) and the
   // ArrayBuffers (the engine's typed-array slabs); the rest is the heap's unused pages, code and
   // the embedded engine.
@@ -411,7 +410,7 @@ async function detector(): Promise<void> {
     detections,
     accounts,
     rateKeys,
-    rssAtEndMiB: rssMiB,
+    rssAtEndMiB: Math.round(resident.rss),
     rssAnonAtEndMiB: Math.round(resident.anon),
     rssFileAtEndMiB: Math.round(resident.file),
     engineMiB,

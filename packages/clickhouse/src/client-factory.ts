@@ -21,8 +21,8 @@ export interface Clickhouse {
 
 /**
  * The embedded engine's module, loaded on the first embedded session only: importing chDB maps its
- * ~540 MB library and faults in ~150 MiB of it, which a service talking to a ClickHouse server
- * should not carry (see client-factory.test.ts).
+ * ~540 MB library and faults in ~170 MiB of it, which a service talking to a ClickHouse server
+ * should not carry (test/clickhouse-client.test.ts).
  */
 let embeddedModule: Promise<typeof import('./embedded-connection.ts')> | undefined;
 

@@ -60,24 +60,11 @@ class AccountReplies {
 }
 
 /**
- * An API key's state. Like the account and the country below, it is its own rate tracker (a
- * subclass, not a field): one object per key instead of two, 32 bytes less per tracked key.
+ * What accounts, API keys and countries share: each is its own rate tracker (a subclass, not a
+ * field: one object per key instead of two, 32 bytes less per tracked key), and keeps its first and
+ * last event time in the tracker's slot.
  */
-export class ApiKeyState extends RateTracker {
-  messages = 0;
-  /** Source networks and user agents seen while the key was behaving normally. */
-  readonly networks = new HabitCounts(MAX_REMEMBERED);
-  readonly userAgents = new HabitCounts(MAX_REMEMBERED);
-  /** Bit h set = the key has sent during UTC hour h. */
-  hourMask = 0;
-  /** What only a key that has misbehaved needs, created on the first write (see sideFields). */
-  anomalies: KeyAnomalies | null = null;
-  declare novel: BucketRing | null;
-  declare outOfScope: BucketRing | null;
-  declare lastNovelNetwork: string;
-  declare lastNovelUserAgent: string;
-  declare lastOutOfScopeReason: string;
-
+abstract class TrackedKey extends RateTracker {
   constructor(factory: TrackerFactory, timeMs: number) {
     super(factory.layout, factory.halfLifeMinutes, factory.seasonalitySlots, factory.slab);
     this.ownerFirstSeenMs = timeMs;
@@ -107,8 +94,23 @@ export class ApiKeyState extends RateTracker {
   }
 }
 
-/** A destination country's state: its own rate tracker (see ApiKeyState). */
-export class CountryState extends RateTracker {
+export class ApiKeyState extends TrackedKey {
+  messages = 0;
+  /** Source networks and user agents seen while the key was behaving normally. */
+  readonly networks = new HabitCounts(MAX_REMEMBERED);
+  readonly userAgents = new HabitCounts(MAX_REMEMBERED);
+  /** Bit h set = the key has sent during UTC hour h. */
+  hourMask = 0;
+  /** What only a key that has misbehaved needs, created on the first write (see sideFields). */
+  anomalies: KeyAnomalies | null = null;
+  declare novel: BucketRing | null;
+  declare outOfScope: BucketRing | null;
+  declare lastNovelNetwork: string;
+  declare lastNovelUserAgent: string;
+  declare lastOutOfScopeReason: string;
+}
+
+export class CountryState extends TrackedKey {
   /** Decayed share bookkeeping: messages to this country, decayed with the account total. */
   weight = 0;
   /**
@@ -131,18 +133,11 @@ export class CountryState extends RateTracker {
   sequentialHits = 0;
 
   constructor(factory: TrackerFactory, timeMs: number) {
-    super(factory.layout, factory.halfLifeMinutes, factory.seasonalitySlots, factory.slab);
-    this.ownerFirstSeenMs = timeMs;
-    this.ownerLastSeenMs = timeMs;
+    super(factory, timeMs);
     const slot = factory.recentNumbers.allocate();
     this.#recent = slot.u32;
     this.#recentAt = 2 * slot.base;
     this.#recentSlab = factory.recentNumbers;
-  }
-
-  /** The country's rate tracker: the state itself. */
-  get rate(): RateTracker {
-    return this;
   }
 
   /** Gives the slab slots back (the tracker's and the recent numbers'); the state must not be used afterwards. */
@@ -180,23 +175,6 @@ export class CountryState extends RateTracker {
   restoreRecentNumbers(numbers: readonly number[], count: number): void {
     for (let i = 0; i < SEQUENTIAL_MEMORY; i++) this.#recent[this.#recentAt + i] = (numbers[i] ?? 0) >>> 0;
     this.recentCount = count;
-  }
-
-  // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
-  get firstSeenMs(): number {
-    return this.ownerFirstSeenMs;
-  }
-
-  set firstSeenMs(timeMs: number) {
-    this.ownerFirstSeenMs = timeMs;
-  }
-
-  get lastSeenMs(): number {
-    return this.ownerLastSeenMs;
-  }
-
-  set lastSeenMs(timeMs: number) {
-    this.ownerLastSeenMs = timeMs;
   }
 }
 
@@ -260,8 +238,7 @@ export interface RiskyAudit {
 const NO_ENTRIES: ReadonlyMap<string, never> = new Map<string, never>();
 const NO_AUDITS: readonly RiskyAudit[] = Object.freeze([]);
 
-/** An account's state: its own rate tracker (see ApiKeyState). */
-export class AccountState extends RateTracker {
+export class AccountState extends TrackedKey {
   readonly accountId: string;
   /** Sub-keys: the last one looked up is cached, so the per-event lookup is a string comparison. */
   readonly apiKeys = new SmallMap<ApiKeyState>();
@@ -304,28 +281,8 @@ export class AccountState extends RateTracker {
   evidence: EvidenceBuffer | undefined = undefined;
 
   constructor(accountId: string, factory: TrackerFactory, timeMs: number) {
-    super(factory.layout, factory.halfLifeMinutes, factory.seasonalitySlots, factory.slab);
+    super(factory, timeMs);
     this.accountId = accountId;
-    this.ownerFirstSeenMs = timeMs;
-    this.ownerLastSeenMs = timeMs;
-  }
-
-  /** The account's rate tracker: the state itself. */
-  get rate(): RateTracker {
-    return this;
-  }
-
-  // First/last event time live in the rate tracker's slot (see RateTracker.ownerLastSeenMs).
-  get firstSeenMs(): number {
-    return this.ownerFirstSeenMs;
-  }
-
-  get lastSeenMs(): number {
-    return this.ownerLastSeenMs;
-  }
-
-  set lastSeenMs(timeMs: number) {
-    this.ownerLastSeenMs = timeMs;
   }
 
   get riskyAudits(): readonly RiskyAudit[] {

@@ -102,7 +102,7 @@ const NARROW_MAX = 0xffff;
 /**
  * Fine rings of trackers whose 10-second bucket passed 65,535 events (6,553/s on one key), as
  * Float64: the slot's Uint16 ring is abandoned for the rest of the tracker's life. Rare enough to
- * live beside the slab rather than cost every key four bytes per bucket (~60 B per key).
+ * live beside the slab rather than cost every key two more bytes per bucket (60 B per key).
  */
 const wideRings = new WeakMap<RateTracker, Float64Array>();
 const MINUTE_MS = 60_000;
