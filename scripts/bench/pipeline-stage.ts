@@ -18,7 +18,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
@@ -59,13 +59,64 @@ function residentMiB(): { rss: number; anon: number; file: number } {
   return { rss: kib('VmRSS') / 1024, anon: kib('RssAnon') / 1024, file: kib('RssFile') / 1024 };
 }
 
+/**
+ * Where the anonymous resident memory sits, in MiB, from /proc/self/smaps: V8's heap as V8 counts
+ * it (committed, all spaces), the brk heap (glibc's main arena), 64 MiB malloc arenas (glibc's
+ * per-thread arenas: the thread pool's and the embedded engine's threads), and the other anonymous
+ * mappings (V8's pages, ArrayBuffers above the mmap threshold, thread stacks) by size. Read when the
+ * stage ends and at its anonymous peak, so a run that ends far above the others says where.
+ */
+function anonymousBreakdown(): Record<string, number> {
+  const smaps = readFileSync('/proc/self/smaps', 'utf8');
+  const out = {
+    v8Committed: 0,
+    brkHeap: 0,
+    arenas: 0,
+    arenaCount: 0,
+    small: 0,
+    medium: 0,
+    large: 0,
+    largest: 0,
+  };
+  for (const block of smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
+    const head = block.slice(0, block.indexOf('\n'));
+    const [range = '', , , , , name = ''] = head.split(/\s+/);
+    if (name !== '' && name !== '[heap]') continue;
+    const [lo = 0, hi = 0] = range.split('-').map((h) => Number.parseInt(h, 16));
+    const rssMiB = Number(/^Rss:\s+(\d+)/m.exec(block)?.[1] ?? 0) / 1024;
+    const sizeMiB = (hi - lo) / 2 ** 20;
+    if (name === '[heap]') out.brkHeap += rssMiB;
+    // glibc reserves each secondary arena as one 64 MiB-aligned mapping of up to 64 MiB (its
+    // unused tail is a separate PROT_NONE mapping, so the used head is ≤ 64 MiB and aligned).
+    else if (lo % 2 ** 26 === 0 && sizeMiB <= 64 && /^[0-9a-f]+-[0-9a-f]+ rw-p/.test(head)) {
+      out.arenas += rssMiB;
+      if (rssMiB > 0) out.arenaCount++;
+    } else if (sizeMiB < 1) out.small += rssMiB;
+    else if (sizeMiB < 64) out.medium += rssMiB;
+    else out.large += rssMiB;
+    out.largest = Math.max(out.largest, rssMiB);
+  }
+  out.v8Committed = getHeapStatistics().total_physical_size / 2 ** 20;
+  for (const key of Object.keys(out) as Array<keyof typeof out>) out[key] = Math.round(out[key]);
+  return out;
+}
+
 let rssMax = 0;
 let anonMax = 0;
+/** The breakdown at the anonymous peak (read when the peak grows by 16 MiB or more, not every sample). */
+let anonAtPeak: Record<string, number> | null = null;
+let anonAtPeakMiB = 0;
 function sampleResident(): void {
   const { rss, anon } = residentMiB();
   rssMax = Math.max(rssMax, rss);
   anonMax = Math.max(anonMax, anon);
+  if (trackAnonymousPeak && anon >= anonAtPeakMiB + 16) {
+    anonAtPeakMiB = anon;
+    anonAtPeak = { anonMiB: Math.round(anon), ...anonymousBreakdown() };
+  }
 }
+/** Set by the memory stage (smaps is too costly to read in every stage's timer). */
+let trackAnonymousPeak = false;
 const rssTimer = setInterval(sampleResident, 250);
 
 function result(value: Record<string, unknown>): void {
@@ -369,6 +420,7 @@ async function detector(): Promise<void> {
   const registry = createRegistry('bench');
   // The process with its embedded engine, migrated, before it holds any detection state.
   const rssBeforeMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
+  trackAnonymousPeak = true;
   const started = performance.now();
   const handle = await startDetector(detectorConfigSchema.parse({ ...common(), groupId: input.groupId }), {
     clickhouse,
@@ -396,6 +448,7 @@ async function detector(): Promise<void> {
     "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'",
   );
   const engineMiB = Math.round(Number(engineRows.rows[0]?.['value'] ?? Number.NaN) / 2 ** 20);
+  const anonymousAtEnd = anonymousBreakdown();
   // The young generation's pages (V8 grows it to 2 × --max-semi-space-size under allocation).
   const newSpaceMiB = Math.round(
     (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0) / 2 ** 20,
@@ -418,6 +471,8 @@ async function detector(): Promise<void> {
     heapUsedMiB,
     arrayBuffersMiB,
     rssBeforeMiB,
+    anonymousAtEnd,
+    anonymousAtPeak: anonAtPeak,
     startupMs: first - started,
   });
 }

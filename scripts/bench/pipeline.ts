@@ -129,6 +129,17 @@ const summary = (values: number[]) =>
     ? { median: Number.NaN, min: Number.NaN, max: Number.NaN, runs: values }
     : { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values };
 const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
+/** Step 3b's anonymous-memory breakdown (see anonymousBreakdown in pipeline-stage.ts) as one line. */
+const breakdown = (value: unknown): string => {
+  if (value === null || typeof value !== 'object') return 'not read';
+  const b = value as Record<string, number>;
+  return [
+    b['anonMiB'] === undefined ? '' : `RssAnon ${fmt(b['anonMiB'])}: `,
+    `V8 heap committed ${fmt(b['v8Committed'] ?? Number.NaN)}, brk heap ${fmt(b['brkHeap'] ?? Number.NaN)}, `,
+    `${b['arenaCount']} malloc arenas ${fmt(b['arenas'] ?? Number.NaN)}, other mappings <1 MiB ${fmt(b['small'] ?? Number.NaN)} / `,
+    `1–64 MiB ${fmt(b['medium'] ?? Number.NaN)} / ≥64 MiB ${fmt(b['large'] ?? Number.NaN)} (largest mapping ${fmt(b['largest'] ?? Number.NaN)})`,
+  ].join('');
+};
 const range = (s: { median: number; min: number; max: number }, digits = 0) =>
   `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 
@@ -311,6 +322,9 @@ async function main(): Promise<void> {
         memory.push(result);
         say(
           `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB, of it allocated (RssAnon) max ${fmt(Number(result['rssAnonMaxMiB']))} (at the end ${fmt(Number(result['rssAtEndMiB']))} MiB: anonymous ${fmt(Number(result['rssAnonAtEndMiB']))}, mapped files ${fmt(Number(result['rssFileAtEndMiB']))}; the embedded engine's own ${fmt(Number(result['engineMiB']))}; JS heap in use ${fmt(Number(result['heapUsedMiB']))}, young generation ${fmt(Number(result['newSpaceMiB']))}, ArrayBuffers ${fmt(Number(result['arrayBuffersMiB']))}; ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
+        );
+        say(
+          `  anonymous memory (MiB) at the end: ${breakdown(result['anonymousAtEnd'])}; at its peak: ${breakdown(result['anonymousAtPeak'])}`,
         );
       }
     }
