@@ -63,8 +63,17 @@ const CAPACITY_EVENTS = 500_000;
 /** Records of the produce-only stages (a rate needs no more; 2,000,000 would be a ~0.9 GB file). */
 const PRODUCE_RECORDS = 300_000;
 const PARTITIONS = 6;
-/** The environment the services run with in production (infra/docker/Dockerfile's ENV; README: Running the services). */
-const SERVICE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+/**
+ * The environment the services run with in production (infra/docker/Dockerfile's ENV; README:
+ * Running the services). A variable set in the benchmark's own environment wins, for A/B runs
+ * (`NODE_OPTIONS= pnpm bench` measures V8's default young generation).
+ */
+const SERVICE_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=32' };
+/** What the stage processes run with of SERVICE_ENV's variables (the benchmark's own environment wins). */
+const serviceEnvironment = (): string =>
+  Object.keys(SERVICE_ENV)
+    .map((name) => `${name}=${process.env[name] ?? SERVICE_ENV[name as keyof typeof SERVICE_ENV]}`)
+    .join(' ');
 const id = `bench${Date.now()}`;
 const say = (text: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,7 +94,7 @@ function runStage(
     [...flags, 'scripts/bench/pipeline-stage.ts', stage, JSON.stringify(input)],
     {
       cwd: ROOT,
-      env: { ...process.env, ...SERVICE_ENV, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      env: { ...SERVICE_ENV, ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
   );
@@ -157,6 +166,7 @@ function brokerRssMiB(pid: number | undefined): number {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   say(`machine: ${describeMachine()}`);
+  say(`stage processes' environment: ${serviceEnvironment()}`);
   let broker: LocalBroker | undefined;
   let brokers = process.env['KAFKA_BROKERS'];
   if (!brokers) {
@@ -473,6 +483,7 @@ async function main(): Promise<void> {
     // --- report -----------------------------------------------------------------------------------------
     const report = {
       machine: machineInfo(),
+      serviceEnvironment: serviceEnvironment(),
       date: new Date().toISOString(),
       events: events.length,
       mix: Object.fromEntries(kinds),
@@ -560,7 +571,7 @@ async function main(): Promise<void> {
     const lines = [
       `# Floodgate pipeline benchmark — ${report.date}`,
       '',
-      `Machine: ${describeMachine()}. Broker: Apache Kafka 4.4 (local, KRaft, heap 1 GiB) on the same machine.`,
+      `Machine: ${describeMachine()}. Broker: Apache Kafka 4.4 (local, KRaft, heap 1 GiB) on the same machine. Stage processes' environment: ${serviceEnvironment()}.`,
       `${fmt(events.length)} simulator events on 5 topics × ${PARTITIONS} partitions; medians of ${RUNS} runs (min–max).`,
       '',
       '| Stage | events/s | vs consume-only | other | RSS MiB |',
