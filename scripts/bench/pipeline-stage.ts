@@ -77,6 +77,7 @@ function anonymousBreakdown(): Record<string, number> {
     medium: 0,
     large: 0,
     largest: 0,
+    lazyFree: 0,
   };
   for (const block of smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
     const head = block.slice(0, block.indexOf('\n'));
@@ -85,6 +86,8 @@ function anonymousBreakdown(): Record<string, number> {
     const [lo = 0, hi = 0] = range.split('-').map((h) => Number.parseInt(h, 16));
     const rssMiB = Number(/^Rss:\s+(\d+)/m.exec(block)?.[1] ?? 0) / 1024;
     const sizeMiB = (hi - lo) / 2 ** 20;
+    // Pages freed with MADV_FREE: counted as resident until the kernel reclaims them under pressure.
+    out.lazyFree += Number(/^LazyFree:\s+(\d+)/m.exec(block)?.[1] ?? 0) / 1024;
     if (name === '[heap]') out.brkHeap += rssMiB;
     // glibc reserves each secondary arena as one 64 MiB-aligned mapping of up to 64 MiB (its
     // unused tail is a separate PROT_NONE mapping, so the used head is ≤ 64 MiB and aligned).
