@@ -4,11 +4,10 @@
  * state (pnpm bench step 3b: one run in three ~700 MiB above the others). Real broker, real engine.
  */
 import { startCheckpointedStage } from '@floodgate/detector';
-import { createKafka, ensureTopics } from '@floodgate/kafka';
 import { batchPhaseTimer, createLogger, createRegistry } from '@floodgate/observability';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
-import { eventually } from './setup/pipeline.ts';
+import { eventually, testKafkaWithTopics } from './setup/pipeline.ts';
 
 const PARTITIONS = 4;
 /** Lines of 1 MiB: the encoder hands each to the compressor and waits for it to drain (yielding). */
@@ -28,16 +27,7 @@ describe('checkpointed stage: checkpoint encodes', () => {
   });
 
   it('runs one at a time while partitions are processed at once, and stores every partition', async () => {
-    const kafka = createKafka({
-      brokers: brokers().split(','),
-      clientId: prefix,
-      tls: false,
-      tlsRejectUnauthorized: true,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [{ topic, partitions: PARTITIONS }]);
-    await admin.disconnect();
+    const kafka = await testKafkaWithTopics(brokers(), prefix, [{ topic, partitions: PARTITIONS }]);
     const producer = kafka.producer();
     await producer.connect();
     // Several records per partition, in one request: the first fetch brings every partition's batch.

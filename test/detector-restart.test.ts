@@ -1,11 +1,10 @@
 import { type NormalizedEvent, normalizeEvent } from '@floodgate/detect';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
-import { createKafka, ensureTopics } from '@floodgate/kafka';
 import { createLogger } from '@floodgate/observability';
 import { simulate } from '@floodgate/simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
-import { eventually, referenceDetections, topicNames } from './setup/pipeline.ts';
+import { eventually, referenceDetections, testKafkaWithTopics, topicNames } from './setup/pipeline.ts';
 
 const HOUR = 3_600_000;
 
@@ -34,19 +33,10 @@ describe('detector: killed mid-stream and restarted', () => {
   });
 
   it('restores each partition from its checkpoint: the detections equal an uninterrupted run, with no duplicates', async () => {
-    const kafka = createKafka({
-      brokers: brokers().split(','),
-      clientId: prefix,
-      tls: false,
-      tlsRejectUnauthorized: true,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [
+    const kafka = await testKafkaWithTopics(brokers(), prefix, [
       { topic: topics.normalized, partitions: 3 },
       { topic: topics.detections, partitions: 1 },
     ]);
-    await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();
     for (let start = 0; start < normalized.length; start += 1_000) {

@@ -12,7 +12,7 @@ import {
   startDetector,
 } from '@floodgate/detector';
 import { type IngestHandle, ingestConfigSchema, startIngest } from '@floodgate/ingest';
-import { createKafka, type Kafka } from '@floodgate/kafka';
+import { createKafka, ensureTopics, type Kafka } from '@floodgate/kafka';
 import { createLogger } from '@floodgate/observability';
 import type { FloodgateEvent } from '@floodgate/schema';
 import type { TestClickhouse } from './clickhouse.ts';
@@ -90,6 +90,28 @@ export async function startTestPipeline(
       await detector.stop();
     },
   };
+}
+
+/** A Kafka client on the test broker (plaintext), with the given topics created first. */
+export async function testKafkaWithTopics(
+  brokers: string,
+  clientId: string,
+  topics: Array<{ topic: string; partitions: number }>,
+): Promise<Kafka> {
+  const kafka = createKafka({
+    brokers: brokers.split(','),
+    clientId,
+    tls: false,
+    tlsRejectUnauthorized: true,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, topics);
+  } finally {
+    await admin.disconnect();
+  }
+  return kafka;
 }
 
 /** Polls `probe` until it returns a truthy value or the deadline passes. */
