@@ -141,12 +141,13 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
   /** Checkpoints being written in the background, per partition (see checkpointLive). */
   const writing = new Map<number, Promise<void>>();
   /**
-   * Encodes generate their lines one at a time: partitions processed at once each took their
-   * checkpoint at once, and interleaved encodes let V8's heap grow far past the state (pnpm bench
-   * step 3b: one run in three ended ~700 MiB above the others, its heap having peaked at 1.2 GiB
-   * committed against ~0.4). Settles when the encode before has handed over its last line.
+   * Encodes run one at a time: partitions processed at once each took their checkpoint at once,
+   * and interleaved encodes let V8's heap grow far past the state (pnpm bench step 3b: one run in
+   * three ended ~700 MiB above the others, its heap having peaked at 1.2 GiB committed against
+   * ~0.4). One at a time each finishes sooner, and a partition waits only for the encodes queued
+   * before its own.
    */
-  let encodeTurn: Promise<void> = Promise.resolve();
+  let encodeTurn: Promise<unknown> = Promise.resolve();
   let processed = 0;
   let assigned = false;
   let degraded = '';
@@ -263,22 +264,9 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
   async function encodeCheckpoint(partition: number, p: PartitionState<S>) {
     // What the live path pays is the serialising, which blocks the thread (compressing runs off
     // it; the INSERT does not block, and a retried one during an outage must not stretch the pacing).
-    // The next encode may start once this one has handed its last line to the compressor: only
-    // the generating is queued, not the compressor's flush (a thread-pool round trip that can wait
-    // behind the embedded engine's queries).
-    const previous = encodeTurn;
-    let generated: () => void = () => {};
-    encodeTurn = new Promise<void>((resolve) => {
-      generated = resolve;
-    });
-    let encoded: Awaited<ReturnType<typeof encodeStateLines>>;
-    try {
-      await previous;
-      encoded = await encodeStateLines(logic.serialize(p.state), generated);
-    } finally {
-      generated();
-    }
-    const { stored, blockingMs } = encoded;
+    const turn = encodeTurn.then(() => encodeStateLines(logic.serialize(p.state)));
+    encodeTurn = turn.catch(() => {});
+    const { stored, blockingMs } = await turn;
     return {
       nextOffset: p.nextOffset,
       blockingMs,
@@ -545,8 +533,6 @@ const CHUNK_CHARS = 1 << 20;
  */
 export async function encodeStateLines(
   lines: Iterable<string>,
-  /** Called once every line has been handed to the compressor (before its output is complete). */
-  onGenerated?: () => void,
 ): Promise<{ stored: string; blockingMs: number }> {
   const compressor = createZstdCompress();
   const output: Buffer[] = [];
@@ -572,7 +558,6 @@ export async function encodeStateLines(
   }
   compressor.end(pending.join(''));
   blockingMs += performance.now() - started;
-  onGenerated?.();
   await finished;
   return { stored: ZSTD_PREFIX + Buffer.concat(output).toString('base64'), blockingMs };
 }
