@@ -145,7 +145,8 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
    * and interleaved encodes let V8's heap grow far past the state (pnpm bench step 3b: one run in
    * three ended ~700 MiB above the others, its heap having peaked at 1.2 GiB committed against
    * ~0.4). One at a time each finishes sooner, and a partition waits only for the encodes queued
-   * before its own.
+   * before its own. The compressor's flush stays in the turn: with only the generating of lines
+   * queued, the outlier came back (1 run in 6).
    */
   let encodeTurn: Promise<unknown> = Promise.resolve();
   let processed = 0;
