@@ -106,6 +106,8 @@ function anonymousBreakdown(): Record<string, number> {
 
 let rssMax = 0;
 let anonMax = 0;
+/** Set by the detector stage (smaps is too costly to read in every stage's timer). */
+let trackAnonymousPeak = false;
 /** The breakdown at the anonymous peak (read when the peak grows by 16 MiB or more, not every sample). */
 let anonAtPeak: Record<string, number> | null = null;
 let anonAtPeakMiB = 0;
@@ -118,8 +120,6 @@ function sampleResident(): void {
     anonAtPeak = { anonMiB: Math.round(anon), ...anonymousBreakdown() };
   }
 }
-/** Set by the memory stage (smaps is too costly to read in every stage's timer). */
-let trackAnonymousPeak = false;
 const rssTimer = setInterval(sampleResident, 250);
 
 function result(value: Record<string, unknown>): void {

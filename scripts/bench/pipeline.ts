@@ -145,7 +145,7 @@ const breakdown = (value: unknown): string => {
   return [
     b['anonMiB'] === undefined ? '' : `RssAnon ${fmt(b['anonMiB'])}: `,
     `V8 heap committed ${fmt(b['v8Committed'] ?? Number.NaN)}, brk heap ${fmt(b['brkHeap'] ?? Number.NaN)}, `,
-    `${b['arenaCount']} malloc arenas ${fmt(b['arenas'] ?? Number.NaN)}, other mappings <1 MiB ${fmt(b['small'] ?? Number.NaN)} / `,
+    `${fmt(b['arenaCount'] ?? Number.NaN)} malloc arenas ${fmt(b['arenas'] ?? Number.NaN)}, other mappings <1 MiB ${fmt(b['small'] ?? Number.NaN)} / `,
     `1–64 MiB ${fmt(b['medium'] ?? Number.NaN)} / ≥64 MiB ${fmt(b['large'] ?? Number.NaN)} (largest mapping ${fmt(b['largest'] ?? Number.NaN)}); lazily freed ${fmt(b['lazyFree'] ?? Number.NaN)}`,
   ].join('');
 };

@@ -62,12 +62,7 @@ export async function startTestPipeline(
     }),
     { clickhouse, logger },
   );
-  const kafka = createKafka({
-    brokers: brokers.split(','),
-    clientId: `${prefix}-producer`,
-    tls: false,
-    tlsRejectUnauthorized: true,
-  });
+  const kafka = testKafka(brokers, `${prefix}-producer`);
   const producer = kafka.producer();
   await producer.connect();
   return {
@@ -92,18 +87,18 @@ export async function startTestPipeline(
   };
 }
 
-/** A Kafka client on the test broker (plaintext), with the given topics created first. */
+/** A Kafka client on the test broker (plaintext; `brokers` comma-separated). */
+export function testKafka(brokers: string, clientId: string): Kafka {
+  return createKafka({ brokers: brokers.split(','), clientId, tls: false, tlsRejectUnauthorized: true });
+}
+
+/** A Kafka client on the test broker, with the given topics created first. */
 export async function testKafkaWithTopics(
   brokers: string,
   clientId: string,
   topics: Array<{ topic: string; partitions: number }>,
 ): Promise<Kafka> {
-  const kafka = createKafka({
-    brokers: brokers.split(','),
-    clientId,
-    tls: false,
-    tlsRejectUnauthorized: true,
-  });
+  const kafka = testKafka(brokers, clientId);
   const admin = kafka.admin();
   await admin.connect();
   try {
