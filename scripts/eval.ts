@@ -10,6 +10,7 @@ import {
   CrossAccountStage,
   type Detection,
   DetectionEngine,
+  deleteOldest,
   type NormalizedEvent,
   normalizeEvent,
   sampleErrorCodeCategories,
@@ -50,8 +51,7 @@ for (const raw of simulation.events()) {
   events++;
   const event: NormalizedEvent = normalizeEvent(raw, normalizeOptions);
   if (event.kind === 'outbound') {
-    if (countryOfMessage.size > 500_000)
-      countryOfMessage.delete(countryOfMessage.keys().next().value as string);
+    if (countryOfMessage.size > 500_000) deleteOldest(countryOfMessage);
     countryOfMessage.set(event.eventId, event.country);
     let times = outboundTimesByAccount.get(event.accountId);
     if (!times) {

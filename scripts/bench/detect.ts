@@ -9,7 +9,7 @@ import { describeMachine, median } from './machine.ts';
 import { bodylessOutbound } from './synthetic.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
-/** BENCH_ONLY=rate|fingerprint|fingerprint-benign|memory|eviction runs one measurement (for `node --cpu-prof`). */
+/** BENCH_ONLY=rate|fingerprint|fingerprint-benign|steady|memory|eviction runs one measurement (for `node --cpu-prof`). */
 const ONLY = process.env['BENCH_ONLY'];
 const wanted = (name: string): boolean => ONLY === undefined || ONLY === name;
 const T0 = Date.UTC(2026, 10, 2);
@@ -45,6 +45,27 @@ function normalizedStream(count: number, accounts: number, perSecond: number): N
       recipientNumeric: 14150000000 + Math.floor(next() * 9_999_999),
       country: account % 5 === 0 ? 'GB' : 'US',
     });
+  }
+  return events;
+}
+
+/**
+ * Normalised outbound events with fingerprints, each to a new recipient: every fourth carries a
+ * random fingerprint (a template never seen), the rest one of four campaigns' templates.
+ */
+function fingerprintedStream(count: number, accounts: number, perSecond: number): NormalizedOutbound[] {
+  const next = random(11);
+  const hex = (): string =>
+    Math.floor(next() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
+  const campaigns = [hex() + hex(), hex() + hex(), hex() + hex(), hex() + hex()];
+  const events = normalizedStream(count, accounts, perSecond);
+  for (let i = 0; i < count; i++) {
+    const event = events[i] as NormalizedOutbound;
+    event.recipientKey = `r${i}`;
+    event.fingerprint = i % 4 === 0 ? hex() + hex() : (campaigns[(i >> 2) % campaigns.length] as string);
+    event.maskedBody = 'Your code is <num>';
   }
   return events;
 }
@@ -165,6 +186,25 @@ async function main(): Promise<void> {
     fingerprintPath(wanted('fingerprint-benign') ? rawStream(200_000, 10_000, 2_000, false) : []),
   );
 
+  // The engine at its caps: every recipient new (the recipient attributions fill up at 200,000) and
+  // every fourth message a template never seen (the near-duplicate index fills up at 200,000), the
+  // rest from four running campaigns. Measured over the events after both are full, where a bounded
+  // map that costs O(size) per eviction or touch would show (it did: see README, Speed).
+  const steadyEvents = wanted('steady') ? fingerprintedStream(1_200_000, 10_000, 2_000) : [];
+  const steady = await measure(
+    'steady',
+    'engine at its caps: new recipients, 1 in 4 templates new (last 400k of 1.2M)',
+    () => {
+      const engine = new DetectionEngine();
+      const measured = 400_000;
+      const warm = steadyEvents.length - measured;
+      for (let i = 0; i < warm; i++) engine.process(steadyEvents[i] as NormalizedOutbound);
+      const start = process.hrtime.bigint();
+      for (let i = warm; i < steadyEvents.length; i++) engine.process(steadyEvents[i] as NormalizedOutbound);
+      return measured / (Number(process.hrtime.bigint() - start) / 1e9);
+    },
+  );
+
   // Memory per active account-level key: 50k accounts each with one key and one country (the key
   // and country are set per account: reusing the stream's would give each account ~4 keys).
   // The previous run's engine stays alive until this run is measured: freed ArrayBuffers are
@@ -233,6 +273,7 @@ async function main(): Promise<void> {
       rateOnly,
       withFingerprints,
       withFingerprintsBenign,
+      steadyAtCaps: steady,
       bytesPerAccount: perKey,
       evictionGrowthMiB: eviction,
     }),

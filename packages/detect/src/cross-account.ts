@@ -5,6 +5,7 @@
  * cluster within the window. Clusters already in use during warm-up (shared OTP wording) are
  * established and never fire.
  */
+import { deleteOldest } from './bounded-map.ts';
 import { type DetectConfig, type DetectConfigInput, detectConfigSchema } from './config.ts';
 import { DETECTOR_VERSION, type Detection, detectionId } from './detection.ts';
 import type { FingerprintObservation } from './engine/engine.ts';
@@ -25,6 +26,7 @@ interface ClusterUse {
 
 const MAX_ACCOUNTS_PER_CLUSTER = 256;
 const MAX_CLUSTERS = 200_000;
+const EVICTION_BATCH = MAX_CLUSTERS / 10;
 
 export interface CrossAccountSnapshot {
   version: 1;
@@ -130,16 +132,19 @@ export class CrossAccountStage {
     ];
   }
 
+  /**
+   * Makes room when the cap is reached: clusters idle for a day go, then the oldest-created until
+   * EVICTION_BATCH are free, so the scan over all clusters runs once per EVICTION_BATCH new ones
+   * rather than for each (a stream of new templates, a rotating link domain, kept the stage at one
+   * 200,000-cluster scan per observation).
+   */
   #evict(): void {
     for (const [fingerprint, cluster] of this.#clusters) {
       let last = cluster.firstSeenMs;
       for (const a of cluster.accounts.values()) last = Math.max(last, a.firstMs);
       if (this.#maxTimeMs - last > 24 * 3_600_000) this.#clusters.delete(fingerprint);
     }
-    if (this.#clusters.size >= MAX_CLUSTERS) {
-      const oldest = this.#clusters.keys().next();
-      if (!oldest.done) this.#clusters.delete(oldest.value);
-    }
+    while (this.#clusters.size > MAX_CLUSTERS - EVICTION_BATCH) deleteOldest(this.#clusters);
   }
 
   snapshot(): CrossAccountSnapshot {

@@ -1,3 +1,4 @@
+export { deleteOldest, LruMap } from './bounded-map.ts';
 export {
   type DetectConfig,
   type DetectConfigInput,

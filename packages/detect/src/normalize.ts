@@ -4,6 +4,7 @@
  * Pure apart from hashing; the HMAC key comes from config and never leaves this function.
  */
 import { destinationOf, type FloodgateEvent } from '@floodgate/schema';
+import { deleteOldest } from './bounded-map.ts';
 import { classifyReply, fingerprintToHex, simhash64, templateOf } from './content/index.ts';
 import { HmacSha256 } from './keyed-hash.ts';
 import type { ErrorCategory, NormalizedEvent } from './normalized-event.ts';
@@ -30,8 +31,7 @@ function fingerprintOfTemplate(template: string): string {
   let fingerprint = fingerprints.get(template);
   if (fingerprint === undefined) {
     fingerprint = fingerprintToHex(simhash64(template));
-    if (fingerprints.size >= MAX_CACHED_FINGERPRINTS)
-      fingerprints.delete(fingerprints.keys().next().value as string);
+    if (fingerprints.size >= MAX_CACHED_FINGERPRINTS) deleteOldest(fingerprints);
     fingerprints.set(template, fingerprint);
   }
   return fingerprint;

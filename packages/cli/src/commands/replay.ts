@@ -10,6 +10,7 @@ import {
   CrossAccountStage,
   type Detection,
   DetectionEngine,
+  deleteOldest,
   detectConfigSchema,
   normalizeEvent,
   sampleErrorCodeCategories,
@@ -165,8 +166,7 @@ or 1 when no line was valid.`,
         valid++;
         const event = normalizeEvent(parsed.value, normalizeOptions);
         if (event.kind === 'outbound') {
-          if (countryOfMessage.size > 500_000)
-            countryOfMessage.delete(countryOfMessage.keys().next().value as string);
+          if (countryOfMessage.size > 500_000) deleteOldest(countryOfMessage);
           countryOfMessage.set(event.eventId, event.country);
         }
         if (store) {

@@ -5,6 +5,7 @@
  * memoised in bounded maps, since a campaign repeats its hosts across thousands of messages.
  */
 import { parse } from 'tldts';
+import { deleteOldest } from '../bounded-map.ts';
 
 const PSL_OPTIONS = { allowPrivateDomains: true } as const;
 
@@ -27,7 +28,7 @@ function boundedMemo(compute: (key: string) => string | undefined): (key: string
     if (cached !== undefined) return cached ?? undefined;
     const value = compute(key);
     if (key.length <= MEMO_MAX_KEY_LENGTH) {
-      if (entries.size >= MEMO_CAPACITY) entries.delete(entries.keys().next().value!);
+      if (entries.size >= MEMO_CAPACITY) deleteOldest(entries);
       entries.set(key, value ?? null);
     }
     return value;

@@ -5,6 +5,7 @@
  * distance. No false negatives within maxDistance; memory is bounded by evicting the least
  * recently added-or-assigned entry once `capacity` is exceeded.
  */
+import { LruMap } from '../bounded-map.ts';
 import { type Fingerprint64, hammingDistance } from './simhash.ts';
 
 export interface NearDuplicateIndexOptions {
@@ -60,8 +61,8 @@ export class NearDuplicateIndex<T> {
   readonly capacity: number;
   readonly #bands: readonly Band[];
   readonly #buckets: Map<number, Bucket<T>>[];
-  /** Map iteration order is recency order: the first entry is the next to evict. */
-  readonly #entries = new Map<T, Entry<T>>();
+  /** In recency order: the least recently added-or-assigned entry is the next to evict. */
+  readonly #entries = new LruMap<T, Entry<T>>();
   #nextSequence = 0;
 
   constructor(options: NearDuplicateIndexOptions) {
@@ -107,11 +108,7 @@ export class NearDuplicateIndex<T> {
         bucket.lo.push(entry.fp.lo);
       }
     }
-    while (this.#entries.size > this.capacity) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done === true) break;
-      this.delete(oldest.value);
-    }
+    while (this.#entries.size > this.capacity) this.delete(this.#entries.oldestKey() as T);
   }
 
   /** Removes `id`; returns whether it was present. */
@@ -152,8 +149,7 @@ export class NearDuplicateIndex<T> {
   assignCluster(fp: Fingerprint64, newClusterId: T): ClusterAssignment<T> {
     const existing = this.#nearestEntry(fp);
     if (existing !== undefined) {
-      this.#entries.delete(existing.id);
-      this.#entries.set(existing.id, existing);
+      this.#entries.touch(existing.id);
       return { clusterId: existing.id, clusterFp: existing.fp, isNew: false };
     }
     this.add(fp, newClusterId);

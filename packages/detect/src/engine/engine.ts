@@ -7,6 +7,7 @@
  * whatever evicts an account, API key or country must release its tracker's slot.
  */
 import type { ApiKeyInventoryEntry } from '@floodgate/schema';
+import { deleteOldest, LruMap } from '../bounded-map.ts';
 import {
   type DetectConfig,
   type DetectConfigInput,
@@ -105,7 +106,8 @@ export class DetectionEngine implements EngineCore {
   readonly factory: TrackerFactory;
   readonly #accounts = new Map<string, AccountState>();
   readonly #evidence = new Map<string, EvidenceBuffer>();
-  readonly #lastFingerprint = new Map<string, string>();
+  /** (account, recipient) → the cluster last sent to them, least recently sent first. */
+  readonly #lastFingerprint = new LruMap<string, string>();
   readonly #clusterIndex: NearDuplicateIndex<string>;
   #scope: ScopeIndex;
   #maxEventTimeMs = Number.NEGATIVE_INFINITY;
@@ -263,12 +265,10 @@ export class DetectionEngine implements EngineCore {
     let account = this.#accounts.get(accountId);
     if (account === undefined) {
       if (this.#accounts.size >= this.config.maxAccounts) {
-        const oldest = this.#accounts.keys().next();
-        if (!oldest.done) {
-          const evicted = this.#accounts.get(oldest.value);
-          if (evicted) releaseAccount(evicted);
-          this.#accounts.delete(oldest.value);
-          this.#evidence.delete(oldest.value);
+        const oldest = deleteOldest(this.#accounts);
+        if (oldest !== undefined) {
+          releaseAccount(oldest[1]);
+          this.#evidence.delete(oldest[0]);
           this.#stats.evictedAccounts++;
         }
       }
@@ -296,12 +296,11 @@ export class DetectionEngine implements EngineCore {
     ) {
       let recycled: EvidenceBuffer | undefined;
       if (this.#evidence.size >= MAX_EVIDENCE_BUFFERS) {
-        const oldest = this.#evidence.entries().next();
-        if (!oldest.done) {
-          this.#evidence.delete(oldest.value[0]);
-          const owner = this.#accounts.get(oldest.value[0]);
+        const oldest = deleteOldest(this.#evidence);
+        if (oldest !== undefined) {
+          const owner = this.#accounts.get(oldest[0]);
           if (owner) owner.evidence = undefined;
-          recycled = oldest.value[1];
+          recycled = oldest[1];
         }
       }
       // Busy accounts churn through the capped set: reuse the evicted ring (4 KiB) rather than
@@ -358,13 +357,8 @@ export class DetectionEngine implements EngineCore {
       cluster.messages++;
       cluster.rate.add(event.timeMs);
       this.#observe(account, cluster, event, minute);
-      if (this.#lastFingerprint.size >= MAX_RECIPIENT_ATTRIBUTIONS) {
-        const oldest = this.#lastFingerprint.keys().next();
-        if (!oldest.done) this.#lastFingerprint.delete(oldest.value);
-      }
-      const recipient = `${account.accountId}\u0000${event.recipientKey}`;
-      this.#lastFingerprint.delete(recipient);
-      this.#lastFingerprint.set(recipient, clusterId);
+      if (this.#lastFingerprint.size >= MAX_RECIPIENT_ATTRIBUTIONS) this.#lastFingerprint.deleteOldest();
+      this.#lastFingerprint.set(`${account.accountId}\u0000${event.recipientKey}`, clusterId);
     }
 
     if (thresholds === null) return;
