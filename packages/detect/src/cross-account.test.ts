@@ -83,4 +83,15 @@ describe('CrossAccountStage', () => {
       stage.process(observe('abababababababab', 'c', 3, 5, true)),
     );
   });
+
+  it('at its cap of 200,000 clusters frees a tenth, the oldest first, and keeps the newest', () => {
+    const stage = new CrossAccountStage({ crossAccount: { warmupMs: 0 } });
+    const total = 200_001;
+    for (let i = 0; i < total; i++) stage.process(observe(i.toString(16).padStart(16, '0'), 'a', 1, 1, true));
+    const kept = stage.snapshot().clusters.map(([fingerprint]) => Number.parseInt(fingerprint, 16));
+    // The 200,001st found the stage full: the 20,000 oldest went (none idle for a day), then it came in.
+    expect(kept).toHaveLength(180_001);
+    expect(kept[0]).toBe(20_000);
+    expect(kept.at(-1)).toBe(200_000);
+  });
 });
