@@ -180,7 +180,7 @@ export const detectConfigSchema = z.object({
     .positive()
     .default(14 * 24 * 60 * 60_000),
   maxAccounts: z.number().int().positive().default(500_000),
-  /** Per account: API keys, countries, clusters, domains kept (least recently seen evicted). */
+  /** Per account: API keys, countries, clusters, domains kept (past it, the first seen is evicted). */
   maxSubKeysPerAccount: z.number().int().positive().default(256),
   /** An account needs this much event-time history before novelty signals fire. */
   accountWarmupMs: z

@@ -4,6 +4,7 @@
  * countries, template clusters and link domains hang off the account in bounded maps. The rate
  * trackers' numbers sit in the engine's slab, not in these objects.
  */
+import { deleteOldest } from '../bounded-map.ts';
 import type { HyperLogLog } from '../content/index.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
 import type { EvidenceBuffer } from './evidence-buffer.ts';
@@ -337,10 +338,7 @@ export class AccountState extends TrackedKey {
   rememberCluster(id: string, cluster: { firstSeenMs: number; lastSeenMs: number }, max: number): void {
     this.#knownClusters ??= new Map();
     this.#knownClusters.delete(id);
-    if (this.#knownClusters.size >= max) {
-      const oldest = this.#knownClusters.keys().next();
-      if (!oldest.done) this.#knownClusters.delete(oldest.value);
-    }
+    if (this.#knownClusters.size >= max) deleteOldest(this.#knownClusters);
     this.#knownClusters.set(id, { firstSeenMs: cluster.firstSeenMs, lastSeenMs: cluster.lastSeenMs });
   }
 
@@ -409,10 +407,7 @@ export function boundedGet<K, V>(map: Map<K, V>, key: K, max: number, create: ()
   let value = map.get(key);
   if (value === undefined) {
     value = create();
-    if (map.size >= max) {
-      const oldest = map.keys().next();
-      if (!oldest.done) map.delete(oldest.value);
-    }
+    if (map.size >= max) deleteOldest(map);
     map.set(key, value);
   }
   return value;

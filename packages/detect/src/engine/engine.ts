@@ -384,8 +384,8 @@ export class DetectionEngine implements EngineCore {
   #newCluster(account: AccountState, clusterId: string, event: NormalizedOutbound): ClusterState {
     const clusters = account.mutableClusters();
     if (clusters.size >= this.config.maxSubKeysPerAccount) {
-      const oldest = clusters.entries().next();
-      if (!oldest.done) this.#dropCluster(account, oldest.value[0], oldest.value[1]);
+      const oldest = deleteOldest(clusters);
+      if (oldest !== undefined) this.#dropCluster(account, oldest[0], oldest[1]);
     }
     const known = account.takeKnownCluster(clusterId);
     const cluster = new ClusterState(
