@@ -9,7 +9,10 @@ import { describeMachine, median } from './machine.ts';
 import { bodylessOutbound } from './synthetic.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
-/** BENCH_ONLY=rate|fingerprint|fingerprint-benign|steady|memory|eviction runs one measurement (for `node --cpu-prof`). */
+/**
+ * BENCH_ONLY=rate|rate-100|rate-100k|fingerprint|fingerprint-benign|steady|memory|eviction runs one
+ * measurement (for `node --cpu-prof`).
+ */
 const ONLY = process.env['BENCH_ONLY'];
 const wanted = (name: string): boolean => ONLY === undefined || ONLY === name;
 const T0 = Date.UTC(2026, 10, 2);
@@ -168,6 +171,33 @@ async function main(): Promise<void> {
     return rateEvents.length / (Number(process.hrtime.bigint() - start) / 1e9);
   });
 
+  // The same path with the same traffic per account as above (0.2 events/s each, so every key closes
+  // about as many minutes and buckets per event) over 100 and 100,000 accounts: what differs is how much state
+  // the events touch. 100 accounts hold 400 rate-tracked keys, which stay in the core's cache; 100,000
+  // hold ~350,000 keys in ~280 MB, as a production detector does. (Not all else is equal: the 100,000
+  // accounts are all young in the 50 s of event time, and raise ~12,000 detections to 100's 18.)
+  const ratePathOver = (accounts: number) => {
+    const events = wanted(`rate-${accounts === 100 ? '100' : '100k'}`)
+      ? normalizedStream(1_000_000, accounts, accounts / 5)
+      : [];
+    return () => {
+      const engine = new DetectionEngine();
+      const start = process.hrtime.bigint();
+      for (const event of events) engine.process(event);
+      return events.length / (Number(process.hrtime.bigint() - start) / 1e9);
+    };
+  };
+  const rateSmall = await measure(
+    'rate-100',
+    'rate-only path, 100 accounts at 0.2 events/s each (state in cache)',
+    ratePathOver(100),
+  );
+  const rateLarge = await measure(
+    'rate-100k',
+    'rate-only path, 100,000 accounts at 0.2 events/s each (state far beyond cache)',
+    ratePathOver(100_000),
+  );
+
   const fingerprintPath = (raw: OutboundMessage[]) => () => {
     const engine = new DetectionEngine();
     const options = { hmacKey: 'bench-key' };
@@ -271,6 +301,8 @@ async function main(): Promise<void> {
     JSON.stringify({
       machine: describeMachine(),
       rateOnly,
+      rateOnly100Accounts: rateSmall,
+      rateOnly100kAccounts: rateLarge,
       withFingerprints,
       withFingerprintsBenign,
       steadyAtCaps: steady,
