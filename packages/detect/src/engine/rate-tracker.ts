@@ -414,6 +414,11 @@ export class RateTracker extends RateBaseline {
     return this.f32[2 * this.#s + SD + window] as number;
   }
 
+  /** Whether the cached thresholds are `timeMs`'s minute's (refreshThresholds would return at once). */
+  thresholdsCurrent(timeMs: number): boolean {
+    return Math.floor(timeMs / MINUTE_MS) === this.f64[this.#s + THRESHOLD_MINUTE];
+  }
+
   /** Thresholds for the current minute (recomputed once per minute per key). */
   refreshThresholds(
     timeMs: number,

@@ -41,7 +41,8 @@ export function checkVolume(
   ) {
     return;
   }
-  tracker.refreshThresholds(event.timeMs, v, core.prior(level));
+  // The thresholds hold for a minute: the peers' prior (an exp) is worked out only to refresh them.
+  if (!tracker.thresholdsCurrent(event.timeMs)) tracker.refreshThresholds(event.timeMs, v, core.prior(level));
   for (let w = SHORT; w <= LONG; w++) {
     const observed = tracker.count(w);
     if (observed < tracker.thresholdOf(w)) continue;
