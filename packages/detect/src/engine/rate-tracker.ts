@@ -428,10 +428,9 @@ export class RateTracker extends RateBaseline {
     >,
     prior?: number,
   ): void {
+    if (this.thresholdsCurrent(timeMs)) return;
     const minute = Math.floor(timeMs / MINUTE_MS);
-    const f = this.f64;
-    if (minute === f[this.#s + THRESHOLD_MINUTE]) return;
-    f[this.#s + THRESHOLD_MINUTE] = minute;
+    this.f64[this.#s + THRESHOLD_MINUTE] = minute;
     const expectation = this.baseline.expectationAt(timeMs);
     if (!expectation.mature && prior !== undefined && prior > expectation.perMinute) {
       // A young key borrows its peers' typical rate so its first minutes are not all "spikes".
