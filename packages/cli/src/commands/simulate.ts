@@ -138,7 +138,8 @@ export async function streamSimulation(
         typeof event.eventTime === 'number' ? event.eventTime : Date.parse(String(event.eventTime));
       while (options.realTime && timeMs > Date.now()) {
         await flush();
-        await sleep(Math.min(250, timeMs - Date.now()));
+        // The flush can take past timeMs: a negative delay draws a TimeoutNegativeWarning.
+        await sleep(Math.max(0, Math.min(250, timeMs - Date.now())));
         options.onProgress?.(sent, Math.round((sent * 1000) / (Date.now() - startedAt)));
       }
       batch.push(event);
