@@ -1,5 +1,6 @@
-import { createKafka, ensureTopics } from '@floodgate/kafka';
+import { ensureTopics } from '@floodgate/kafka';
 import { expect, inject, it } from 'vitest';
+import { eventually, testKafka } from './setup/pipeline.ts';
 
 /**
  * kafkajs 2.2.4 re-armed a 1 ms timer forever on every connection once its first response arrived
@@ -8,12 +9,7 @@ import { expect, inject, it } from 'vitest';
  * it; this fails if the patch is lost (a kafkajs upgrade, an install that skips patches).
  */
 it('idle kafkajs clients (admin, producer, consumer in a group) do not spin timers', async () => {
-  const kafka = createKafka({
-    brokers: inject('kafkaBrokers').split(','),
-    clientId: 'idle-timers-test',
-    tls: false,
-    tlsRejectUnauthorized: true,
-  });
+  const kafka = testKafka(inject('kafkaBrokers'), 'idle-timers-test');
   const topic = `idle-timers-${Date.now()}`;
   const admin = kafka.admin();
   await admin.connect();
@@ -31,8 +27,7 @@ it('idle kafkajs clients (admin, producer, consumer in a group) do not spin time
     },
   });
   try {
-    const deadline = Date.now() + 30_000;
-    while (consumed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await eventually(async () => consumed > 0, 30_000, 'the consumer to read the record');
     expect(consumed, 'the consumer should have read the record (the clients are connected)').toBe(1);
 
     const realSetTimeout = globalThis.setTimeout;
