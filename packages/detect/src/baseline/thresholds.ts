@@ -11,6 +11,16 @@ import type { Expectation } from './rate-baseline.ts';
 /** Relative spread of a window sum beyond Poisson noise: traffic drifts within an hour. */
 const OVERDISPERSION = 0.25;
 
+/** Expected count of a window of `windowMinutes` and its spread: Poisson-like noise plus drift. */
+export function windowExpectation(
+  expectation: Pick<Expectation, 'perMinute' | 'sdPerMinute'>,
+  windowMinutes: number,
+): { expected: number; sd: number } {
+  const expected = expectation.perMinute * windowMinutes;
+  const sd = Math.sqrt(windowMinutes * expectation.sdPerMinute ** 2 + (OVERDISPERSION * expected) ** 2);
+  return { expected, sd };
+}
+
 export function windowThreshold(
   expectation: Expectation,
   windowMinutes: number,
@@ -18,8 +28,7 @@ export function windowThreshold(
   thresholds: Pick<VolumeThresholds, 'minRatio' | 'zScore' | 'poissonTail'>,
   minRatio = thresholds.minRatio,
 ): { threshold: number; expected: number; sd: number } {
-  const expected = expectation.perMinute * windowMinutes;
-  const sd = Math.sqrt(windowMinutes * expectation.sdPerMinute ** 2 + (OVERDISPERSION * expected) ** 2);
+  const { expected, sd } = windowExpectation(expectation, windowMinutes);
   const statistical =
     expected < 100
       ? poissonUpperQuantile(Math.max(expected, 0.01), thresholds.poissonTail)

@@ -2,12 +2,15 @@
  * Sliding-window counts for one key (short and medium windows on 10 s sub-buckets, the long window
  * on 5-minute sub-buckets) plus its learned baseline, fed each closed minute's count from a
  * one-minute accumulator. Thresholds are cached per minute, so the per-event path is: add, compare
- * three sums with three numbers. All of it lives in one slab slot (tracker-slab.ts) — baseline,
- * ring heads and sums, cached thresholds, then the long window's Float32 ring and the fine ring as
- * Uint16 (a key past 65,535 events in one 10-second bucket moves its fine ring to Float64 beside
- * the slab, see wideRings) — so an event touches a few adjacent cache lines. The rings behave
- * exactly like BucketRing and the accumulator like a one-bucket BucketRing (a property test pins
- * the equivalence).
+ * three sums with three numbers. All of it lives in one slab slot (tracker-slab.ts), laid out so an
+ * event touches two cache lines of it (see the offsets below): the words every event reads and
+ * writes — ring heads, window sums, the open minute, the owner's last event time — and the long
+ * window's ring in the first 64 bytes, the fine ring in the next; what changes once a minute or
+ * less (cached thresholds, first event time, the baseline) after them. Counts are Uint16 buckets and
+ * Uint32 sums; a key whose bucket would pass 65,535 (6,553 events/s in 10 s, 218/s in 5 minutes),
+ * or that is given a fractional amount, moves its rings and sums to Float64 beside the slab for
+ * good (see wideRings). The rings behave exactly like BucketRing and the accumulator like a
+ * one-bucket BucketRing (a property test pins the equivalence).
  */
 
 import {
@@ -16,9 +19,9 @@ import {
   type RateBaselineState,
   settingsFor,
 } from '../baseline/rate-baseline.ts';
-import { windowThreshold } from '../baseline/thresholds.ts';
+import { windowExpectation, windowThreshold } from '../baseline/thresholds.ts';
 import type { VolumeThresholds } from '../config.ts';
-import { regrid, ringSlot } from '../windows/bucket-ring.ts';
+import { BucketRing, regrid, ringSlot } from '../windows/bucket-ring.ts';
 import { copyOut, ownSlot, type TrackerSlab } from './tracker-slab.ts';
 
 export interface WindowLayout {
@@ -75,46 +78,56 @@ export interface RateTrackerState {
   baseline: RateBaselineState;
 }
 
-// Word offsets of the tracker's scalars, after the baseline's words.
+// The slot, from its first word (`#s`). First cache line, read and written by every event:
+// Uint32 offsets (from 2 × #s). Heads are absolute bucket (minute) indexes plus one, 0 for none:
+// Uint32 holds them until 2106 for buckets of a second or more.
 const FINE_HEAD = 0;
-const FINE_SUM0 = 1;
-const FINE_SUM1 = 2;
-const COARSE_HEAD = 3;
-const COARSE_SUM = 4;
-/** First and last event time of the key that owns the tracker (beside the words every event touches). */
-const OWNER_LAST_SEEN = 5;
-const OWNER_FIRST_SEEN = 6;
-const THRESHOLD_MINUTE = 7;
-/** The open minute (absolute index) and its count: what the baseline learns when it closes. */
-const MINUTE_HEAD = 8;
-const MINUTE_COUNT = 9;
-// Float32 offsets (from 2 × the scalars' word) of the cached thresholds, expected counts and
-// standard deviations of the three windows: recomputed every minute, compared with integer counts.
-const THRESHOLD = 20;
-const EXPECTED = 23;
-const SD = 26;
-/** Float32 flag: 1 once a fine bucket outgrew Uint16 and the fine ring moved to `wideRings`. */
-const WIDE = 29;
-const SCALAR_WORDS = 15;
-/** The largest count a Uint16 fine bucket holds (and its bit mask). */
+const COARSE_HEAD = 1;
+const MINUTE_HEAD = 2;
+/** The minute (plus one) the cached thresholds are for. */
+const THRESHOLD_MINUTE = 3;
+const FINE_SUM0 = 4;
+const FINE_SUM1 = 5;
+const COARSE_SUM = 6;
+/** The open minute's count so far: what the baseline learns when it closes. */
+const MINUTE_COUNT = 7;
+/** Float64 word: last event time of the key that owns the tracker. */
+const OWNER_LAST_SEEN = 4;
+/** Uint16 offset (from 4 × #s) of the long window's ring, which fills the rest of the line. */
+const COARSE_RING = 20;
+const HOT_WORDS = 5;
+// Then the fine ring (Uint16), and after it one Uint16 flag: 1 once the tracker is wide.
+// Then, read once a minute or less: Float32 cached thresholds of the three windows and the
+// expectation they came from, the owner's first event time (Float64), and the baseline's words.
+const THRESHOLD = 0;
+const PER_MINUTE = 3;
+const SD_PER_MINUTE = 4;
+const COLD_F32_WORDS = 3;
+const COLD_WORDS = COLD_F32_WORDS + 1;
+/** The largest count a Uint16 bucket holds. */
 const NARROW_MAX = 0xffff;
 
 /**
- * Fine rings of trackers whose 10-second bucket passed 65,535 events (6,553/s on one key), as
- * Float64: the slot's Uint16 ring is abandoned for the rest of the tracker's life. Rare enough to
- * live beside the slab rather than cost every key two more bytes per bucket (60 B per key).
+ * Rings and sums of trackers that went wide (a bucket past 65,535, or a fractional amount), as
+ * BucketRings with Float64 sums: rare enough to live beside the slab rather than cost every key
+ * wider buckets. The slot's heads, rings and sums are abandoned for the rest of the tracker's life.
  */
-const wideRings = new WeakMap<RateTracker, Float64Array>();
+interface WideState {
+  fine: BucketRing;
+  coarse: BucketRing;
+  minuteCount: number;
+}
+const wideRings = new WeakMap<RateTracker, WideState>();
 const MINUTE_MS = 60_000;
+
+/** Words of the tracker's own part of a slot (before the baseline's). */
+function ownWords(layout: WindowLayout): number {
+  return HOT_WORDS + Math.ceil(layout.coarseLength / 4) + Math.ceil((layout.fineLength + 1) / 4) + COLD_WORDS;
+}
 
 /** Slot size in words for trackers of this layout and seasonality. */
 export function trackerWords(layout: WindowLayout, seasonalitySlots: number): number {
-  return (
-    RateBaseline.words(seasonalitySlots) +
-    SCALAR_WORDS +
-    Math.ceil(layout.coarseLength / 2) +
-    Math.ceil(layout.fineLength / 4)
-  );
+  return ownWords(layout) + RateBaseline.words(seasonalitySlots);
 }
 
 /**
@@ -125,12 +138,16 @@ interface TrackerShape extends BaselineSettings {
   layout: WindowLayout;
   /** The slab the slots come from; null for standalone trackers. */
   slab: TrackerSlab | null;
-  /** Word offset of the tracker scalars from the slot base (the baseline comes first). */
-  scalars: number;
-  /** Uint16 offset of the fine ring from the scalars' word index × 4. */
+  /** Uint16 offset of the fine ring from 4 × the slot's first word. */
   fine: number;
-  /** Float32 offset of the coarse ring from the scalars' word index × 2. */
-  coarse: number;
+  /** Uint16 offset of the wide flag, right after the fine ring. */
+  wideFlag: number;
+  /** Float32 offset of the cold scalars from 2 × the slot's first word. */
+  cold: number;
+  /** Word offset of the owner's first event time. */
+  firstSeen: number;
+  /** Word offset of the baseline. */
+  baseline: number;
   words: number;
 }
 
@@ -152,14 +169,17 @@ function shapeFor(
   const key = `${halfLifeMinutes}/${seasonalitySlots}`;
   let shape = byConfig.get(key);
   if (shape === undefined || shape.layout !== layout) {
-    const coarse = 2 * SCALAR_WORDS;
+    const fineWord = HOT_WORDS + Math.ceil(layout.coarseLength / 4);
+    const coldWord = fineWord + Math.ceil((layout.fineLength + 1) / 4);
     shape = {
       ...settingsFor(halfLifeMinutes, seasonalitySlots),
       layout,
       slab,
-      scalars: RateBaseline.words(seasonalitySlots),
-      fine: 4 * (SCALAR_WORDS + Math.ceil(layout.coarseLength / 2)),
-      coarse,
+      fine: 4 * fineWord,
+      wideFlag: 4 * fineWord + layout.fineLength,
+      cold: 2 * coldWord,
+      firstSeen: coldWord + COLD_F32_WORDS,
+      baseline: ownWords(layout),
       words: trackerWords(layout, seasonalitySlots),
     };
     byConfig.set(key, shape);
@@ -172,8 +192,9 @@ function shapeFor(
  * ~64 bytes less per tracked key. Its helpers are TypeScript-private, not `#` (see RateBaseline).
  */
 export class RateTracker extends RateBaseline {
-  // The slot views and base are the baseline's, the shape is its settings.
-  /** Word index of the scalars (a field: as a getter, bench:detect rate path read 86–104 k events/s, not 106–117 k). */
+  // The Float64, Float32 and Uint16 views are the baseline's, the shape is its settings.
+  protected readonly u32: Uint32Array;
+  /** The slot's first word (a field: as a getter, bench:detect rate path read 86–104 k events/s, not 106–117 k). */
   readonly #s: number;
 
   /** With a slab, the tracker takes one of its slots; `release()` gives it back. */
@@ -187,12 +208,14 @@ export class RateTracker extends RateBaseline {
     if (slab && slab.stride < shape.words)
       throw new RangeError(`slab stride ${slab.stride} < ${shape.words} words`);
     const slot = slab ? slab.allocate() : ownSlot(shape.words);
-    super(halfLifeMinutes, seasonalitySlots, slot, shape);
-    this.#s = slot.base + shape.scalars;
-    this.f64[this.#s + FINE_HEAD] = -1;
-    this.f64[this.#s + COARSE_HEAD] = -1;
-    this.f64[this.#s + MINUTE_HEAD] = -1;
-    this.f64[this.#s + THRESHOLD_MINUTE] = -1;
+    super(
+      halfLifeMinutes,
+      seasonalitySlots,
+      { f64: slot.f64, f32: slot.f32, u16: slot.u16, base: slot.base + shape.baseline },
+      shape,
+    );
+    this.u32 = slot.u32;
+    this.#s = slot.base;
   }
 
   /** The learned baseline: the tracker itself (kept as a name for readers of `rate.baseline.mean`). */
@@ -207,178 +230,182 @@ export class RateTracker extends RateBaseline {
   /** Returns the slot to the slab; the tracker must not be used afterwards. */
   release(): void {
     wideRings.delete(this);
-    this.shape.slab?.releaseAt(this.f64, this.base);
+    this.shape.slab?.releaseAt(this.f64, this.#s);
   }
 
-  /** Uint16 index of the fine ring (while the tracker is not wide). */
+  /** Uint16 index of the fine ring (its wide flag follows it). */
   private get fineAt(): number {
     return 4 * this.#s + this.shape.fine;
   }
 
-  /** The fine ring as Float64 once a bucket outgrew Uint16, else null (the ring is in the slot). */
-  private get wideRing(): Float64Array | null {
-    return this.f32[2 * this.#s + WIDE] === 0 ? null : (wideRings.get(this) as Float64Array);
+  private get wideFlagAt(): number {
+    return 4 * this.#s + this.shape.wideFlag;
   }
 
-  /** Moves the fine ring out of the slot into a Float64 ring of its own, for good. */
-  private widen(): Float64Array {
-    const ring = new Float64Array(this.fineLength);
-    for (let i = 0; i < ring.length; i++) ring[i] = this.u16[this.fineAt + i] as number;
-    wideRings.set(this, ring);
-    this.f32[2 * this.#s + WIDE] = 1;
-    return ring;
+  /** The rings and sums aside once the tracker is wide, else null (they are in the slot). */
+  private get wide(): WideState | null {
+    return this.u16[this.wideFlagAt] === 0 ? null : (wideRings.get(this) as WideState);
   }
 
-  /** Fine bucket at ring position `i`. */
-  private fineBucket(i: number): number {
-    const wide = this.wideRing;
-    return (wide === null ? this.u16[this.fineAt + i] : wide[i]) as number;
+  /** Moves the rings, sums and open minute's count out of the slot into Float64 rings, for good. */
+  private widen(): WideState {
+    const layout = this.shape.layout;
+    const state: WideState = {
+      fine: new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
+      coarse: new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),
+      minuteCount: this.u32[2 * this.#s + MINUTE_COUNT] as number,
+    };
+    const narrow = this.ringsState();
+    state.fine.restore(narrow.fine);
+    state.coarse.restore(narrow.coarse);
+    wideRings.set(this, state);
+    this.u16[this.wideFlagAt] = 1;
+    return state;
   }
 
-  private get coarseAt(): number {
-    return 2 * this.#s + this.shape.coarse;
-  }
-
-  private get fineLength(): number {
-    return this.shape.layout.fineLength;
-  }
-
-  private get coarseLength(): number {
-    return this.shape.layout.coarseLength;
-  }
-
-  private get shortBuckets(): number {
-    return this.shape.layout.shortBuckets;
-  }
-
-  private get fineBucketMs(): number {
-    return this.shape.layout.fineBucketMs;
-  }
-
-  private get coarseBucketMs(): number {
-    return this.shape.layout.coarseBucketMs;
+  /** The slot's rings as ring states (head −1 for none). */
+  private ringsState(): {
+    fine: { head: number; counts: number[] };
+    coarse: { head: number; counts: number[] };
+  } {
+    const a = 2 * this.#s;
+    const layout = this.shape.layout;
+    return {
+      fine: {
+        head: (this.u32[a + FINE_HEAD] as number) - 1,
+        counts: copyOut(this.u16, this.fineAt, layout.fineLength),
+      },
+      coarse: {
+        head: (this.u32[a + COARSE_HEAD] as number) - 1,
+        counts: copyOut(this.u16, 4 * this.#s + COARSE_RING, layout.coarseLength),
+      },
+    };
   }
 
   /** Counts one event; false when it is older than the windows keep. */
   add(timeMs: number, amount = 1): boolean {
-    const f = this.f64;
-    const s = this.#s;
+    const u = this.u32;
+    const a = 2 * this.#s;
     // The open minute: a later one closes it into the baseline (with the idle minutes between as
     // zeros); a late event for a minute already closed is in the windows but not learned.
     const minute = Math.floor(timeMs / MINUTE_MS);
-    const openMinute = f[s + MINUTE_HEAD] as number;
-    if (minute === openMinute) f[s + MINUTE_COUNT] = (f[s + MINUTE_COUNT] as number) + amount;
-    else if (minute > openMinute) {
-      if (openMinute >= 0)
-        this.observeMinute(openMinute * MINUTE_MS, f[s + MINUTE_COUNT] as number, minute - openMinute - 1);
-      f[s + MINUTE_HEAD] = minute;
-      f[s + MINUTE_COUNT] = amount;
-    }
-    const coarseBucket = Math.floor(timeMs / this.coarseBucketMs);
-    if (coarseBucket > (f[s + COARSE_HEAD] as number)) this.advanceCoarse(coarseBucket);
-    // Fine ring (two windows: short, and the whole ring).
-    const bucket = Math.floor(timeMs / this.fineBucketMs);
-    if (bucket > (f[s + FINE_HEAD] as number)) this.advanceFine(bucket);
-    const fineAge = (f[s + FINE_HEAD] as number) - bucket;
-    let inFine = false;
-    if (fineAge < this.fineLength) {
-      const i = ringSlot(bucket, this.fineLength);
-      if (this.f32[2 * s + WIDE] === 0) {
-        const at = this.fineAt + i;
-        const count = (this.u16[at] as number) + amount;
-        // Whole and within Uint16 (production adds 1 per event; the API takes any amount).
-        if ((count & NARROW_MAX) === count) this.u16[at] = count;
-        else {
-          const wide = this.widen();
-          wide[i] = count;
-        }
-      } else {
-        const wide = wideRings.get(this) as Float64Array;
-        wide[i] = (wide[i] as number) + amount;
+    const openMinute = (u[a + MINUTE_HEAD] as number) - 1;
+    const narrowAmount = amount >= 0 && amount <= NARROW_MAX && Math.floor(amount) === amount;
+    const wide = this.u16[this.wideFlagAt] === 0 && narrowAmount ? null : (this.wide ?? this.widen());
+    if (minute === openMinute) {
+      if (wide === null) u[a + MINUTE_COUNT] = (u[a + MINUTE_COUNT] as number) + amount;
+      else wide.minuteCount += amount;
+    } else if (minute > openMinute) {
+      if (openMinute >= 0) {
+        const count = wide === null ? (u[a + MINUTE_COUNT] as number) : wide.minuteCount;
+        this.observeMinute(openMinute * MINUTE_MS, count, minute - openMinute - 1);
       }
-      if (fineAge < this.shortBuckets) f[s + FINE_SUM0] = (f[s + FINE_SUM0] as number) + amount;
-      if (fineAge < this.fineLength) f[s + FINE_SUM1] = (f[s + FINE_SUM1] as number) + amount;
-      inFine = true;
+      u[a + MINUTE_HEAD] = minute + 1;
+      if (wide === null) u[a + MINUTE_COUNT] = amount;
+      else wide.minuteCount = amount;
+    }
+    if (wide !== null) return this.addWide(wide, timeMs, amount);
+    const layout = this.shape.layout;
+    const coarseBucket = Math.floor(timeMs / layout.coarseBucketMs);
+    if (coarseBucket + 1 > (u[a + COARSE_HEAD] as number)) this.advanceCoarse(coarseBucket);
+    const bucket = Math.floor(timeMs / layout.fineBucketMs);
+    if (bucket + 1 > (u[a + FINE_HEAD] as number)) this.advanceFine(bucket);
+    const fineLength = layout.fineLength;
+    const fineAge = (u[a + FINE_HEAD] as number) - 1 - bucket;
+    const fineAt = fineAge < fineLength ? this.fineAt + ringSlot(bucket, fineLength) : -1;
+    const coarseAge = (u[a + COARSE_HEAD] as number) - 1 - coarseBucket;
+    const coarseAt =
+      coarseAge < layout.coarseLength
+        ? 4 * this.#s + COARSE_RING + ringSlot(coarseBucket, layout.coarseLength)
+        : -1;
+    const u16 = this.u16;
+    if (
+      (fineAt >= 0 && (u16[fineAt] as number) + amount > NARROW_MAX) ||
+      (coarseAt >= 0 && (u16[coarseAt] as number) + amount > NARROW_MAX)
+    )
+      return this.addWide(this.widen(), timeMs, amount);
+    if (fineAt >= 0) {
+      u16[fineAt] = (u16[fineAt] as number) + amount;
+      if (fineAge < layout.shortBuckets) u[a + FINE_SUM0] = (u[a + FINE_SUM0] as number) + amount;
+      u[a + FINE_SUM1] = (u[a + FINE_SUM1] as number) + amount;
     }
     // Coarse ring (one window: the whole ring); its head is already at `coarseBucket` or later.
-    const coarseAge = (f[s + COARSE_HEAD] as number) - coarseBucket;
-    if (coarseAge >= this.coarseLength) return inFine;
-    const at = this.coarseAt + ringSlot(coarseBucket, this.coarseLength);
-    this.f32[at] = (this.f32[at] as number) + amount;
-    f[s + COARSE_SUM] = (f[s + COARSE_SUM] as number) + amount;
+    if (coarseAt < 0) return fineAt >= 0;
+    u16[coarseAt] = (u16[coarseAt] as number) + amount;
+    u[a + COARSE_SUM] = (u[a + COARSE_SUM] as number) + amount;
     return true;
+  }
+
+  /** The rings' part of `add` once the tracker is wide (the open minute is already counted). */
+  private addWide(wide: WideState, timeMs: number, amount: number): boolean {
+    const inFine = wide.fine.add(timeMs, amount);
+    const inCoarse = wide.coarse.add(timeMs, amount);
+    return inFine || inCoarse;
   }
 
   /** BucketRing.advance of the fine ring, which reports closed buckets to no one. */
   private advanceFine(bucket: number): void {
-    const f = this.f64;
-    const s = this.#s;
-    const head = f[s + FINE_HEAD] as number;
-    if (head < 0) {
-      f[s + FINE_HEAD] = bucket;
-      return;
-    }
-    const length = this.fineLength;
-    // The ring and where it starts in it: the slot's Uint16s, or the Float64 ring of a wide tracker.
-    const wide = this.wideRing;
-    const ring = wide ?? this.u16;
-    const at = wide === null ? this.fineAt : 0;
+    const u = this.u32;
+    const a = 2 * this.#s;
+    const head = (u[a + FINE_HEAD] as number) - 1;
+    u[a + FINE_HEAD] = bucket + 1;
+    if (head < 0) return;
+    const layout = this.shape.layout;
+    const length = layout.fineLength;
+    const at = this.fineAt;
+    const ring = this.u16;
     if (bucket - head > length) {
       ring.fill(0, at, at + length);
-      f[s + FINE_SUM0] = 0;
-      f[s + FINE_SUM1] = 0;
-      f[s + FINE_HEAD] = bucket;
+      u[a + FINE_SUM0] = 0;
+      u[a + FINE_SUM1] = 0;
       return;
     }
-    let sum0 = f[s + FINE_SUM0] as number;
-    let sum1 = f[s + FINE_SUM1] as number;
+    let sum0 = u[a + FINE_SUM0] as number;
+    let sum1 = u[a + FINE_SUM1] as number;
     for (let next = head + 1; next <= bucket; next++) {
-      sum0 -= ring[at + ringSlot(next - this.shortBuckets, length)] as number;
+      sum0 -= ring[at + ringSlot(next - layout.shortBuckets, length)] as number;
       sum1 -= ring[at + ringSlot(next - length, length)] as number;
       ring[at + ringSlot(next, length)] = 0;
     }
-    f[s + FINE_SUM0] = sum0;
-    f[s + FINE_SUM1] = sum1;
-    f[s + FINE_HEAD] = bucket;
+    u[a + FINE_SUM0] = sum0;
+    u[a + FINE_SUM1] = sum1;
   }
 
   /** BucketRing.advance of the long window's ring (which reports closed buckets to no one). */
   private advanceCoarse(bucket: number): void {
-    const f = this.f64;
-    const s = this.#s;
-    const head = f[s + COARSE_HEAD] as number;
-    if (head < 0) {
-      f[s + COARSE_HEAD] = bucket;
-      return;
-    }
-    const length = this.coarseLength;
+    const u = this.u32;
+    const a = 2 * this.#s;
+    const head = (u[a + COARSE_HEAD] as number) - 1;
+    u[a + COARSE_HEAD] = bucket + 1;
+    if (head < 0) return;
+    const length = this.shape.layout.coarseLength;
+    const at = 4 * this.#s + COARSE_RING;
+    const ring = this.u16;
     if (bucket - head >= length) {
-      this.f32.fill(0, this.coarseAt, this.coarseAt + length);
-      f[s + COARSE_SUM] = 0;
-      f[s + COARSE_HEAD] = bucket;
+      ring.fill(0, at, at + length);
+      u[a + COARSE_SUM] = 0;
       return;
     }
-    let sum = f[s + COARSE_SUM] as number;
+    let sum = u[a + COARSE_SUM] as number;
     for (let next = head + 1; next <= bucket; next++) {
-      const at = this.coarseAt + ringSlot(next, length);
-      sum -= this.f32[at] as number;
-      this.f32[at] = 0;
+      const slot = at + ringSlot(next, length);
+      sum -= ring[slot] as number;
+      ring[slot] = 0;
     }
-    f[s + COARSE_SUM] = sum;
-    f[s + COARSE_HEAD] = bucket;
+    u[a + COARSE_SUM] = sum;
   }
 
   /**
    * Event times of the key the tracker belongs to, kept here so the per-event path reads and
-   * writes them on a cache line it touches anyway (as object fields they are boxed doubles). Not
-   * part of toJSON: the owner snapshots them.
+   * writes the last one on a cache line it touches anyway (as object fields they are boxed doubles).
+   * Not part of toJSON: the owner snapshots them.
    */
   get ownerFirstSeenMs(): number {
-    return this.f64[this.#s + OWNER_FIRST_SEEN] as number;
+    return this.f64[this.#s + this.shape.firstSeen] as number;
   }
 
   set ownerFirstSeenMs(timeMs: number) {
-    this.f64[this.#s + OWNER_FIRST_SEEN] = timeMs;
+    this.f64[this.#s + this.shape.firstSeen] = timeMs;
   }
 
   get ownerLastSeenMs(): number {
@@ -396,27 +423,54 @@ export class RateTracker extends RateBaseline {
   }
 
   count(window: number): number {
-    const f = this.f64;
-    if (window === LONG) return f[this.#s + COARSE_SUM] as number;
-    return (window === SHORT ? f[this.#s + FINE_SUM0] : f[this.#s + FINE_SUM1]) as number;
+    if (this.u16[this.wideFlagAt] !== 0) {
+      const wide = wideRings.get(this) as WideState;
+      return window === LONG ? wide.coarse.sum(0) : wide.fine.sum(window);
+    }
+    const a = 2 * this.#s;
+    return this.u32[a + (window === LONG ? COARSE_SUM : window === SHORT ? FINE_SUM0 : FINE_SUM1)] as number;
   }
 
   /** Cached threshold of `window` for the current minute (see refreshThresholds). */
   thresholdOf(window: number): number {
-    return this.f32[2 * this.#s + THRESHOLD + window] as number;
+    return this.f32[2 * this.#s + this.shape.cold + THRESHOLD + window] as number;
   }
 
+  /** Expected count of `window` this minute, from the expectation the thresholds were refreshed with. */
   expectedOf(window: number): number {
-    return this.f32[2 * this.#s + EXPECTED + window] as number;
+    return this.windowExpectation(window).expected;
   }
 
   sdOf(window: number): number {
-    return this.f32[2 * this.#s + SD + window] as number;
+    return this.windowExpectation(window).sd;
+  }
+
+  private windowExpectation(window: number): { expected: number; sd: number } {
+    const at = 2 * this.#s + this.shape.cold;
+    const minute = (this.u32[2 * this.#s + THRESHOLD_MINUTE] as number) - 1;
+    return windowExpectation(
+      { perMinute: this.f32[at + PER_MINUTE] as number, sdPerMinute: this.f32[at + SD_PER_MINUTE] as number },
+      this.windowMinutesAt(window, minute),
+    );
+  }
+
+  /**
+   * Minutes window `window` covers in `minute`: the long window spans its full buckets plus the
+   * open one up to the end of this minute.
+   */
+  private windowMinutesAt(window: number, minute: number): number {
+    const layout = this.shape.layout;
+    if (window !== LONG || minute < 0) return layout.windowMinutes[window] as number;
+    const bucketMinutes = layout.coarseBucketMs / MINUTE_MS;
+    return Math.min(
+      layout.windowMinutes[LONG],
+      (layout.coarseLength - 1) * bucketMinutes + (minute % bucketMinutes) + 1,
+    );
   }
 
   /** Whether the cached thresholds are `timeMs`'s minute's (refreshThresholds would return at once). */
   thresholdsCurrent(timeMs: number): boolean {
-    return Math.floor(timeMs / MINUTE_MS) === this.f64[this.#s + THRESHOLD_MINUTE];
+    return Math.floor(timeMs / MINUTE_MS) + 1 === this.u32[2 * this.#s + THRESHOLD_MINUTE];
   }
 
   /** Thresholds for the current minute (recomputed once per minute per key). */
@@ -430,45 +484,45 @@ export class RateTracker extends RateBaseline {
   ): void {
     if (this.thresholdsCurrent(timeMs)) return;
     const minute = Math.floor(timeMs / MINUTE_MS);
-    this.f64[this.#s + THRESHOLD_MINUTE] = minute;
+    this.u32[2 * this.#s + THRESHOLD_MINUTE] = minute + 1;
     const expectation = this.baseline.expectationAt(timeMs);
     if (!expectation.mature && prior !== undefined && prior > expectation.perMinute) {
       // A young key borrows its peers' typical rate so its first minutes are not all "spikes".
       expectation.perMinute = prior;
       expectation.sdPerMinute = Math.sqrt(Math.max(expectation.sdPerMinute ** 2, prior));
     }
-    const layout = this.shape.layout;
-    // The long window spans its full buckets plus the open one up to the end of this minute.
-    const bucketMinutes = layout.coarseBucketMs / MINUTE_MS;
-    const longCovered = Math.min(
-      layout.windowMinutes[LONG],
-      (layout.coarseLength - 1) * bucketMinutes + (minute % bucketMinutes) + 1,
-    );
+    // Kept as Float32, and the thresholds and evidence are worked out from what was kept, so a
+    // detection's expected count is the one its threshold came from.
+    const at = 2 * this.#s + this.shape.cold;
+    this.f32[at + PER_MINUTE] = expectation.perMinute;
+    this.f32[at + SD_PER_MINUTE] = expectation.sdPerMinute;
+    expectation.perMinute = this.f32[at + PER_MINUTE] as number;
+    expectation.sdPerMinute = this.f32[at + SD_PER_MINUTE] as number;
     for (let w = 0; w < 3; w++) {
       const result = windowThreshold(
         expectation,
-        w === LONG ? longCovered : (layout.windowMinutes[w] as number),
+        this.windowMinutesAt(w, minute),
         w === SHORT ? volume.minCount1m : w === MEDIUM ? volume.minCount5m : volume.minCount1h,
         volume,
         w === SHORT ? volume.minRatio1m : volume.minRatio,
       );
-      const at = 2 * this.#s;
       this.f32[at + THRESHOLD + w] = float32AtLeast(result.threshold);
-      this.f32[at + EXPECTED + w] = result.expected;
-      this.f32[at + SD + w] = result.sd;
     }
   }
 
   /** Invalidate cached thresholds (after a config change or restore). */
   invalidate(): void {
-    this.f64[this.#s + THRESHOLD_MINUTE] = -1;
+    this.u32[2 * this.#s + THRESHOLD_MINUTE] = 0;
   }
 
   /** Count of the fine bucket `age` buckets before the newest (0 = newest). */
   fineCountAt(age: number): number {
-    const head = this.f64[this.#s + FINE_HEAD] as number;
-    if (age < 0 || age >= this.fineLength || head < 0) return 0;
-    return this.fineBucket(ringSlot(head - age, this.fineLength));
+    const wide = this.wide;
+    if (wide !== null) return wide.fine.countAt(age);
+    const head = (this.u32[2 * this.#s + FINE_HEAD] as number) - 1;
+    const length = this.shape.layout.fineLength;
+    if (age < 0 || age >= length || head < 0) return 0;
+    return this.u16[this.fineAt + ringSlot(head - age, length)] as number;
   }
 
   /**
@@ -476,55 +530,49 @@ export class RateTracker extends RateBaseline {
    * anomaly's start as far as the windows can see.
    */
   elevatedRun(): { messages: number; startMs: number } {
-    const perBucket = this.expectedOf(SHORT) / this.shortBuckets;
+    const layout = this.shape.layout;
+    const perBucket = this.expectedOf(SHORT) / layout.shortBuckets;
     const bar = Math.max(1, perBucket * 2);
     let messages = 0;
     let age = 0;
-    for (; age < this.fineLength; age++) {
+    for (; age < layout.fineLength; age++) {
       const count = this.fineCountAt(age);
       if (count <= bar) break;
       messages += count;
     }
-    const startBucket = (this.f64[this.#s + FINE_HEAD] as number) - Math.max(0, age - 1);
-    return { messages, startMs: startBucket * this.fineBucketMs };
+    const head = this.wide?.fine.head ?? (this.u32[2 * this.#s + FINE_HEAD] as number) - 1;
+    const startBucket = head - Math.max(0, age - 1);
+    return { messages, startMs: startBucket * layout.fineBucketMs };
   }
 
   toJSON(): RateTrackerState {
+    const wide = this.wide;
+    const rings =
+      wide === null ? this.ringsState() : { fine: wide.fine.toJSON(), coarse: wide.coarse.toJSON() };
+    const a = 2 * this.#s;
     return {
-      fine: {
-        head: this.f64[this.#s + FINE_HEAD] as number,
-        counts: this.wideRing ? Array.from(this.wideRing) : copyOut(this.u16, this.fineAt, this.fineLength),
-      },
-      coarse: {
-        head: this.f64[this.#s + COARSE_HEAD] as number,
-        counts: copyOut(this.f32, this.coarseAt, this.coarseLength),
-        bucketMs: this.coarseBucketMs,
-      },
+      fine: rings.fine,
+      coarse: { ...rings.coarse, bucketMs: this.shape.layout.coarseBucketMs },
       minute: {
-        head: this.f64[this.#s + MINUTE_HEAD] as number,
-        count: this.f64[this.#s + MINUTE_COUNT] as number,
+        head: (this.u32[a + MINUTE_HEAD] as number) - 1,
+        count: wide === null ? (this.u32[a + MINUTE_COUNT] as number) : wide.minuteCount,
       },
       baseline: this.baselineState(),
     };
   }
 
   restore(state: RateTrackerState): void {
-    const f = this.f64;
-    const s = this.#s;
-    f[s + FINE_HEAD] = state.fine.head;
-    const fine = state.fine.counts.slice(0, this.fineLength);
-    if (this.wideRing === null && fine.every((count) => (count & NARROW_MAX) === count))
-      this.u16.set(fine, this.fineAt);
-    else (this.wideRing ?? this.widen()).set(fine);
+    const layout = this.shape.layout;
+    const u = this.u32;
+    const a = 2 * this.#s;
+    const fine = regrid(state.fine, layout.fineBucketMs, layout.fineBucketMs, layout.fineLength);
     // Version 1 kept the long window in minute buckets, whose head was also the open minute.
     const coarse = regrid(
       state.coarse,
       state.coarse.bucketMs ?? MINUTE_MS,
-      this.coarseBucketMs,
-      this.coarseLength,
+      layout.coarseBucketMs,
+      layout.coarseLength,
     );
-    f[s + COARSE_HEAD] = coarse.head;
-    this.f32.set(coarse.counts, this.coarseAt);
     const minute = state.minute ?? {
       head: state.coarse.head,
       count:
@@ -532,20 +580,32 @@ export class RateTracker extends RateBaseline {
           ? (state.coarse.counts[ringSlot(state.coarse.head, state.coarse.counts.length)] ?? 0)
           : 0,
     };
-    f[s + MINUTE_HEAD] = minute.head;
-    f[s + MINUTE_COUNT] = minute.count;
-    // Sums are recomputed from the buckets, as BucketRing.restore does.
-    let sum0 = 0;
-    let sum1 = 0;
-    let coarseSum = 0;
-    if (state.fine.head >= 0) {
-      for (let age = 0; age < this.shortBuckets; age++) sum0 += this.fineCountAt(age);
-      for (let age = 0; age < this.fineLength; age++) sum1 += this.fineCountAt(age);
+    u[a + MINUTE_HEAD] = minute.head + 1;
+    const fits = (count: number) => count >= 0 && count <= NARROW_MAX && Math.floor(count) === count;
+    if (this.wide === null && fine.counts.every(fits) && coarse.counts.every(fits) && fits(minute.count)) {
+      u[a + FINE_HEAD] = fine.head + 1;
+      u[a + COARSE_HEAD] = coarse.head + 1;
+      u[a + MINUTE_COUNT] = minute.count;
+      this.u16.set(fine.counts, this.fineAt);
+      this.u16.set(coarse.counts, 4 * this.#s + COARSE_RING);
+      // Sums are recomputed from the buckets, as BucketRing.restore does.
+      let sum0 = 0;
+      let sum1 = 0;
+      let coarseSum = 0;
+      if (fine.head >= 0) {
+        for (let age = 0; age < layout.shortBuckets; age++) sum0 += this.fineCountAt(age);
+        for (let age = 0; age < layout.fineLength; age++) sum1 += this.fineCountAt(age);
+      }
+      for (const count of coarse.counts) coarseSum += count;
+      u[a + FINE_SUM0] = sum0;
+      u[a + FINE_SUM1] = sum1;
+      u[a + COARSE_SUM] = coarseSum;
+    } else {
+      const wide = this.wide ?? this.widen();
+      wide.fine.restore(fine);
+      wide.coarse.restore(coarse);
+      wide.minuteCount = minute.count;
     }
-    for (const count of coarse.counts) coarseSum += count;
-    f[s + FINE_SUM0] = sum0;
-    f[s + FINE_SUM1] = sum1;
-    f[s + COARSE_SUM] = coarseSum;
     this.restoreBaseline(state.baseline);
     this.invalidate();
   }
