@@ -128,6 +128,21 @@ describe('RateTracker', () => {
     restored.restore(JSON.parse(JSON.stringify(burst.toJSON())));
     expect(restored.toJSON()).toEqual(burst.toJSON());
     expect(restored.fineCountAt(0)).toBe(100_000);
+    // A 5-minute bucket past 65,535 while every 10-second bucket stays far below it (300 events/s).
+    const steady = new RateTracker(layout, 360, 24, slab);
+    const steadyReference = new ReferenceTracker();
+    const start = Math.ceil(T0 / layout.coarseBucketMs) * layout.coarseBucketMs;
+    for (let i = 0; i < 28; i++) {
+      const at = start + i * 10_000;
+      expect(steady.add(at, 3_000)).toBe(steadyReference.add(at, 3_000));
+      expect([steady.count(SHORT), steady.count(MEDIUM), steady.count(LONG)]).toEqual([
+        steadyReference.fine.sum(0),
+        steadyReference.fine.sum(1),
+        steadyReference.coarse.sum(0),
+      ]);
+    }
+    expect(steady.count(LONG)).toBe(84_000);
+    expect(steady.toJSON().coarse.counts).toEqual(steadyReference.coarse.toJSON().counts);
     // A released wide tracker's slot serves a new tracker with a narrow, empty ring.
     burst.release();
     const next = new RateTracker(layout, 360, 24, slab);
