@@ -7,7 +7,7 @@
  * profile as Uint16 (see encodeHourTotal and encodeFactor).
  */
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
-import { ownSlot, type SlabSlot } from '../engine/tracker-slab.ts';
+import { ownSlot, type SlabPage, type SlabSlot } from '../engine/tracker-slab.ts';
 
 const HOURS_KEPT = 48;
 const MINUTE_MS = 60_000;
@@ -99,6 +99,8 @@ export function decodeHourTotal(code: number): number {
 export interface BaselineSettings {
   alpha: number;
   slots: 0 | 24 | 168;
+  /** Where the baseline's words start in its slot (a rate tracker keeps its own words first). */
+  offset: number;
 }
 
 const settingsCache = new Map<string, BaselineSettings>();
@@ -107,7 +109,7 @@ export function settingsFor(halfLifeMinutes: number, slots: 0 | 24 | 168): Basel
   const key = `${halfLifeMinutes}/${slots}`;
   let settings = settingsCache.get(key);
   if (settings === undefined) {
-    settings = { alpha: 1 - 2 ** (-1 / halfLifeMinutes), slots };
+    settings = { alpha: 1 - 2 ** (-1 / halfLifeMinutes), slots, offset: 0 };
     settingsCache.set(key, settings);
   }
   return settings;
@@ -118,14 +120,31 @@ export function settingsFor(halfLifeMinutes: number, slots: 0 | 24 | 168): Basel
  * accessors a brand field (8 bytes), and a key's tracker carried two (this class and RateTracker).
  */
 export class RateBaseline {
-  /** The slot's words as Float64 and as Float32, and where the baseline starts (shared with RateTracker). */
-  protected readonly f64: Float64Array;
-  protected readonly f32: Float32Array;
-  /** The same bytes as Uint16, for the profile. */
-  protected readonly u16: Uint16Array;
-  protected readonly base: number;
+  /**
+   * The slot's page (its views), the slot's first word and the configuration: three fields per key.
+   * Each was a field of its own (views, base, the tracker's own base) — 32 bytes more per tracked key.
+   */
+  protected readonly v: SlabPage;
+  protected readonly at: number;
   /** Shared by every baseline of one configuration (RateTracker passes its shape, which extends it). */
   protected readonly settings: BaselineSettings;
+
+  protected get f64(): Float64Array {
+    return this.v.f64;
+  }
+
+  protected get f32(): Float32Array {
+    return this.v.f32;
+  }
+
+  protected get u16(): Uint16Array {
+    return this.v.u16;
+  }
+
+  /** First word of the baseline's own part of the slot. */
+  protected get base(): number {
+    return this.at + this.settings.offset;
+  }
 
   /** 8-byte words a baseline with `seasonalitySlots` occupies in a slot. */
   static words(seasonalitySlots: number): number {
@@ -139,15 +158,13 @@ export class RateBaseline {
   constructor(
     halfLifeMinutes: number,
     seasonalitySlots: 0 | 24 | 168,
-    slot?: Pick<SlabSlot, 'f64' | 'f32' | 'u16' | 'base'>,
+    slot?: Pick<SlabSlot, 'page' | 'base'>,
     settings?: BaselineSettings,
   ) {
     this.settings = settings ?? settingsFor(halfLifeMinutes, seasonalitySlots);
     const storage = slot ?? ownSlot(RateBaseline.words(seasonalitySlots));
-    this.f64 = storage.f64;
-    this.f32 = storage.f32;
-    this.u16 = storage.u16;
-    this.base = storage.base;
+    this.v = storage.page;
+    this.at = storage.base;
     this.f32[2 * this.base + HOUR_INDEX] = -1;
     this.f32[2 * this.base + ROBUST_AT] = -1;
   }

@@ -12,7 +12,7 @@ function factory(): TrackerFactory {
     halfLifeMinutes: 360,
     seasonalitySlots: 24,
     slab,
-    recentNumbers: new TrackerSlab(SEQUENTIAL_MEMORY / 2),
+    countrySlab: new TrackerSlab(trackerWords(layout, 24) + SEQUENTIAL_MEMORY / 2),
     fine: () =>
       new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
     coarse: () => new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),
@@ -49,6 +49,6 @@ describe('CountryState recent recipient numbers', () => {
     expect(copy.recentNeighbours(14155550102, 200)).toBe(country.recentNeighbours(14155550102, 200));
     country.release();
     copy.release();
-    expect(f.recentNumbers.live).toBe(0);
+    expect(f.countrySlab.live).toBe(0);
   });
 });

@@ -23,8 +23,8 @@ export interface TrackerFactory {
   halfLifeMinutes: number;
   seasonalitySlots: 0 | 24 | 168;
   slab: TrackerSlab;
-  /** Slots of SEQUENTIAL_MEMORY Uint32 for countries' recent recipient numbers. */
-  recentNumbers: TrackerSlab;
+  /** Countries' slots: a rate tracker's words, then SEQUENTIAL_MEMORY Uint32 of recent recipient numbers. */
+  countrySlab: TrackerSlab;
   fine(): BucketRing;
   /** Minute buckets over the long window. */
   coarse(): BucketRing;
@@ -66,8 +66,8 @@ class AccountReplies {
  * last event time in the tracker's slot.
  */
 abstract class TrackedKey extends RateTracker {
-  constructor(factory: TrackerFactory, timeMs: number) {
-    super(factory.layout, factory.halfLifeMinutes, factory.seasonalitySlots, factory.slab);
+  constructor(factory: TrackerFactory, timeMs: number, slab: TrackerSlab = factory.slab) {
+    super(factory.layout, factory.halfLifeMinutes, factory.seasonalitySlots, slab);
     this.ownerFirstSeenMs = timeMs;
     this.ownerLastSeenMs = timeMs;
   }
@@ -114,13 +114,9 @@ export class ApiKeyState extends TrackedKey {
 export class CountryState extends TrackedKey {
   /** Decayed share bookkeeping: messages to this country, decayed with the account total. */
   weight = 0;
-  /**
-   * The last SEQUENTIAL_MEMORY recipients' numbers, low 32 bits (see recentNeighbours), in a slot
-   * of the engine's slab: 128 bytes instead of a 300-byte array of doubles.
-   */
-  readonly #recent: Uint32Array;
-  readonly #recentAt: number;
-  readonly #recentSlab: TrackerSlab;
+  // The last SEQUENTIAL_MEMORY recipients' numbers, low 32 bits (see recentNeighbours), follow the
+  // tracker's words in the country's slot: 128 bytes instead of a 300-byte array of doubles, and no
+  // slot (and three fields) of their own.
   recentCount = 0;
   /** Premium-rate recipients and conversion feedback, created on the first write (see sideFields). */
   pumping: CountryPumping | null = null;
@@ -134,17 +130,12 @@ export class CountryState extends TrackedKey {
   sequentialHits = 0;
 
   constructor(factory: TrackerFactory, timeMs: number) {
-    super(factory, timeMs);
-    const slot = factory.recentNumbers.allocate();
-    this.#recent = slot.u32;
-    this.#recentAt = 2 * slot.base;
-    this.#recentSlab = factory.recentNumbers;
+    super(factory, timeMs, factory.countrySlab);
   }
 
-  /** Gives the slab slots back (the tracker's and the recent numbers'); the state must not be used afterwards. */
-  override release(): void {
-    super.release();
-    this.#recentSlab.releaseAt(this.#recent, this.#recentAt / 2);
+  /** Uint32 index of the recent numbers' ring. */
+  private get recentAt(): number {
+    return 2 * (this.at + this.trackerWords);
   }
 
   /**
@@ -157,24 +148,27 @@ export class CountryState extends TrackedKey {
   recentNeighbours(number: number, span: number): number {
     const low = number >>> 0;
     const n = Math.min(this.recentCount, SEQUENTIAL_MEMORY);
+    const recent = this.u32;
+    const at = this.recentAt;
     let neighbours = 0;
     for (let i = 0; i < n; i++) {
-      const distance = Math.abs(((this.#recent[this.#recentAt + i] as number) - low) | 0);
+      const distance = Math.abs(((recent[at + i] as number) - low) | 0);
       if (distance > 0 && distance <= span) neighbours++;
     }
-    this.#recent[this.#recentAt + (this.recentCount % SEQUENTIAL_MEMORY)] = low;
+    recent[at + (this.recentCount % SEQUENTIAL_MEMORY)] = low;
     this.recentCount++;
     return neighbours;
   }
 
   /** The remembered numbers (low 32 bits) in ring order, for snapshots. */
   recentNumbers(): number[] {
-    return copyOut(this.#recent, this.#recentAt, SEQUENTIAL_MEMORY);
+    return copyOut(this.u32, this.recentAt, SEQUENTIAL_MEMORY);
   }
 
   /** Restores the ring; full numbers from older snapshots are cut to their low 32 bits. */
   restoreRecentNumbers(numbers: readonly number[], count: number): void {
-    for (let i = 0; i < SEQUENTIAL_MEMORY; i++) this.#recent[this.#recentAt + i] = (numbers[i] ?? 0) >>> 0;
+    const at = this.recentAt;
+    for (let i = 0; i < SEQUENTIAL_MEMORY; i++) this.u32[at + i] = (numbers[i] ?? 0) >>> 0;
     this.recentCount = count;
   }
 }

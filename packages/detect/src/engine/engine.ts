@@ -146,7 +146,7 @@ export class DetectionEngine implements EngineCore {
    * shorter, so short TTLs really bound the live set (and memory) instead of the sweep period.
    */
   readonly #sweepEveryMs: number;
-  readonly #slab: TrackerSlab;
+  readonly #slabs: readonly [TrackerSlab, TrackerSlab];
   /** Set while a snapshotLines() generator is open: it reads the live state lazily. */
   #snapshotting = false;
 
@@ -154,15 +154,17 @@ export class DetectionEngine implements EngineCore {
     this.config = detectConfigSchema.parse(options.config ?? {});
     const layout = windowLayout(this.config.windowsMs);
     const { baselineHalfLifeMinutes: halfLife, seasonalitySlots: slots } = this.config;
-    // Rate trackers of accounts, API keys and countries share one slab; eviction releases them.
+    // Rate trackers of accounts and API keys share one slab, countries (whose slots also hold recent
+    // recipient numbers) another; eviction releases them.
     const slab = new TrackerSlab(trackerWords(layout, slots));
-    this.#slab = slab;
+    const countrySlab = new TrackerSlab(trackerWords(layout, slots) + SEQUENTIAL_MEMORY / 2);
+    this.#slabs = [slab, countrySlab];
     this.factory = {
       layout,
       halfLifeMinutes: halfLife,
       seasonalitySlots: slots,
       slab,
-      recentNumbers: new TrackerSlab(SEQUENTIAL_MEMORY / 2),
+      countrySlab,
       fine: () =>
         new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
       coarse: () => new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),
@@ -199,7 +201,11 @@ export class DetectionEngine implements EngineCore {
   }
 
   stats(): EngineStats {
-    return { ...this.#stats, accounts: this.#accounts.size, rateKeys: this.#slab.live };
+    return {
+      ...this.#stats,
+      accounts: this.#accounts.size,
+      rateKeys: this.#slabs[0].live + this.#slabs[1].live,
+    };
   }
 
   /**

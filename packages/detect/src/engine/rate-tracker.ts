@@ -96,7 +96,12 @@ const OWNER_LAST_SEEN = 4;
 /** Uint16 offset (from 4 × #s) of the long window's ring, which fills the rest of the line. */
 const COARSE_RING = 20;
 const HOT_WORDS = 5;
-// Then the fine ring (Uint16), and after it one Uint16 flag: 1 once the tracker is wide.
+/**
+ * What the four counters hold once the tracker is wide: no narrow tracker reaches it (its sums are
+ * at most 65,535 × the buckets of a window), so the words every event reads tell both apart.
+ */
+const WIDE = 0xffffffff;
+// Then the fine ring (Uint16).
 // Then, read once a minute or less: Float32 cached thresholds of the three windows and the
 // expectation they came from, the owner's first event time (Float64), and the baseline's words.
 const THRESHOLD = 0;
@@ -122,7 +127,7 @@ const MINUTE_MS = 60_000;
 
 /** Words of the tracker's own part of a slot (before the baseline's). */
 function ownWords(layout: WindowLayout): number {
-  return HOT_WORDS + Math.ceil(layout.coarseLength / 4) + Math.ceil((layout.fineLength + 1) / 4) + COLD_WORDS;
+  return HOT_WORDS + Math.ceil(layout.coarseLength / 4) + Math.ceil(layout.fineLength / 4) + COLD_WORDS;
 }
 
 /** Slot size in words for trackers of this layout and seasonality. */
@@ -140,14 +145,11 @@ interface TrackerShape extends BaselineSettings {
   slab: TrackerSlab | null;
   /** Uint16 offset of the fine ring from 4 × the slot's first word. */
   fine: number;
-  /** Uint16 offset of the wide flag, right after the fine ring. */
-  wideFlag: number;
   /** Float32 offset of the cold scalars from 2 × the slot's first word. */
   cold: number;
   /** Word offset of the owner's first event time. */
   firstSeen: number;
-  /** Word offset of the baseline. */
-  baseline: number;
+  /** Words of the tracker and its baseline (the slab's stride may be larger: see CountryState). */
   words: number;
 }
 
@@ -170,16 +172,15 @@ function shapeFor(
   let shape = byConfig.get(key);
   if (shape === undefined || shape.layout !== layout) {
     const fineWord = HOT_WORDS + Math.ceil(layout.coarseLength / 4);
-    const coldWord = fineWord + Math.ceil((layout.fineLength + 1) / 4);
+    const coldWord = fineWord + Math.ceil(layout.fineLength / 4);
     shape = {
       ...settingsFor(halfLifeMinutes, seasonalitySlots),
       layout,
       slab,
       fine: 4 * fineWord,
-      wideFlag: 4 * fineWord + layout.fineLength,
       cold: 2 * coldWord,
       firstSeen: coldWord + COLD_F32_WORDS,
-      baseline: ownWords(layout),
+      offset: ownWords(layout),
       words: trackerWords(layout, seasonalitySlots),
     };
     byConfig.set(key, shape);
@@ -192,10 +193,7 @@ function shapeFor(
  * ~64 bytes less per tracked key. Its helpers are TypeScript-private, not `#` (see RateBaseline).
  */
 export class RateTracker extends RateBaseline {
-  // The Float64, Float32 and Uint16 views are the baseline's, the shape is its settings.
-  protected readonly u32: Uint32Array;
-  /** The slot's first word (a field: as a getter, bench:detect rate path read 86–104 k events/s, not 106–117 k). */
-  readonly #s: number;
+  // The slot's page and first word (`at`) are the baseline's fields, the shape is its settings.
 
   /** With a slab, the tracker takes one of its slots; `release()` gives it back. */
   constructor(
@@ -208,14 +206,16 @@ export class RateTracker extends RateBaseline {
     if (slab && slab.stride < shape.words)
       throw new RangeError(`slab stride ${slab.stride} < ${shape.words} words`);
     const slot = slab ? slab.allocate() : ownSlot(shape.words);
-    super(
-      halfLifeMinutes,
-      seasonalitySlots,
-      { f64: slot.f64, f32: slot.f32, u16: slot.u16, base: slot.base + shape.baseline },
-      shape,
-    );
-    this.u32 = slot.u32;
-    this.#s = slot.base;
+    super(halfLifeMinutes, seasonalitySlots, slot, shape);
+  }
+
+  protected get u32(): Uint32Array {
+    return this.v.u32;
+  }
+
+  /** Words the tracker occupies from `at`; a slab with a larger stride leaves the rest to the owner. */
+  protected get trackerWords(): number {
+    return this.shape.words;
   }
 
   /** The learned baseline: the tracker itself (kept as a name for readers of `rate.baseline.mean`). */
@@ -230,21 +230,17 @@ export class RateTracker extends RateBaseline {
   /** Returns the slot to the slab; the tracker must not be used afterwards. */
   release(): void {
     wideRings.delete(this);
-    this.shape.slab?.releaseAt(this.f64, this.#s);
+    this.shape.slab?.releaseAt(this.v.f64, this.at);
   }
 
   /** Uint16 index of the fine ring (its wide flag follows it). */
   private get fineAt(): number {
-    return 4 * this.#s + this.shape.fine;
-  }
-
-  private get wideFlagAt(): number {
-    return 4 * this.#s + this.shape.wideFlag;
+    return 4 * this.at + this.shape.fine;
   }
 
   /** The rings and sums aside once the tracker is wide, else null (they are in the slot). */
   private get wide(): WideState | null {
-    return this.u16[this.wideFlagAt] === 0 ? null : (wideRings.get(this) as WideState);
+    return this.v.u32[2 * this.at + MINUTE_COUNT] === WIDE ? (wideRings.get(this) as WideState) : null;
   }
 
   /** Moves the rings, sums and open minute's count out of the slot into Float64 rings, for good. */
@@ -253,13 +249,14 @@ export class RateTracker extends RateBaseline {
     const state: WideState = {
       fine: new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
       coarse: new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),
-      minuteCount: this.u32[2 * this.#s + MINUTE_COUNT] as number,
+      minuteCount: this.u32[2 * this.at + MINUTE_COUNT] as number,
     };
     const narrow = this.ringsState();
     state.fine.restore(narrow.fine);
     state.coarse.restore(narrow.coarse);
     wideRings.set(this, state);
-    this.u16[this.wideFlagAt] = 1;
+    const a = 2 * this.at;
+    this.v.u32.fill(WIDE, a + FINE_SUM0, a + MINUTE_COUNT + 1);
     return state;
   }
 
@@ -268,7 +265,7 @@ export class RateTracker extends RateBaseline {
     fine: { head: number; counts: number[] };
     coarse: { head: number; counts: number[] };
   } {
-    const a = 2 * this.#s;
+    const a = 2 * this.at;
     const layout = this.shape.layout;
     return {
       fine: {
@@ -277,35 +274,30 @@ export class RateTracker extends RateBaseline {
       },
       coarse: {
         head: (this.u32[a + COARSE_HEAD] as number) - 1,
-        counts: copyOut(this.u16, 4 * this.#s + COARSE_RING, layout.coarseLength),
+        counts: copyOut(this.u16, 4 * this.at + COARSE_RING, layout.coarseLength),
       },
     };
   }
 
   /** Counts one event; false when it is older than the windows keep. */
   add(timeMs: number, amount = 1): boolean {
-    const u = this.u32;
-    const a = 2 * this.#s;
+    const v = this.v;
+    const u = v.u32;
+    const a = 2 * this.at;
+    const minuteCount = u[a + MINUTE_COUNT] as number;
+    if (minuteCount === WIDE || !(amount >= 0 && amount <= NARROW_MAX && Math.floor(amount) === amount))
+      return this.addWide(timeMs, amount);
     // The open minute: a later one closes it into the baseline (with the idle minutes between as
     // zeros); a late event for a minute already closed is in the windows but not learned.
     const minute = Math.floor(timeMs / MINUTE_MS);
     const openMinute = (u[a + MINUTE_HEAD] as number) - 1;
-    const narrowAmount = amount >= 0 && amount <= NARROW_MAX && Math.floor(amount) === amount;
-    const wide = this.u16[this.wideFlagAt] === 0 && narrowAmount ? null : (this.wide ?? this.widen());
-    if (minute === openMinute) {
-      if (wide === null) u[a + MINUTE_COUNT] = (u[a + MINUTE_COUNT] as number) + amount;
-      else wide.minuteCount += amount;
-    } else if (minute > openMinute) {
-      if (openMinute >= 0) {
-        const count = wide === null ? (u[a + MINUTE_COUNT] as number) : wide.minuteCount;
-        this.observeMinute(openMinute * MINUTE_MS, count, minute - openMinute - 1);
-      }
+    if (minute === openMinute) u[a + MINUTE_COUNT] = minuteCount + amount;
+    else if (minute > openMinute) {
+      if (openMinute >= 0) this.observeMinute(openMinute * MINUTE_MS, minuteCount, minute - openMinute - 1);
       u[a + MINUTE_HEAD] = minute + 1;
-      if (wide === null) u[a + MINUTE_COUNT] = amount;
-      else wide.minuteCount = amount;
+      u[a + MINUTE_COUNT] = amount;
     }
-    if (wide !== null) return this.addWide(wide, timeMs, amount);
-    const layout = this.shape.layout;
+    const layout = (this.settings as TrackerShape).layout;
     const coarseBucket = Math.floor(timeMs / layout.coarseBucketMs);
     if (coarseBucket + 1 > (u[a + COARSE_HEAD] as number)) this.advanceCoarse(coarseBucket);
     const bucket = Math.floor(timeMs / layout.fineBucketMs);
@@ -316,14 +308,14 @@ export class RateTracker extends RateBaseline {
     const coarseAge = (u[a + COARSE_HEAD] as number) - 1 - coarseBucket;
     const coarseAt =
       coarseAge < layout.coarseLength
-        ? 4 * this.#s + COARSE_RING + ringSlot(coarseBucket, layout.coarseLength)
+        ? 2 * a + COARSE_RING + ringSlot(coarseBucket, layout.coarseLength)
         : -1;
-    const u16 = this.u16;
+    const u16 = v.u16;
     if (
       (fineAt >= 0 && (u16[fineAt] as number) + amount > NARROW_MAX) ||
       (coarseAt >= 0 && (u16[coarseAt] as number) + amount > NARROW_MAX)
     )
-      return this.addWide(this.widen(), timeMs, amount);
+      return this.addRings(this.widen(), timeMs, amount);
     if (fineAt >= 0) {
       u16[fineAt] = (u16[fineAt] as number) + amount;
       if (fineAge < layout.shortBuckets) u[a + FINE_SUM0] = (u[a + FINE_SUM0] as number) + amount;
@@ -336,8 +328,25 @@ export class RateTracker extends RateBaseline {
     return true;
   }
 
+  /** `add` for a wide tracker, or one this amount makes wide (fractional, or past Uint16). */
+  private addWide(timeMs: number, amount: number): boolean {
+    const wide = this.wide ?? this.widen();
+    const u = this.v.u32;
+    const a = 2 * this.at;
+    const minute = Math.floor(timeMs / MINUTE_MS);
+    const openMinute = (u[a + MINUTE_HEAD] as number) - 1;
+    if (minute === openMinute) wide.minuteCount += amount;
+    else if (minute > openMinute) {
+      if (openMinute >= 0)
+        this.observeMinute(openMinute * MINUTE_MS, wide.minuteCount, minute - openMinute - 1);
+      u[a + MINUTE_HEAD] = minute + 1;
+      wide.minuteCount = amount;
+    }
+    return this.addRings(wide, timeMs, amount);
+  }
+
   /** The rings' part of `add` once the tracker is wide (the open minute is already counted). */
-  private addWide(wide: WideState, timeMs: number, amount: number): boolean {
+  private addRings(wide: WideState, timeMs: number, amount: number): boolean {
     const inFine = wide.fine.add(timeMs, amount);
     const inCoarse = wide.coarse.add(timeMs, amount);
     return inFine || inCoarse;
@@ -346,7 +355,7 @@ export class RateTracker extends RateBaseline {
   /** BucketRing.advance of the fine ring, which reports closed buckets to no one. */
   private advanceFine(bucket: number): void {
     const u = this.u32;
-    const a = 2 * this.#s;
+    const a = 2 * this.at;
     const head = (u[a + FINE_HEAD] as number) - 1;
     u[a + FINE_HEAD] = bucket + 1;
     if (head < 0) return;
@@ -374,12 +383,12 @@ export class RateTracker extends RateBaseline {
   /** BucketRing.advance of the long window's ring (which reports closed buckets to no one). */
   private advanceCoarse(bucket: number): void {
     const u = this.u32;
-    const a = 2 * this.#s;
+    const a = 2 * this.at;
     const head = (u[a + COARSE_HEAD] as number) - 1;
     u[a + COARSE_HEAD] = bucket + 1;
     if (head < 0) return;
     const length = this.shape.layout.coarseLength;
-    const at = 4 * this.#s + COARSE_RING;
+    const at = 4 * this.at + COARSE_RING;
     const ring = this.u16;
     if (bucket - head >= length) {
       ring.fill(0, at, at + length);
@@ -401,19 +410,19 @@ export class RateTracker extends RateBaseline {
    * Not part of toJSON: the owner snapshots them.
    */
   get ownerFirstSeenMs(): number {
-    return this.f64[this.#s + this.shape.firstSeen] as number;
+    return this.v.f64[this.at + this.shape.firstSeen] as number;
   }
 
   set ownerFirstSeenMs(timeMs: number) {
-    this.f64[this.#s + this.shape.firstSeen] = timeMs;
+    this.v.f64[this.at + this.shape.firstSeen] = timeMs;
   }
 
   get ownerLastSeenMs(): number {
-    return this.f64[this.#s + OWNER_LAST_SEEN] as number;
+    return this.v.f64[this.at + OWNER_LAST_SEEN] as number;
   }
 
   set ownerLastSeenMs(timeMs: number) {
-    this.f64[this.#s + OWNER_LAST_SEEN] = timeMs;
+    this.v.f64[this.at + OWNER_LAST_SEEN] = timeMs;
   }
 
   /** Count of `window` ending at `timeMs` (advancing through idle minutes, which the baseline learns). */
@@ -422,18 +431,20 @@ export class RateTracker extends RateBaseline {
     return this.count(window);
   }
 
+  /** Count of `window` (SHORT, MEDIUM, LONG: the three sums, in that order). */
   count(window: number): number {
-    if (this.u16[this.wideFlagAt] !== 0) {
-      const wide = wideRings.get(this) as WideState;
-      return window === LONG ? wide.coarse.sum(0) : wide.fine.sum(window);
-    }
-    const a = 2 * this.#s;
-    return this.u32[a + (window === LONG ? COARSE_SUM : window === SHORT ? FINE_SUM0 : FINE_SUM1)] as number;
+    const sum = this.v.u32[2 * this.at + FINE_SUM0 + window] as number;
+    return sum === WIDE ? this.wideCount(window) : sum;
+  }
+
+  private wideCount(window: number): number {
+    const wide = wideRings.get(this) as WideState;
+    return window === LONG ? wide.coarse.sum(0) : wide.fine.sum(window);
   }
 
   /** Cached threshold of `window` for the current minute (see refreshThresholds). */
   thresholdOf(window: number): number {
-    return this.f32[2 * this.#s + this.shape.cold + THRESHOLD + window] as number;
+    return this.v.f32[2 * this.at + (this.settings as TrackerShape).cold + THRESHOLD + window] as number;
   }
 
   /** Expected count of `window` this minute, from the expectation the thresholds were refreshed with. */
@@ -446,8 +457,8 @@ export class RateTracker extends RateBaseline {
   }
 
   private windowExpectation(window: number): { expected: number; sd: number } {
-    const at = 2 * this.#s + this.shape.cold;
-    const minute = (this.u32[2 * this.#s + THRESHOLD_MINUTE] as number) - 1;
+    const at = 2 * this.at + this.shape.cold;
+    const minute = (this.u32[2 * this.at + THRESHOLD_MINUTE] as number) - 1;
     return windowExpectation(
       { perMinute: this.f32[at + PER_MINUTE] as number, sdPerMinute: this.f32[at + SD_PER_MINUTE] as number },
       this.windowMinutesAt(window, minute),
@@ -470,7 +481,7 @@ export class RateTracker extends RateBaseline {
 
   /** Whether the cached thresholds are `timeMs`'s minute's (refreshThresholds would return at once). */
   thresholdsCurrent(timeMs: number): boolean {
-    return Math.floor(timeMs / MINUTE_MS) + 1 === this.u32[2 * this.#s + THRESHOLD_MINUTE];
+    return Math.floor(timeMs / MINUTE_MS) + 1 === this.v.u32[2 * this.at + THRESHOLD_MINUTE];
   }
 
   /** Thresholds for the current minute (recomputed once per minute per key). */
@@ -484,7 +495,7 @@ export class RateTracker extends RateBaseline {
   ): void {
     if (this.thresholdsCurrent(timeMs)) return;
     const minute = Math.floor(timeMs / MINUTE_MS);
-    this.u32[2 * this.#s + THRESHOLD_MINUTE] = minute + 1;
+    this.u32[2 * this.at + THRESHOLD_MINUTE] = minute + 1;
     const expectation = this.baseline.expectationAt(timeMs);
     if (!expectation.mature && prior !== undefined && prior > expectation.perMinute) {
       // A young key borrows its peers' typical rate so its first minutes are not all "spikes".
@@ -493,7 +504,7 @@ export class RateTracker extends RateBaseline {
     }
     // Kept as Float32, and the thresholds and evidence are worked out from what was kept, so a
     // detection's expected count is the one its threshold came from.
-    const at = 2 * this.#s + this.shape.cold;
+    const at = 2 * this.at + this.shape.cold;
     this.f32[at + PER_MINUTE] = expectation.perMinute;
     this.f32[at + SD_PER_MINUTE] = expectation.sdPerMinute;
     expectation.perMinute = this.f32[at + PER_MINUTE] as number;
@@ -512,14 +523,14 @@ export class RateTracker extends RateBaseline {
 
   /** Invalidate cached thresholds (after a config change or restore). */
   invalidate(): void {
-    this.u32[2 * this.#s + THRESHOLD_MINUTE] = 0;
+    this.u32[2 * this.at + THRESHOLD_MINUTE] = 0;
   }
 
   /** Count of the fine bucket `age` buckets before the newest (0 = newest). */
   fineCountAt(age: number): number {
     const wide = this.wide;
     if (wide !== null) return wide.fine.countAt(age);
-    const head = (this.u32[2 * this.#s + FINE_HEAD] as number) - 1;
+    const head = (this.u32[2 * this.at + FINE_HEAD] as number) - 1;
     const length = this.shape.layout.fineLength;
     if (age < 0 || age >= length || head < 0) return 0;
     return this.u16[this.fineAt + ringSlot(head - age, length)] as number;
@@ -540,7 +551,7 @@ export class RateTracker extends RateBaseline {
       if (count <= bar) break;
       messages += count;
     }
-    const head = this.wide?.fine.head ?? (this.u32[2 * this.#s + FINE_HEAD] as number) - 1;
+    const head = this.wide?.fine.head ?? (this.u32[2 * this.at + FINE_HEAD] as number) - 1;
     const startBucket = head - Math.max(0, age - 1);
     return { messages, startMs: startBucket * layout.fineBucketMs };
   }
@@ -549,7 +560,7 @@ export class RateTracker extends RateBaseline {
     const wide = this.wide;
     const rings =
       wide === null ? this.ringsState() : { fine: wide.fine.toJSON(), coarse: wide.coarse.toJSON() };
-    const a = 2 * this.#s;
+    const a = 2 * this.at;
     return {
       fine: rings.fine,
       coarse: { ...rings.coarse, bucketMs: this.shape.layout.coarseBucketMs },
@@ -564,7 +575,7 @@ export class RateTracker extends RateBaseline {
   restore(state: RateTrackerState): void {
     const layout = this.shape.layout;
     const u = this.u32;
-    const a = 2 * this.#s;
+    const a = 2 * this.at;
     const fine = regrid(state.fine, layout.fineBucketMs, layout.fineBucketMs, layout.fineLength);
     // Version 1 kept the long window in minute buckets, whose head was also the open minute.
     const coarse = regrid(
@@ -587,7 +598,7 @@ export class RateTracker extends RateBaseline {
       u[a + COARSE_HEAD] = coarse.head + 1;
       u[a + MINUTE_COUNT] = minute.count;
       this.u16.set(fine.counts, this.fineAt);
-      this.u16.set(coarse.counts, 4 * this.#s + COARSE_RING);
+      this.u16.set(coarse.counts, 4 * this.at + COARSE_RING);
       // Sums are recomputed from the buckets, as BucketRing.restore does.
       let sum0 = 0;
       let sum1 = 0;

@@ -10,8 +10,18 @@
 /** Slots per page: large enough that pages are few, small enough that the last one wastes little. */
 const SLOTS_PER_PAGE = 1024;
 
+/** One page's views (shared by its slots: a tracker keeps one reference, not four). */
+export interface SlabPage {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly u32: Uint32Array;
+  readonly u16: Uint16Array;
+}
+
 /** Where one slot lives: `f64[base .. base + stride)` and the same bytes as `f32[2 * base ..)`. */
 export interface SlabSlot {
+  /** The page's views, the same objects as the fields below. */
+  readonly page: SlabPage;
   readonly f64: Float64Array;
   readonly f32: Float32Array;
   /** The same bytes as Uint32 (`u32[2 * base ..)`) and as Uint16 (`u16[4 * base ..)`). */
@@ -25,7 +35,7 @@ export interface SlabSlot {
 export class TrackerSlab {
   /** Slot size in 8-byte words. */
   readonly stride: number;
-  readonly #pages: Array<{ f64: Float64Array; f32: Float32Array; u32: Uint32Array; u16: Uint16Array }> = [];
+  readonly #pages: SlabPage[] = [];
   /** Free slots as (page index × SLOTS_PER_PAGE + slot index); reused last-freed first. */
   readonly #free: number[] = [];
   /** 1 for each slot handed out: a double release would hand one slot to two trackers. */
@@ -53,17 +63,12 @@ export class TrackerSlab {
   allocate(): SlabSlot {
     if (this.#free.length === 0) this.#addPage();
     const id = this.#free.pop() as number;
-    const page = this.#pages[Math.floor(id / SLOTS_PER_PAGE)] as {
-      f64: Float64Array;
-      f32: Float32Array;
-      u32: Uint32Array;
-      u16: Uint16Array;
-    };
+    const page = this.#pages[Math.floor(id / SLOTS_PER_PAGE)] as SlabPage;
     const base = (id % SLOTS_PER_PAGE) * this.stride;
     page.f64.fill(0, base, base + this.stride);
     this.#inUse[id] = 1;
     this.#live++;
-    return { f64: page.f64, f32: page.f32, u32: page.u32, u16: page.u16, base, id };
+    return { page, f64: page.f64, f32: page.f32, u32: page.u32, u16: page.u16, base, id };
   }
 
   /** Returns the slot starting at word `base` of the page `view` (any of its views) covers. */
@@ -108,14 +113,13 @@ export class TrackerSlab {
 /** A standalone slot (own buffer), for trackers and baselines used outside an engine. */
 export function ownSlot(stride: number): SlabSlot {
   const buffer = new ArrayBuffer(stride * 8);
-  return {
+  const page: SlabPage = {
     f64: new Float64Array(buffer),
     f32: new Float32Array(buffer),
     u32: new Uint32Array(buffer),
     u16: new Uint16Array(buffer),
-    base: 0,
-    id: -1,
   };
+  return { page, ...page, base: 0, id: -1 };
 }
 
 /**
