@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BucketRing } from '../windows/bucket-ring.ts';
 import { CountryState, SEQUENTIAL_MEMORY, type TrackerFactory } from './account-state.ts';
-import { trackerWords, windowLayout } from './rate-tracker.ts';
+import { RateTracker, trackerWords, windowLayout } from './rate-tracker.ts';
 import { TrackerSlab } from './tracker-slab.ts';
 
 function factory(): TrackerFactory {
@@ -50,5 +50,32 @@ describe('CountryState recent recipient numbers', () => {
     country.release();
     copy.release();
     expect(f.countrySlab.live).toBe(0);
+  });
+
+  it('keeps the numbers beside the tracker in one slot: neither overwrites the other, nor a neighbour', () => {
+    const f = factory();
+    const country = new CountryState(f, 0);
+    const neighbour = new CountryState(f, 0);
+    const reference = new RateTracker(f.layout, f.halfLifeMinutes, f.seasonalitySlots);
+    const untouched = new RateTracker(f.layout, f.halfLifeMinutes, f.seasonalitySlots);
+    const t0 = Date.UTC(2026, 10, 2);
+    for (let i = 0; i < 400; i++) {
+      const timeMs = t0 + i * 7_000;
+      country.rate.add(timeMs);
+      reference.add(timeMs);
+      country.recentNeighbours(0xffffffff - i, 200);
+    }
+    expect(country.rate.toJSON()).toEqual(reference.toJSON());
+    expect(country.recentNumbers().sort()).toEqual(
+      Array.from({ length: SEQUENTIAL_MEMORY }, (_, i) => 0xffffffff - 399 + i).sort(),
+    );
+    expect(neighbour.rate.toJSON()).toEqual(untouched.toJSON());
+    expect(neighbour.recentNumbers()).toEqual(new Array(SEQUENTIAL_MEMORY).fill(0));
+  });
+
+  it('refuses a country slab too small for the tracker and the numbers', () => {
+    const f = factory();
+    const small = { ...f, countrySlab: new TrackerSlab(trackerWords(f.layout, 24)) };
+    expect(() => new CountryState(small, 0)).toThrow(RangeError);
   });
 });

@@ -9,7 +9,7 @@ import type { HyperLogLog } from '../content/index.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
 import type { EvidenceBuffer } from './evidence-buffer.ts';
 import { HabitCounts } from './habit-counts.ts';
-import { RateTracker, type WindowLayout } from './rate-tracker.ts';
+import { RateTracker, trackerWords, type WindowLayout } from './rate-tracker.ts';
 import { SmallMap } from './small-map.ts';
 import { copyOut, type TrackerSlab } from './tracker-slab.ts';
 
@@ -130,6 +130,9 @@ export class CountryState extends TrackedKey {
   sequentialHits = 0;
 
   constructor(factory: TrackerFactory, timeMs: number) {
+    const words = trackerWords(factory.layout, factory.seasonalitySlots) + SEQUENTIAL_MEMORY / 2;
+    if (factory.countrySlab.stride < words)
+      throw new RangeError(`country slab stride ${factory.countrySlab.stride} < ${words} words`);
     super(factory, timeMs, factory.countrySlab);
   }
 

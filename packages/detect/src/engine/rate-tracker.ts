@@ -3,13 +3,13 @@
  * on 5-minute sub-buckets) plus its learned baseline, fed each closed minute's count from a
  * one-minute accumulator. Thresholds are cached per minute, so the per-event path is: add, compare
  * three sums with three numbers. All of it lives in one slab slot (tracker-slab.ts), laid out so an
- * event touches two cache lines of it (see the offsets below): the words every event reads and
- * writes — ring heads, window sums, the open minute, the owner's last event time — and the long
- * window's ring in the first 64 bytes, the fine ring in the next; what changes once a minute or
- * less (cached thresholds, first event time, the baseline) after them. Counts are Uint16 buckets and
- * Uint32 sums; a key whose bucket would pass 65,535 (6,553 events/s in 10 s, 218/s in 5 minutes),
- * or that is given a fractional amount, moves its rings and sums to Float64 beside the slab for
- * good (see wideRings). The rings behave exactly like BucketRing and the accumulator like a
+ * event touches two 64-byte runs of it (see the offsets below; two cache lines when the slot starts
+ * on one): the words every event reads and writes — ring heads, window sums, the open minute, the
+ * owner's last event time — and the long window's ring first, the fine ring next; what changes once
+ * a minute or less (cached thresholds, first event time, the baseline) after them. Counts are Uint16
+ * buckets and Uint32 sums; a key whose bucket would pass 65,535 (6,553 events/s in 10 s, 218/s in 5
+ * minutes), or that is given a fractional amount, moves its rings and sums beside the slab for good
+ * (see wideRings). The rings behave exactly like BucketRing and the accumulator like a
  * one-bucket BucketRing (a property test pins the equivalence).
  */
 
@@ -78,8 +78,8 @@ export interface RateTrackerState {
   baseline: RateBaselineState;
 }
 
-// The slot, from its first word (`#s`). First cache line, read and written by every event:
-// Uint32 offsets (from 2 × #s). Heads are absolute bucket (minute) indexes plus one, 0 for none:
+// The slot, from its first word (`at`). The first 64 bytes, read and written by every event:
+// Uint32 offsets (from 2 × at). Heads are absolute bucket (minute) indexes plus one, 0 for none:
 // Uint32 holds them until 2106 for buckets of a second or more.
 const FINE_HEAD = 0;
 const COARSE_HEAD = 1;
@@ -93,7 +93,7 @@ const COARSE_SUM = 6;
 const MINUTE_COUNT = 7;
 /** Float64 word: last event time of the key that owns the tracker. */
 const OWNER_LAST_SEEN = 4;
-/** Uint16 offset (from 4 × #s) of the long window's ring, which fills the rest of the line. */
+/** Uint16 offset (from 4 × at) of the long window's ring, which fills the rest of the 64 bytes. */
 const COARSE_RING = 20;
 const HOT_WORDS = 5;
 /**
@@ -114,8 +114,10 @@ const NARROW_MAX = 0xffff;
 
 /**
  * Rings and sums of trackers that went wide (a bucket past 65,535, or a fractional amount), as
- * BucketRings with Float64 sums: rare enough to live beside the slab rather than cost every key
- * wider buckets. The slot's heads, rings and sums are abandoned for the rest of the tracker's life.
+ * BucketRings (Float32 buckets, exact to 16.7 M each, and Float64 sums) and the open minute's count:
+ * rare enough to live beside the slab rather than cost every key wider buckets. The slot's ring
+ * heads, rings and counters are abandoned for the rest of the tracker's life (its open minute and
+ * cached thresholds stay in the slot).
  */
 interface WideState {
   fine: BucketRing;
