@@ -98,7 +98,9 @@ const COARSE_RING = 20;
 const HOT_WORDS = 5;
 /**
  * What the four counters hold once the tracker is wide: no narrow tracker reaches it (its sums are
- * at most 65,535 × the buckets of a window), so the words every event reads tell both apart.
+ * at most 65,535 × the buckets of a window, and the open minute's count at most one 5-minute
+ * bucket's; windows of fewer than 65,537 buckets — the defaults have 6, 30 and 12), so the words
+ * every event reads tell both apart.
  */
 const WIDE = 0xffffffff;
 // Then the fine ring (Uint16).
@@ -235,7 +237,7 @@ export class RateTracker extends RateBaseline {
     this.shape.slab?.releaseAt(this.v.f64, this.at);
   }
 
-  /** Uint16 index of the fine ring (its wide flag follows it). */
+  /** Uint16 index of the fine ring. */
   private get fineAt(): number {
     return 4 * this.at + this.shape.fine;
   }
@@ -245,7 +247,7 @@ export class RateTracker extends RateBaseline {
     return this.v.u32[2 * this.at + MINUTE_COUNT] === WIDE ? (wideRings.get(this) as WideState) : null;
   }
 
-  /** Moves the rings, sums and open minute's count out of the slot into Float64 rings, for good. */
+  /** Moves the rings, sums and open minute's count out of the slot into BucketRings, for good. */
   private widen(): WideState {
     const layout = this.shape.layout;
     const state: WideState = {
