@@ -291,16 +291,7 @@ export class RateTracker extends RateBaseline {
     const minuteCount = u[a + MINUTE_COUNT] as number;
     if (minuteCount === WIDE || !(amount >= 0 && amount <= NARROW_MAX && Math.floor(amount) === amount))
       return this.addWide(timeMs, amount);
-    // The open minute: a later one closes it into the baseline (with the idle minutes between as
-    // zeros); a late event for a minute already closed is in the windows but not learned.
-    const minute = Math.floor(timeMs / MINUTE_MS);
-    const openMinute = (u[a + MINUTE_HEAD] as number) - 1;
-    if (minute === openMinute) u[a + MINUTE_COUNT] = minuteCount + amount;
-    else if (minute > openMinute) {
-      if (openMinute >= 0) this.observeMinute(openMinute * MINUTE_MS, minuteCount, minute - openMinute - 1);
-      u[a + MINUTE_HEAD] = minute + 1;
-      u[a + MINUTE_COUNT] = amount;
-    }
+    u[a + MINUTE_COUNT] = this.countMinute(timeMs, minuteCount, amount);
     const layout = (this.settings as TrackerShape).layout;
     const coarseBucket = Math.floor(timeMs / layout.coarseBucketMs);
     if (coarseBucket + 1 > (u[a + COARSE_HEAD] as number)) this.advanceCoarse(coarseBucket);
@@ -335,18 +326,25 @@ export class RateTracker extends RateBaseline {
   /** `add` for a wide tracker, or one this amount makes wide (fractional, or past Uint16). */
   private addWide(timeMs: number, amount: number): boolean {
     const wide = this.wide ?? this.widen();
+    wide.minuteCount = this.countMinute(timeMs, wide.minuteCount, amount);
+    return this.addRings(wide, timeMs, amount);
+  }
+
+  /**
+   * The open minute's count after an event of `amount` (`count` is it before): a later minute
+   * closes the open one into the baseline (with the idle minutes between as zeros) and opens its
+   * own; a late event for a minute already closed is in the windows but not learned.
+   */
+  private countMinute(timeMs: number, count: number, amount: number): number {
     const u = this.v.u32;
     const a = 2 * this.at;
     const minute = Math.floor(timeMs / MINUTE_MS);
     const openMinute = (u[a + MINUTE_HEAD] as number) - 1;
-    if (minute === openMinute) wide.minuteCount += amount;
-    else if (minute > openMinute) {
-      if (openMinute >= 0)
-        this.observeMinute(openMinute * MINUTE_MS, wide.minuteCount, minute - openMinute - 1);
-      u[a + MINUTE_HEAD] = minute + 1;
-      wide.minuteCount = amount;
-    }
-    return this.addRings(wide, timeMs, amount);
+    if (minute === openMinute) return count + amount;
+    if (minute < openMinute) return count;
+    if (openMinute >= 0) this.observeMinute(openMinute * MINUTE_MS, count, minute - openMinute - 1);
+    u[a + MINUTE_HEAD] = minute + 1;
+    return amount;
   }
 
   /** The rings' part of `add` once the tracker is wide (the open minute is already counted). */

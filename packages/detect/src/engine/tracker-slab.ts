@@ -18,15 +18,12 @@ export interface SlabPage {
   readonly u16: Uint16Array;
 }
 
-/** Where one slot lives: `f64[base .. base + stride)` and the same bytes as `f32[2 * base ..)`. */
+/**
+ * Where one slot lives: `page.f64[base .. base + stride)`, the same bytes as `page.f32[2 * base ..)`,
+ * `page.u32[2 * base ..)` and `page.u16[4 * base ..)`.
+ */
 export interface SlabSlot {
-  /** The page's views, the same objects as the fields below. */
   readonly page: SlabPage;
-  readonly f64: Float64Array;
-  readonly f32: Float32Array;
-  /** The same bytes as Uint32 (`u32[2 * base ..)`) and as Uint16 (`u16[4 * base ..)`). */
-  readonly u32: Uint32Array;
-  readonly u16: Uint16Array;
   readonly base: number;
   /** Page index × SLOTS_PER_PAGE + slot index; -1 for a standalone slot. */
   readonly id: number;
@@ -68,7 +65,7 @@ export class TrackerSlab {
     page.f64.fill(0, base, base + this.stride);
     this.#inUse[id] = 1;
     this.#live++;
-    return { page, f64: page.f64, f32: page.f32, u32: page.u32, u16: page.u16, base, id };
+    return { page, base, id };
   }
 
   /** Returns the slot starting at word `base` of the page `view` (any of its views) covers. */
@@ -119,7 +116,7 @@ export function ownSlot(stride: number): SlabSlot {
     u32: new Uint32Array(buffer),
     u16: new Uint16Array(buffer),
   };
-  return { page, ...page, base: 0, id: -1 };
+  return { page, base: 0, id: -1 };
 }
 
 /**
