@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BucketRing } from '../windows/bucket-ring.ts';
-import { CountryState, SEQUENTIAL_MEMORY, type TrackerFactory } from './account-state.ts';
+import { CountryState, countryWords, SEQUENTIAL_MEMORY, type TrackerFactory } from './account-state.ts';
 import { RateTracker, trackerWords, windowLayout } from './rate-tracker.ts';
 import { TrackerSlab } from './tracker-slab.ts';
 
@@ -12,7 +12,7 @@ function factory(): TrackerFactory {
     halfLifeMinutes: 360,
     seasonalitySlots: 24,
     slab,
-    countrySlab: new TrackerSlab(trackerWords(layout, 24) + SEQUENTIAL_MEMORY / 2),
+    countrySlab: new TrackerSlab(countryWords(layout, 24)),
     fine: () =>
       new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
     coarse: () => new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),

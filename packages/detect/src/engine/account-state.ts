@@ -14,6 +14,11 @@ import { SmallMap } from './small-map.ts';
 import { copyOut, type TrackerSlab } from './tracker-slab.ts';
 
 export const SEQUENTIAL_MEMORY = 32;
+
+/** Words of a country's slot: its rate tracker's, then SEQUENTIAL_MEMORY Uint32 recent numbers. */
+export function countryWords(layout: WindowLayout, seasonalitySlots: number): number {
+  return trackerWords(layout, seasonalitySlots) + SEQUENTIAL_MEMORY / 2;
+}
 /** Values of a habit (networks, user agents, login networks) remembered per key. */
 export const MAX_REMEMBERED = 16;
 
@@ -130,7 +135,7 @@ export class CountryState extends TrackedKey {
   sequentialHits = 0;
 
   constructor(factory: TrackerFactory, timeMs: number) {
-    const words = trackerWords(factory.layout, factory.seasonalitySlots) + SEQUENTIAL_MEMORY / 2;
+    const words = countryWords(factory.layout, factory.seasonalitySlots);
     if (factory.countrySlab.stride < words)
       throw new RangeError(`country slab stride ${factory.countrySlab.stride} < ${words} words`);
     super(factory, timeMs, factory.countrySlab);

@@ -32,9 +32,9 @@ import {
   boundedGet,
   ClusterState,
   CountryState,
+  countryWords,
   DomainState,
   type RiskyAudit,
-  SEQUENTIAL_MEMORY,
   type TrackerFactory,
 } from './account-state.ts';
 import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
@@ -157,7 +157,7 @@ export class DetectionEngine implements EngineCore {
     // Rate trackers of accounts and API keys share one slab, countries (whose slots also hold recent
     // recipient numbers) another; eviction releases them.
     const slab = new TrackerSlab(trackerWords(layout, slots));
-    const countrySlab = new TrackerSlab(trackerWords(layout, slots) + SEQUENTIAL_MEMORY / 2);
+    const countrySlab = new TrackerSlab(countryWords(layout, slots));
     this.#slabs = [slab, countrySlab];
     this.factory = {
       layout,
