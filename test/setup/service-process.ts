@@ -19,7 +19,7 @@ export interface ServiceProcess {
 }
 
 export async function startServiceProcess(
-  service: 'ingest' | 'detector' | 'alerter' | 'all-in-one',
+  service: 'ingest' | 'detector' | 'alerter' | 'all-in-one' | 'store',
   env: Record<string, string>,
 ): Promise<ServiceProcess> {
   const port = await freePort();

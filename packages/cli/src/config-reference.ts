@@ -16,6 +16,7 @@ import {
 } from '@floodgate/config';
 import { detectorConfigSchema, detectorEnv } from '@floodgate/detector';
 import { ingestConfigSchema, ingestEnv } from '@floodgate/ingest';
+import { storeConfigSchema, storeEnv } from '@floodgate/store';
 import { z } from 'zod';
 
 export const CONFIG_REFERENCE_START =
@@ -41,6 +42,7 @@ export const referenceSections: ReferenceSection[] = [
   { title: 'Ingest', schema: ingestConfigSchema, env: ingestEnv },
   { title: 'Detector', schema: detectorConfigSchema, env: detectorEnv },
   { title: 'Alerter', schema: alerterConfigSchema, env: alerterEnv },
+  { title: 'Store', schema: storeConfigSchema, env: storeEnv },
 ];
 
 /** Shared variables are listed once; each service section lists what it reads besides them. */

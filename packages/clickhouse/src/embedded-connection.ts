@@ -2,10 +2,12 @@
  * The embedded engine behind @clickhouse/client's `connection` hook: chDB's connection, with
  * per-query settings turned into SETTINGS clauses (see query-settings.ts) and a default database
  * selected once for the process-wide session, since chDB ignores the client's `database` option.
+ * `default_format` stays with chDB's connection (it picks the output format of a statement without
+ * FORMAT), and settings that only mean something to an HTTP server are dropped.
  */
 import type { ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import { withSettingsClause } from './query-settings.ts';
+import { splitEngineSettings, withSettingsClause } from './query-settings.ts';
 
 export type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
 type Params<K extends keyof ClientConnection> = ClientConnection[K] extends (p: infer P) => unknown
@@ -24,11 +26,14 @@ export function createEmbeddedConnection(path: string, database: string): Client
       .then(() => inner.command({ query: `USE ${database}`, query_id: 'init-use' } as Params<'command'>));
     return ready;
   };
-  const scoped = <P extends { query: string; clickhouse_settings?: unknown }>(params: P): P => ({
-    ...params,
-    query: withSettingsClause(params.query, params.clickhouse_settings as never),
-    clickhouse_settings: undefined,
-  });
+  const scoped = <P extends { query: string; clickhouse_settings?: unknown }>(params: P): P => {
+    const { clause, defaultFormat } = splitEngineSettings(params.clickhouse_settings as never);
+    return {
+      ...params,
+      query: withSettingsClause(params.query, clause),
+      clickhouse_settings: defaultFormat === undefined ? undefined : { default_format: defaultFormat },
+    };
+  };
   const connection: ClientConnection = {
     ...inner,
     query: async (params) => {

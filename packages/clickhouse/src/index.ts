@@ -31,7 +31,12 @@ export {
   runCookbookQuery,
   runReadOnlyQuery,
 } from './queries.ts';
-export { settingsClause, withSettingsClause } from './query-settings.ts';
+export {
+  httpOnlySettings,
+  settingsClause,
+  splitEngineSettings,
+  withSettingsClause,
+} from './query-settings.ts';
 export {
   dateTimeParam,
   defaultMinNetworks,
@@ -43,3 +48,9 @@ export {
   securityReportSections,
 } from './security-report.ts';
 export { isolateStdinFromEngine, type StdinIsolation } from './stdin-guard.ts';
+export {
+  type StoreRequestOutcome,
+  type StoreServer,
+  type StoreServerOptions,
+  startStoreServer,
+} from './store-server.ts';

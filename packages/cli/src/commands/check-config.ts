@@ -3,6 +3,7 @@ import { loadAllInOneConfig } from '@floodgate/all-in-one';
 import { redactConfig, secretPaths } from '@floodgate/config';
 import { loadDetectorConfig } from '@floodgate/detector';
 import { ingestSecretPaths, loadIngestConfig } from '@floodgate/ingest';
+import { loadStoreConfig } from '@floodgate/store';
 import { type Command, parse, UsageError } from '../usage.ts';
 
 const loaders: Record<string, () => unknown> = {
@@ -19,6 +20,7 @@ const loaders: Record<string, () => unknown> = {
       },
     };
   },
+  store: () => redactConfig(loadStoreConfig(), secretPaths),
   all: () => {
     const config = loadAllInOneConfig();
     return {
@@ -32,7 +34,7 @@ const loaders: Record<string, () => unknown> = {
 export const checkConfigCommand: Command = {
   name: 'check-config',
   summary: 'validate the configuration and print it with secrets hidden (or every error)',
-  help: `Usage: floodgate check-config [ingest|detector|alerter|all]   (default: all)
+  help: `Usage: floodgate check-config [ingest|detector|alerter|store|all]   (default: all)
 
 Loads the configuration exactly as the service would (environment, FLOODGATE_CONFIG file, the
 alerter's rules file) and prints the effective values as JSON with secrets replaced. When anything

@@ -1,0 +1,248 @@
+/**
+ * The store serves the embedded engine over ClickHouse's HTTP interface, so ingest and the detector
+ * run as processes of their own on one embedded data directory (the way they run against a
+ * ClickHouse server) and analysts' HTTP tools can query it. Everything here is real: the store's
+ * own process with chDB, @clickhouse/client and plain HTTP requests, a local Kafka broker, and
+ * ingest and detector processes started from their `main.ts`.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { topicMessagesOf } from '@floodgate/cli';
+import { createKafka, freePort } from '@floodgate/kafka';
+import { simulate } from '@floodgate/simulator';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildCli, runCli } from './setup/cli.ts';
+import { eventually, topicNames } from './setup/pipeline.ts';
+import { type ServiceProcess, startServiceProcess } from './setup/service-process.ts';
+
+const PASSWORD = 'store-test-secret';
+const HOUR = 3_600_000;
+
+const mapsEngine = (pid: number | undefined): boolean =>
+  readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libchdb');
+
+async function untilReady(service: ServiceProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (!(await service.ready())) {
+    if (service.child.exitCode !== null || service.child.signalCode !== null || Date.now() > deadline)
+      throw new Error(`${what} never became ready:\n${service.output().slice(-4_000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('store: the embedded engine over HTTP', () => {
+  const dataPath = mkdtempSync(join(tmpdir(), 'floodgate-store-'));
+  const running: ServiceProcess[] = [];
+  let url = '';
+  let client: ClickHouseClient;
+
+  beforeAll(async () => {
+    buildCli();
+    url = `http://127.0.0.1:${await freePort()}`;
+    const store = await startServiceProcess('store', {
+      CLICKHOUSE_DATA_PATH: dataPath,
+      CLICKHOUSE_PASSWORD: PASSWORD,
+      STORE_LISTEN: url.slice('http://'.length),
+      LOG_LEVEL: 'info',
+    });
+    running.push(store);
+    await untilReady(store, 'the store');
+    client = createClient({ url, password: PASSWORD, database: 'floodgate' });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    for (const service of running) if (service.child.exitCode === null) service.child.kill('SIGKILL');
+    rmSync(dataPath, { recursive: true, force: true });
+  });
+
+  it('runs the migrations, inserts and parameterised queries of @clickhouse/client', async () => {
+    const migrate = await runCli(['migrate'], { CLICKHOUSE_URL: url, CLICKHOUSE_PASSWORD: PASSWORD });
+    expect(migrate.code, migrate.stderr + migrate.stdout).toBe(0);
+    const tables = await (
+      await client.query({
+        query: "SELECT name FROM system.tables WHERE database = 'floodgate'",
+        format: 'JSONEachRow',
+      })
+    ).json<{ name: string }>();
+    expect(tables.map((t: { name: string }) => t.name)).toEqual(
+      expect.arrayContaining(['detections', 'messages_outbound']),
+    );
+
+    await client.command({
+      query: 'CREATE TABLE store_probe (id UInt32, text String) ENGINE = MergeTree ORDER BY id',
+    });
+    const awkward = ['it\'s "quoted"', 'line\nbreak\ttab', 'ÄRRET — 🚫', '\\backslash'];
+    await client.insert({
+      table: 'store_probe',
+      values: awkward.map((text, id) => ({ id, text })),
+      format: 'JSONEachRow',
+    });
+    const rows = await (
+      await client.query({
+        query: 'SELECT id, text FROM store_probe WHERE id >= {from:UInt32} ORDER BY id',
+        query_params: { from: 1 },
+        format: 'JSONEachRow',
+      })
+    ).json<{ id: number; text: string }>();
+    expect(rows).toEqual(awkward.slice(1).map((text, i) => ({ id: i + 1, text })));
+  });
+
+  it('returns engine errors as a server does, and keeps serving', async () => {
+    await expect(
+      client.query({ query: 'SELECT * FROM no_such_table', format: 'JSONEachRow' }),
+    ).rejects.toMatchObject({
+      code: '60',
+      type: 'UNKNOWN_TABLE',
+    });
+    await expect(client.command({ query: 'SELEKT 1' })).rejects.toMatchObject({ type: 'SYNTAX_ERROR' });
+    const wrong = createClient({ url, password: 'not-the-password' });
+    await expect(wrong.query({ query: 'SELECT 1', format: 'JSONEachRow' })).rejects.toMatchObject({
+      code: '516',
+      type: 'AUTHENTICATION_FAILED',
+    });
+    await wrong.close();
+    expect((await client.ping()).success).toBe(true);
+  });
+
+  it('answers plain HTTP (curl-style) in TabSeparated, read-only on GET, gzip both ways', async () => {
+    const auth = { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': PASSWORD };
+    const create = await fetch(url, {
+      method: 'POST',
+      headers: auth,
+      body: 'CREATE TABLE floodgate.store_plain (id UInt32, text String) ENGINE = MergeTree ORDER BY id',
+    });
+    expect(create.status, await create.clone().text()).toBe(200);
+    const get = await fetch(`${url}/?query=${encodeURIComponent("SELECT 1 + 1, 'a'")}`, { headers: auth });
+    expect(get.status).toBe(200);
+    expect(await get.text()).toBe('2\ta\n');
+
+    const write = await fetch(
+      `${url}/?query=${encodeURIComponent("INSERT INTO floodgate.store_plain VALUES (99, 'x')")}`,
+      { headers: auth },
+    );
+    expect(write.status).toBeGreaterThanOrEqual(400);
+    expect(write.headers.get('x-clickhouse-exception-code')).toBe('164');
+    expect(await write.text()).toMatch(/^Code: 164\. DB::Exception: .*\(READONLY\)/s);
+
+    const insert = await fetch(
+      `${url}/?query=${encodeURIComponent('INSERT INTO floodgate.store_plain FORMAT JSONEachRow')}`,
+      {
+        method: 'POST',
+        headers: { ...auth, 'Content-Encoding': 'gzip' },
+        body: gzipSync('{"id":100,"text":"zipped"}\n'),
+      },
+    );
+    expect(insert.status, await insert.clone().text()).toBe(200);
+    // The embedded engine does not count an INSERT's rows (its summary reads 0); the header is there.
+    expect(JSON.parse(insert.headers.get('x-clickhouse-summary') ?? 'null')).toHaveProperty('elapsed_ns');
+
+    const zipped = createClient({
+      url,
+      password: PASSWORD,
+      database: 'floodgate',
+      compression: { request: true, response: true },
+    });
+    const back = await (
+      await zipped.query({ query: 'SELECT text FROM store_plain', format: 'JSONEachRow' })
+    ).json<{ text: string }>();
+    await zipped.close();
+    expect(back).toEqual([{ text: 'zipped' }]);
+  });
+
+  it('lets ingest and the detector run as processes of their own on one embedded data directory', async () => {
+    const prefix = `store${Date.now()}`;
+    const topics = topicNames(prefix);
+    const startMs = Date.UTC(2026, 9, 16, 4, 0, 0);
+    const simulation = simulate({
+      seed: 5,
+      startMs,
+      durationMs: 3 * HOUR,
+      accounts: 20,
+      scenarios: [{ name: 'account_takeover', atMs: startMs + 2.5 * HOUR }],
+    });
+    const total = simulation.events.length;
+    const env = {
+      KAFKA_BROKERS: inject('kafkaBrokers'),
+      KAFKA_CLIENT_ID: prefix,
+      CLICKHOUSE_URL: url,
+      CLICKHOUSE_PASSWORD: PASSWORD,
+      TOPIC_OUTBOUND: topics.outbound,
+      TOPIC_INBOUND: topics.inbound,
+      TOPIC_STATUS: topics.status,
+      TOPIC_FEEDBACK: topics.feedback,
+      TOPIC_AUDIT: topics.audit,
+      TOPIC_DLQ: topics.deadLetter,
+      TOPIC_NORMALIZED: topics.normalized,
+      TOPIC_DETECTIONS: topics.detections,
+      TOPIC_OBSERVATIONS: topics.observations,
+      INGEST_GROUP_ID: `${prefix}-ingest`,
+      DETECTOR_GROUP_ID: `${prefix}-detector`,
+      INGEST_PARTITIONS: '3',
+      FLOODGATE_HMAC_KEY: 'store-test-hmac-key-0123',
+      CHECKPOINT_INTERVAL_MS: '1000',
+      LOG_LEVEL: 'warn',
+    };
+    const ingest = await startServiceProcess('ingest', env);
+    running.push(ingest);
+    await untilReady(ingest, 'ingest');
+    const detector = await startServiceProcess('detector', env);
+    running.push(detector);
+    await untilReady(detector, 'the detector');
+
+    const kafka = createKafka({
+      brokers: inject('kafkaBrokers').split(','),
+      clientId: `${prefix}-test`,
+      tls: false,
+      tlsRejectUnauthorized: true,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let at = 0; at < total; at += 2_000)
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: topicMessagesOf(topics, simulation.events.slice(at, at + 2_000)),
+      });
+    await producer.disconnect();
+
+    const count = async (sql: string): Promise<number> =>
+      Number((await (await client.query({ query: sql, format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n);
+    const rawTables = [
+      'messages_outbound',
+      'messages_inbound',
+      'messages_status',
+      'messages_feedback',
+      'accounts_audit',
+    ];
+    await eventually(
+      async () => {
+        let stored = 0;
+        for (const table of rawTables) stored += await count(`SELECT count() AS n FROM ${table} FINAL`);
+        return stored === total;
+      },
+      120_000,
+      'every produced event stored through the store',
+    );
+    const takeover = simulation.labels.find((l) => l.scenario === 'account_takeover');
+    expect(takeover, 'the simulation labels its takeover').toBeDefined();
+    await eventually(
+      async () =>
+        (await count(
+          `SELECT count() AS n FROM detections FINAL WHERE account_id = '${takeover?.accountIds[0]}' AND kind != 'cross_account_campaign'`,
+        )) > 0,
+      120_000,
+      "a detection of the takeover account's traffic",
+    );
+    // The services talk HTTP; only the store maps the engine's library.
+    expect(mapsEngine(ingest.child.pid)).toBe(false);
+    expect(mapsEngine(detector.child.pid)).toBe(false);
+    expect(mapsEngine(running[0]?.child.pid)).toBe(true);
+    for (const service of [ingest, detector]) {
+      service.child.kill('SIGTERM');
+      expect((await service.exited).code, service.output().slice(-4_000)).toBe(0);
+    }
+  });
+});
