@@ -36,6 +36,8 @@ export interface StageInput {
   sourcePrefix?: string;
   groupId: string;
   dataPath: string;
+  /** A store's (or server's) URL: the stage then talks HTTP and never loads the embedded engine. */
+  clickhouseUrl?: string;
   /** Records to wait for (consume and ingest stages). */
   expected: number;
   /** Produce stages: a file of `key\tvalue` lines to produce. */
@@ -334,7 +336,7 @@ const common = () => ({
     // KAFKA_PRODUCER_CLIENT from the environment, for A/B runs (default: the services').
     ...(process.env['KAFKA_PRODUCER_CLIENT'] ? { producerClient: process.env['KAFKA_PRODUCER_CLIENT'] } : {}),
   },
-  clickhouse: { dataPath: input.dataPath },
+  clickhouse: { dataPath: input.dataPath, ...(input.clickhouseUrl ? { url: input.clickhouseUrl } : {}) },
   topics: topics(),
   logging: { level: 'error' },
   lagIntervalMs: 500,
@@ -418,10 +420,12 @@ async function detector(): Promise<void> {
   const offsets = await admin.fetchTopicOffsets(topics().normalized);
   await admin.disconnect();
   const expected = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
-  await migrate(clickhouse, detectorConfigSchema.parse(common()).clickhouse);
+  const clickhouseConfig = detectorConfigSchema.parse(common()).clickhouse;
+  const clickhouse = await createClickhouse(clickhouseConfig);
+  await migrate(clickhouse, clickhouseConfig);
   const registry = createRegistry('bench');
-  // The process with its embedded engine, migrated, before it holds any detection state.
+  // The process (with its embedded engine, unless it talks to a store), migrated, before it holds
+  // any detection state.
   const rssBeforeMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
   trackAnonymousPeak = true;
   const started = performance.now();
@@ -445,11 +449,15 @@ async function detector(): Promise<void> {
   const heapUsedMiB = Math.round(usage.heapUsed / 2 ** 20);
   const arrayBuffersMiB = Math.round(usage.arrayBuffers / 2 ** 20);
   const resident = residentMiB();
-  // What the embedded engine itself holds by its own account (its allocations, outside V8).
-  const engineRows = await runReadOnlyQuery(
-    clickhouse.client,
-    "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'",
-  );
+  // What the embedded engine itself holds by its own account (its allocations, outside V8); with a
+  // store the engine is in the store's process, not this one.
+  const engineRows =
+    clickhouse.mode === 'embedded'
+      ? await runReadOnlyQuery(
+          clickhouse.client,
+          "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'",
+        )
+      : { rows: [] };
   const engineMiB = Math.round(Number(engineRows.rows[0]?.['value'] ?? Number.NaN) / 2 ** 20);
   const anonymousAtEnd = anonymousBreakdown();
   // The young generation's pages (V8 grows it to 2 × --max-semi-space-size under allocation).

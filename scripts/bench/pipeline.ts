@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { topicMessagesOf } from '@floodgate/cli';
 import { prefixedTopics } from '@floodgate/config';
 import { forwardedValue, normalizeEvent, sampleErrorCodeCategories } from '@floodgate/detect';
-import { createKafka, ensureTopics, type LocalBroker, startLocalBroker } from '@floodgate/kafka';
+import { createKafka, ensureTopics, freePort, type LocalBroker, startLocalBroker } from '@floodgate/kafka';
 import { prepareSimulation } from '@floodgate/simulator';
 import { describeMachine, machineInfo, median } from './machine.ts';
 import type { StageInput } from './pipeline-stage.ts';
@@ -52,6 +52,8 @@ const LOAD_SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 30);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
 /** Accounts of the detector memory step (each with 10 rate-tracked keys); 0 skips it. */
 const MEMORY_ACCOUNTS = Number(process.env['BENCH_MEMORY_ACCOUNTS'] ?? 100_000);
+/** Step 3b also runs each detector against a store process (BENCH_MEMORY_STORE=0 skips that). */
+const MEMORY_WITH_STORE = process.env['BENCH_MEMORY_STORE'] !== '0';
 /** End-to-end loads as fractions of capacity; BENCH_LOADS= (empty) skips the end-to-end stage. */
 const LOADS = (process.env['BENCH_LOADS'] ?? '0.25,0.5,1')
   .split(',')
@@ -79,6 +81,70 @@ const say = (text: string) => console.log(`[bench ${new Date().toISOString().sli
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type StageResult = Record<string, unknown> & { rssMaxMiB: number };
+
+/** A store process (services/store) on `dataPath`, for stages that talk to it over HTTP. */
+interface StoreProcess {
+  url: string;
+  /** Its largest RSS (MiB) sampled every 250 ms since it served. */
+  rssMaxMiB(): number;
+  stop(): Promise<void>;
+}
+
+async function startStoreProcess(dataPath: string): Promise<StoreProcess> {
+  const listen = `127.0.0.1:${await freePort()}`;
+  const child = spawn(process.execPath, ['--conditions=source', 'services/store/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...SERVICE_ENV,
+      ...process.env,
+      CLICKHOUSE_DATA_PATH: dataPath,
+      STORE_LISTEN: listen,
+      ADMIN_ADDRESS: `127.0.0.1:${await freePort()}`,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err = (err + chunk.toString()).slice(-4_000);
+  });
+  const url = `http://${listen}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the store exited ${child.exitCode}:\n${err}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the store did not answer /ping within 120 s:\n${err}`);
+    }
+    const ok = await fetch(`${url}/ping`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(250);
+  }
+  let max = 0;
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      max = Math.max(max, Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024);
+    } catch {
+      // exited
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 250);
+  return {
+    url,
+    rssMaxMiB: () => Math.round(max),
+    stop: async () => {
+      clearInterval(timer);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
 
 /** Runs one stage in a child process; resolves with its RESULT line. `control` gets the child for e2e. */
 function runStage(
@@ -309,6 +375,7 @@ async function main(): Promise<void> {
     }
     // --- 3b: detector memory with many accounts and keys -----------------------------------------------
     const memory: StageResult[] = [];
+    const memoryWithStore: StageResult[] = [];
     if (MEMORY_ACCOUNTS > 0) {
       const memoryPrefix = `${id}-mem`;
       const memoryTopic = prefixedTopics(memoryPrefix).normalized;
@@ -335,6 +402,32 @@ async function main(): Promise<void> {
         );
         say(
           `  anonymous memory (MiB) at the end: ${breakdown(result['anonymousAtEnd'])}; at its peak: ${breakdown(result['anonymousAtPeak'])}`,
+        );
+        if (!MEMORY_WITH_STORE) continue;
+        // The same detector as a process of its own with the engine in a store process (as with a
+        // ClickHouse server): the detector's memory without the engine's library and allocations.
+        const storePath = fresh();
+        const store = await startStoreProcess(storePath);
+        let apart: StageResult;
+        try {
+          apart = await runStage('detector', {
+            brokers,
+            inputPrefix,
+            runPrefix: `${id}-ms${run}`,
+            sourcePrefix: memoryPrefix,
+            groupId: `${id}-memory-store-${run}`,
+            dataPath: storePath,
+            clickhouseUrl: store.url,
+            expected: 0,
+          });
+          apart['storeRssMaxMiB'] = store.rssMaxMiB();
+        } finally {
+          await store.stop();
+          rmSync(storePath, { recursive: true, force: true });
+        }
+        memoryWithStore.push(apart);
+        say(
+          `run ${run} detector memory with the engine in a store process: ${fmt(Number(apart['rateKeys']))} keys, detector RSS max ${apart.rssMaxMiB} MiB, RssAnon max ${fmt(Number(apart['rssAnonMaxMiB']))}, mapped files at the end ${fmt(Number(apart['rssFileAtEndMiB']))} (JS heap in use ${fmt(Number(apart['heapUsedMiB']))}, ArrayBuffers ${fmt(Number(apart['arrayBuffersMiB']))}; ${fmt(Number(apart['rssBeforeMiB']))} before any state); the store's RSS max ${fmt(Number(apart['storeRssMaxMiB']))} MiB; ${fmt(Number(apart['eventsPerSecond']))} events/s`,
         );
       }
     }
@@ -566,6 +659,20 @@ async function main(): Promise<void> {
               rssBeforeMiB: summary(memory.map((r) => Number(r['rssBeforeMiB']))),
             }
           : null,
+      detectorMemoryWithStore:
+        memoryWithStore.length > 0
+          ? {
+              rateKeys: summary(memoryWithStore.map((r) => Number(r['rateKeys']))),
+              rssMaxMiB: summary(memoryWithStore.map((r) => r.rssMaxMiB)),
+              rssAnonMaxMiB: summary(memoryWithStore.map((r) => Number(r['rssAnonMaxMiB']))),
+              rssFileAtEndMiB: summary(memoryWithStore.map((r) => Number(r['rssFileAtEndMiB']))),
+              heapUsedMiB: summary(memoryWithStore.map((r) => Number(r['heapUsedMiB']))),
+              arrayBuffersMiB: summary(memoryWithStore.map((r) => Number(r['arrayBuffersMiB']))),
+              rssBeforeMiB: summary(memoryWithStore.map((r) => Number(r['rssBeforeMiB']))),
+              storeRssMaxMiB: summary(memoryWithStore.map((r) => Number(r['storeRssMaxMiB']))),
+              eventsPerSecond: summary(memoryWithStore.map((r) => Number(r['eventsPerSecond']))),
+            }
+          : null,
       brokerRssMaxMiB: Math.max(0, ...brokerRss.filter((v) => Number.isFinite(v))),
     };
     const lines = [
@@ -595,8 +702,14 @@ async function main(): Promise<void> {
       '',
       ...(report.detectorMemory
         ? [
-            `Detector memory (its own process with the embedded engine, as deployed): ${range(report.detectorMemory.accounts)} accounts and ${range(report.detectorMemory.rateKeys)} rate-tracked keys held, RSS max ${range(report.detectorMemory.rssMaxMiB)} MiB (allocated memory, RssAnon, max ${range(report.detectorMemory.rssAnonMaxMiB)} MiB), ${range(report.detectorMemory.rssAtEndMiB)} MiB at the end (mapped files ${range(report.detectorMemory.rssFileAtEndMiB)} MiB, mostly the embedded engine's library; young generation ${range(report.detectorMemory.newSpaceMiB)} MiB), of which ${range(report.detectorMemory.rssBeforeMiB)} MiB before it held any state (target: ≤ 1,024 MiB with 100,000 accounts and 1,000,000 keys).`,
+            `Detector memory (its own process with the embedded engine in it): ${range(report.detectorMemory.accounts)} accounts and ${range(report.detectorMemory.rateKeys)} rate-tracked keys held, RSS max ${range(report.detectorMemory.rssMaxMiB)} MiB (allocated memory, RssAnon, max ${range(report.detectorMemory.rssAnonMaxMiB)} MiB), ${range(report.detectorMemory.rssAtEndMiB)} MiB at the end (mapped files ${range(report.detectorMemory.rssFileAtEndMiB)} MiB, mostly the embedded engine's library; young generation ${range(report.detectorMemory.newSpaceMiB)} MiB), of which ${range(report.detectorMemory.rssBeforeMiB)} MiB before it held any state (target: ≤ 1,024 MiB with 100,000 accounts and 1,000,000 keys).`,
             '',
+            ...(report.detectorMemoryWithStore
+              ? [
+                  `Detector memory with the engine in a store process (services/store; as with a ClickHouse server): ${range(report.detectorMemoryWithStore.rateKeys)} rate-tracked keys held, detector RSS max ${range(report.detectorMemoryWithStore.rssMaxMiB)} MiB (RssAnon max ${range(report.detectorMemoryWithStore.rssAnonMaxMiB)}, mapped files at the end ${range(report.detectorMemoryWithStore.rssFileAtEndMiB)}), ${range(report.detectorMemoryWithStore.rssBeforeMiB)} MiB before any state; the store's own RSS max ${range(report.detectorMemoryWithStore.storeRssMaxMiB)} MiB; ${range(report.detectorMemoryWithStore.eventsPerSecond)} events/s.`,
+                  '',
+                ]
+              : []),
           ]
         : []),
       ...(pipelineRuns.length > 0
