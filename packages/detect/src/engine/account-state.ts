@@ -8,7 +8,7 @@ import { deleteOldest } from '../bounded-map.ts';
 import type { HyperLogLog } from '../content/index.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
 import type { EvidenceBuffer } from './evidence-buffer.ts';
-import { HabitCounts } from './habit-counts.ts';
+import { withHabits } from './habit-counts.ts';
 import { RateTracker, trackerWords, type WindowLayout } from './rate-tracker.ts';
 import { SmallMap } from './small-map.ts';
 import { copyOut, type TrackerSlab } from './tracker-slab.ts';
@@ -100,11 +100,12 @@ abstract class TrackedKey extends RateTracker {
   }
 }
 
-export class ApiKeyState extends TrackedKey {
+/**
+ * An API key: its rate tracker, and the source networks (NETWORKS) and user agents (USER_AGENTS) it
+ * used while behaving normally, in fields of its own (see habit-counts.ts).
+ */
+export class ApiKeyState extends withHabits(TrackedKey, MAX_REMEMBERED) {
   messages = 0;
-  /** Source networks and user agents seen while the key was behaving normally. */
-  readonly networks = new HabitCounts(MAX_REMEMBERED);
-  readonly userAgents = new HabitCounts(MAX_REMEMBERED);
   /** Bit h set = the key has sent during UTC hour h. */
   hourMask = 0;
   /** What only a key that has misbehaved needs, created on the first write (see sideFields). */

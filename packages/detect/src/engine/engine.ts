@@ -39,6 +39,7 @@ import {
 } from './account-state.ts';
 import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
 import { buildEvidence, EvidenceBuffer, type NoveltyLookup } from './evidence-buffer.ts';
+import { NETWORKS } from './habit-counts.ts';
 import { intern } from './intern.ts';
 import { trackerWords, windowLayout } from './rate-tracker.ts';
 import { compileInventory } from './scope-index.ts';
@@ -674,7 +675,7 @@ export class DetectionEngine implements EngineCore {
     const mature = this.isMature(account, timeMs);
     return {
       isNewKey: (k) => mature && (account.apiKeys.get(k)?.firstSeenMs ?? timeMs) >= newSince,
-      isNewNetwork: (k, network) => mature && account.apiKeys.get(k)?.networks.has(network) === false,
+      isNewNetwork: (k, network) => mature && account.apiKeys.get(k)?.hasHabit(NETWORKS, network) === false,
       isNewDomain: (d) => account.domains.get(d)?.established === false,
       isNewCountry: (c) => {
         const country = account.countries.get(c);

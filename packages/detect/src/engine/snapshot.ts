@@ -16,6 +16,7 @@ import {
   type RiskyAudit,
   type TrackerFactory,
 } from './account-state.ts';
+import { NETWORKS, USER_AGENTS } from './habit-counts.ts';
 import { intern } from './intern.ts';
 import type { RateTrackerState } from './rate-tracker.ts';
 
@@ -84,8 +85,8 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         firstSeenMs: k.firstSeenMs,
         lastSeenMs: k.lastSeenMs,
         messages: k.messages,
-        networks: [...k.networks],
-        userAgents: [...k.userAgents],
+        networks: k.habitEntries(NETWORKS),
+        userAgents: k.habitEntries(USER_AGENTS),
         hourMask: k.hourMask,
         novel: maybe(k.novel),
         outOfScope: maybe(k.outOfScope),
@@ -173,8 +174,8 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.rate.restore(k['rate']);
     state.lastSeenMs = k['lastSeenMs'];
     state.messages = k['messages'];
-    for (const [n, c] of k['networks'] as Array<[string, number]>) state.networks.set(n, c);
-    for (const [n, c] of k['userAgents'] as Array<[string, number]>) state.userAgents.set(n, c);
+    for (const [n, c] of k['networks'] as Array<[string, number]>) state.setHabit(NETWORKS, n, c);
+    for (const [n, c] of k['userAgents'] as Array<[string, number]>) state.setHabit(USER_AGENTS, n, c);
     state.hourMask = k['hourMask'];
     if (k['novel']) {
       state.novel = factory.fine();

@@ -9,7 +9,7 @@ import type { ApiKeyInventoryEntry } from '@floodgate/schema';
 import type { AccountState, ApiKeyState, RiskyAudit } from '../engine/account-state.ts';
 import { MAX_REMEMBERED } from '../engine/account-state.ts';
 import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
-import { rememberIn } from '../engine/habit-counts.ts';
+import { NETWORKS, rememberIn, USER_AGENTS } from '../engine/habit-counts.ts';
 import { MEDIUM } from '../engine/rate-tracker.ts';
 import type { NormalizedAudit, NormalizedOutbound } from '../normalized-event.ts';
 
@@ -36,8 +36,9 @@ export function checkCredential(
   const keyAgeMs = event.timeMs - apiKey.firstSeenMs;
   const keyMature = apiKey.messages >= t.keyWarmupMessages && keyAgeMs >= KEY_WARMUP_MS;
   const accountMature = core.isMature(account, event.timeMs);
-  const novelNetwork = keyMature && event.sourceNetwork !== '' && !apiKey.networks.has(event.sourceNetwork);
-  const novelAgent = keyMature && event.userAgent !== '' && !apiKey.userAgents.has(event.userAgent);
+  const novelNetwork =
+    keyMature && event.sourceNetwork !== '' && !apiKey.hasHabit(NETWORKS, event.sourceNetwork);
+  const novelAgent = keyMature && event.userAgent !== '' && !apiKey.hasHabit(USER_AGENTS, event.userAgent);
   // A key the account started using after warm-up, during its first hour, from a network none of
   // the account's other keys uses (a rotation deploys the new key where the old one ran).
   let newKey =
@@ -46,7 +47,7 @@ export function checkCredential(
     keyAgeMs <= KEY_WARMUP_MS;
   if (newKey && event.sourceNetwork !== '') {
     for (const [otherId, other] of account.apiKeys) {
-      if (otherId !== event.apiKeyId && other.networks.has(event.sourceNetwork)) {
+      if (otherId !== event.apiKeyId && other.hasHabit(NETWORKS, event.sourceNetwork)) {
         newKey = false;
         break;
       }
@@ -70,8 +71,8 @@ export function checkCredential(
   }
   // Only normal-looking usage teaches a mature key its habits: a burst from a new network stays new.
   if (!novelNetwork && !novelAgent) {
-    apiKey.networks.remember(event.sourceNetwork);
-    apiKey.userAgents.remember(event.userAgent);
+    apiKey.rememberHabit(NETWORKS, event.sourceNetwork);
+    apiKey.rememberHabit(USER_AGENTS, event.userAgent);
   }
   apiKey.hourMask |= 1 << Math.floor((event.timeMs / 3_600_000) % 24);
 
