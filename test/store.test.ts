@@ -91,6 +91,44 @@ describe('store: the embedded engine over HTTP', () => {
     expect(rows).toEqual(awkward.slice(1).map((text, i) => ({ id: i + 1, text })));
   });
 
+  it('binds array and time parameters as a server does', async () => {
+    const rows = await (
+      await client.query({
+        query:
+          'SELECT has({ids:Array(String)}, {id:String}) AS found, toUnixTimestamp64Milli({at:DateTime64(3)}) AS ms, {n:Nullable(UInt8)} AS n',
+        query_params: {
+          ids: ['a', 'b c', 'd'],
+          id: 'b c',
+          at: new Date(Date.UTC(2026, 10, 27, 6, 0, 0, 123)),
+          n: null,
+        },
+        format: 'JSONEachRow',
+      })
+    ).json<{ found: number; ms: string | number; n: number | null }>();
+    expect(rows.map((r) => ({ ...r, ms: Number(r.ms) }))).toEqual([
+      { found: 1, ms: Date.UTC(2026, 10, 27, 6, 0, 0, 123), n: null },
+    ]);
+    // Scalars with escapes arrive intact.
+    const text = "it's\ta \\ back\nslash";
+    const echoed = await (
+      await client.query({
+        query: 'SELECT {s:String} AS s',
+        query_params: { s: text },
+        format: 'JSONEachRow',
+      })
+    ).json<{ s: string }>();
+    expect(echoed).toEqual([{ s: text }]);
+    // An array holding a quote cannot be bound unchanged through the embedded engine's binder: a
+    // clear error, not an altered value.
+    await expect(
+      client.query({
+        query: 'SELECT {ids:Array(String)} AS ids',
+        query_params: { ids: ["it's"] },
+        format: 'JSONEachRow',
+      }),
+    ).rejects.toMatchObject({ type: 'BAD_QUERY_PARAMETER' });
+  });
+
   it('returns engine errors as a server does, and keeps serving', async () => {
     await expect(
       client.query({ query: 'SELECT * FROM no_such_table', format: 'JSONEachRow' }),
@@ -139,6 +177,28 @@ describe('store: the embedded engine over HTTP', () => {
     expect(insert.status, await insert.clone().text()).toBe(200);
     // The embedded engine does not count an INSERT's rows (its summary reads 0); the header is there.
     expect(JSON.parse(insert.headers.get('x-clickhouse-summary') ?? 'null')).toHaveProperty('elapsed_ns');
+
+    // A body over STORE_MAX_BODY_MIB is refused before the engine sees it, with an answer (not a reset).
+    const smallUrl = `http://127.0.0.1:${await freePort()}`;
+    const small = await startServiceProcess('store', {
+      CLICKHOUSE_DATA_PATH: join(dataPath, 'small'),
+      STORE_LISTEN: smallUrl.slice('http://'.length),
+      STORE_MAX_BODY_MIB: '1',
+      LOG_LEVEL: 'warn',
+    });
+    running.push(small);
+    await untilReady(small, 'the small store');
+    const tooLarge = await fetch(
+      `${smallUrl}/?query=${encodeURIComponent('INSERT INTO t FORMAT JSONEachRow')}`,
+      {
+        method: 'POST',
+        body: Buffer.alloc(2 * 2 ** 20, 0x20),
+      },
+    );
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.text()).toMatch(/\(REQUEST_TOO_LARGE\)/);
+    small.child.kill('SIGTERM');
+    expect((await small.exited).code).toBe(0);
 
     const zipped = createClient({
       url,

@@ -381,8 +381,9 @@ async function waitProcessed(registry: Registry, consumedMetric: string, expecte
 }
 
 async function ingest(): Promise<void> {
-  const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
-  await migrate(clickhouse, ingestConfigSchema.parse(common()).clickhouse);
+  const clickhouseConfig = ingestConfigSchema.parse(common()).clickhouse;
+  const clickhouse = await createClickhouse(clickhouseConfig);
+  await migrate(clickhouse, clickhouseConfig);
   const registry = createRegistry('bench');
   const started = performance.now();
   const handle = await startIngest(

@@ -54,6 +54,8 @@ const PROFILE = process.env['BENCH_PROFILE'] === '1';
 const MEMORY_ACCOUNTS = Number(process.env['BENCH_MEMORY_ACCOUNTS'] ?? 100_000);
 /** Step 3b also runs each detector against a store process (BENCH_MEMORY_STORE=0 skips that). */
 const MEMORY_WITH_STORE = process.env['BENCH_MEMORY_STORE'] !== '0';
+/** Steps 2 and 3 with the engine in a store process instead of the stage's own (BENCH_STORE=1). */
+const STAGES_WITH_STORE = process.env['BENCH_STORE'] === '1';
 /** End-to-end loads as fractions of capacity; BENCH_LOADS= (empty) skips the end-to-end stage. */
 const LOADS = (process.env['BENCH_LOADS'] ?? '0.25,0.5,1')
   .split(',')
@@ -344,20 +346,23 @@ async function main(): Promise<void> {
         );
       }
       const ingestPath = fresh();
+      const ingestStore = STAGES_WITH_STORE ? await startStoreProcess(ingestPath) : undefined;
       const ingest = await runStage('ingest', {
         brokers,
         inputPrefix,
         runPrefix: `${id}-r${run}`,
         groupId: `${id}-ingest-${run}`,
         dataPath: ingestPath,
+        ...(ingestStore ? { clickhouseUrl: ingestStore.url } : {}),
         expected: events.length,
-      });
+      }).finally(() => ingestStore?.stop());
       rmSync(ingestPath, { recursive: true, force: true });
       results['ingest']?.push(ingest);
       say(
         `run ${run} ingest: ${fmt(Number(ingest['eventsPerSecond']))} events/s, ${fmt(Number(ingest['rowsPerSecond']))} rows/s, RSS ${ingest.rssMaxMiB} MiB`,
       );
       const detectorPath = fresh();
+      const detectorStore = STAGES_WITH_STORE ? await startStoreProcess(detectorPath) : undefined;
       const detector = await runStage('detector', {
         brokers,
         inputPrefix,
@@ -365,8 +370,9 @@ async function main(): Promise<void> {
         sourcePrefix: `${id}-r${run}`,
         groupId: `${id}-detector-${run}`,
         dataPath: detectorPath,
+        ...(detectorStore ? { clickhouseUrl: detectorStore.url } : {}),
         expected: 0,
-      });
+      }).finally(() => detectorStore?.stop());
       rmSync(detectorPath, { recursive: true, force: true });
       results['detector']?.push(detector);
       say(

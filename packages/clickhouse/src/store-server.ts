@@ -163,10 +163,13 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     const statement = firstKeyword(query);
 
     const settings: Record<string, string | number> = {};
-    const queryParams: Record<string, string> = {};
+    const queryParams: Record<string, string | null> = {};
+    const placeholders = placeholderTypes(query);
     for (const [name, value] of params) {
-      if (name.startsWith('param_')) queryParams[name.slice('param_'.length)] = value;
-      else if (!interfaceParams.has(name) && !httpOnlySettings.has(name)) settings[name] = value;
+      if (name.startsWith('param_')) {
+        const param = name.slice('param_'.length);
+        queryParams[param] = bindableParam(param, value, placeholders.get(param) ?? '');
+      } else if (!interfaceParams.has(name) && !httpOnlySettings.has(name)) settings[name] = value;
     }
     settings['default_format'] = params.get('default_format') ?? 'TabSeparated';
     // GET never writes, as on a server: only reading statements, and those with readonly 2 (which
@@ -269,7 +272,8 @@ function header(request: IncomingMessage, name: string): string | undefined {
 async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
+  // Not destroyed on the early return: the rest is read and dropped, and the 413 still reaches the client.
+  for await (const chunk of request.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > maxBytes) {
       request.resume();
@@ -297,6 +301,64 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buf
       `the gzip request body is invalid or over ${maxBytes} bytes`,
     );
   }
+}
+
+const ESCAPES: Record<string, string> = {
+  b: '\b',
+  f: '\f',
+  r: '\r',
+  n: '\n',
+  t: '\t',
+  '0': '\0',
+  a: '\x07',
+  v: '\v',
+};
+
+/** `{name:Type}` placeholders of a statement: name → type. */
+function placeholderTypes(query: string): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const match of query.matchAll(/\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^{}]+?)\s*\}/g))
+    types.set(match[1] as string, match[2] as string);
+  return types;
+}
+
+const COMPOSITE = /^(?:(?:Nullable|LowCardinality)\(\s*)*(?:Array|Tuple|Map|Nested)\b/;
+/** Characters the engine's binder escapes in a string it is given (chDB's TSV escaping). */
+const REESCAPED = /[\\\0\b\f\n\r\t]/;
+
+/**
+ * What the engine's binder must be given for a `param_` value so the engine reads what a server
+ * would. The binder escapes strings for ClickHouse's escaped text form, and the engine reads a
+ * scalar parameter back through that form: a scalar gets its unescaped text (or null for `\N`). An
+ * Array, Tuple or Map is read as its quoted literal with no outer unescaping, so it is passed as
+ * sent — which the binder leaves alone unless it holds characters it escapes; those are refused
+ * with a clear error rather than bound altered.
+ */
+function bindableParam(name: string, value: string, type: string): string | null {
+  if (!COMPOSITE.test(type)) return unescapeParam(value);
+  if (REESCAPED.test(value))
+    throw new StoreRequestError(
+      400,
+      457,
+      'BAD_QUERY_PARAMETER',
+      `parameter ${name} (${type}) holds a backslash or control character, which this store cannot bind unchanged; pass such values as scalar parameters`,
+    );
+  return value;
+}
+
+/**
+ * A `param_` value as a server reads it: in ClickHouse's escaped text form (`\N` is NULL, `\t`,
+ * `\\`, `\'` and the like are escapes; an array's quoted elements keep their own quoting). The
+ * engine's binder escapes what it is given, so it gets the unescaped text, or null.
+ */
+export function unescapeParam(value: string): string | null {
+  if (value === '\\N') return null;
+  if (!value.includes('\\')) return value;
+  return value.replace(/\\(x[0-9A-Fa-f]{2}|[\s\S])/g, (_, sequence: string) =>
+    sequence.length === 3
+      ? String.fromCharCode(Number.parseInt(sequence.slice(1), 16))
+      : (ESCAPES[sequence] ?? sequence),
+  );
 }
 
 function firstKeyword(query: string): string {
