@@ -40,8 +40,23 @@ export const storeConfigSchema = z
 
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
 
+const {
+  CLICKHOUSE_URL,
+  CLICKHOUSE_USER,
+  CLICKHOUSE_PASSWORD,
+  CLICKHOUSE_DATABASE,
+  CLICKHOUSE_DATA_PATH,
+  LOG_LEVEL,
+} = connectionEnv;
+
+/** The store reads the ClickHouse and logging variables (no Kafka) and its own. */
 export const storeEnv = {
-  ...connectionEnv,
+  CLICKHOUSE_URL,
+  CLICKHOUSE_USER,
+  CLICKHOUSE_PASSWORD,
+  CLICKHOUSE_DATABASE,
+  CLICKHOUSE_DATA_PATH,
+  LOG_LEVEL,
   STORE_LISTEN: 'listen',
   STORE_MAX_BODY_MIB: 'maxBodyMiB',
 } as const;
