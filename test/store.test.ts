@@ -118,15 +118,48 @@ describe('store: the embedded engine over HTTP', () => {
       })
     ).json<{ s: string }>();
     expect(echoed).toEqual([{ s: text }]);
-    // An array holding a quote cannot be bound unchanged through the embedded engine's binder: a
-    // clear error, not an altered value.
-    await expect(
-      client.query({
-        query: 'SELECT {ids:Array(String)} AS ids',
-        query_params: { ids: ["it's"] },
+    // Arrays whose strings hold quotes and backslashes bind as on a server.
+    const awkward = ["it's", 'back\\slash', 'tab\there', '{x:String}'];
+    const arrays = await (
+      await client.query({
+        query: 'SELECT {ids:Array(String)} AS ids, length({ids:Array(String)}) AS n',
+        query_params: { ids: awkward },
         format: 'JSONEachRow',
-      }),
-    ).rejects.toMatchObject({ type: 'BAD_QUERY_PARAMETER' });
+      })
+    ).json<{ ids: string[]; n: number }>();
+    expect(arrays).toEqual([{ ids: awkward, n: awkward.length }]);
+  });
+
+  it("refuses what would outlive a request on the engine's one session, and writes under readonly", async () => {
+    await expect(client.command({ query: 'SELECT 1; DROP TABLE store_probe' })).rejects.toMatchObject({
+      type: 'SYNTAX_ERROR',
+    });
+    await expect(client.command({ query: 'SET readonly = 1' })).rejects.toMatchObject({
+      type: 'NOT_IMPLEMENTED',
+    });
+    await expect(client.command({ query: 'USE system' })).rejects.toMatchObject({ type: 'NOT_IMPLEMENTED' });
+    await expect(
+      client.command({ query: '/* c */ CREATE TEMPORARY TABLE tmp (a UInt8)' }),
+    ).rejects.toMatchObject({ type: 'NOT_IMPLEMENTED' });
+    // readonly from the client (floodgate query, SQL alert rules) holds, whatever the statement's shape.
+    for (const query of [
+      'DROP TABLE store_probe',
+      'INSERT INTO store_probe FORMAT JSONEachRow\n{"id":7,"text":"x"}',
+      '/* /* */ SELECT */ TRUNCATE TABLE store_probe',
+    ])
+      await expect(
+        client.command({ query, clickhouse_settings: { readonly: '2' } }),
+        query,
+      ).rejects.toMatchObject({ type: 'READONLY' });
+    const left = await (
+      await client.query({ query: 'SELECT count() AS n FROM store_probe', format: 'JSONEachRow' })
+    ).json<{ n: string | number }>();
+    expect(Number(left[0]?.n)).toBe(4);
+    // A page in a browser: an Origin header (or a rebound DNS name as Host) is refused.
+    const fromPage = await fetch(`${url}/?query=SELECT%201`, {
+      headers: { Origin: 'http://evil.example', 'X-ClickHouse-Key': PASSWORD },
+    });
+    expect(fromPage.status).toBe(403);
   });
 
   it('returns engine errors as a server does, and keeps serving', async () => {

@@ -7,7 +7,7 @@
  */
 import type { ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import { splitEngineSettings, withSettingsClause } from './query-settings.ts';
+import { checkReadOnly, splitEngineSettings, withSettingsClause } from './query-settings.ts';
 
 export type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
 type Params<K extends keyof ClientConnection> = ClientConnection[K] extends (p: infer P) => unknown
@@ -28,6 +28,7 @@ export function createEmbeddedConnection(path: string, database: string): Client
   };
   const scoped = <P extends { query: string; clickhouse_settings?: unknown }>(params: P): P => {
     const { clause, defaultFormat } = splitEngineSettings(params.clickhouse_settings as never);
+    checkReadOnly(params.query, clause);
     return {
       ...params,
       query: withSettingsClause(params.query, clause),

@@ -4,7 +4,8 @@
  * `readonly=1` would stick to every later query); a clause scopes them to the one statement, as the
  * HTTP interface does for a server.
  */
-import type { ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseError, type ClickHouseSettings } from '@clickhouse/client';
+import { scanStatement } from './sql-scan.ts';
 
 const settingName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -22,15 +23,53 @@ export function settingsClause(settings: ClickHouseSettings | undefined): string
   return parts.length === 0 ? '' : ` SETTINGS ${parts.join(', ')}`;
 }
 
-const trailingFormat = /\s+FORMAT\s+[A-Za-z]+\s*$/;
-
-/** Places the clause before a trailing `FORMAT x` (added by the client) or at the end. */
+/**
+ * Places the clause where ClickHouse reads it: before an INSERT's top-level FORMAT or VALUES (its
+ * data follows), before a trailing `FORMAT x` (added by the client), or after the statement's last
+ * token. On a line of its own, so a `--` comment before it cannot swallow it.
+ */
 export function withSettingsClause(sql: string, settings: ClickHouseSettings | undefined): string {
-  const clause = settingsClause(settings);
+  const clause = settingsClause(settings).trim();
   if (!clause) return sql;
-  const format = trailingFormat.exec(sql);
-  if (format) return `${sql.slice(0, format.index)}${clause}${sql.slice(format.index)}`;
-  return `${sql.replace(/[;\s]+$/, '')}${clause}`;
+  const scan = scanStatement(sql);
+  const at = scan.insertDataClause >= 0 ? scan.insertDataClause : scan.trailingFormat;
+  if (at >= 0) return `${sql.slice(0, at)}\n${clause}\n${sql.slice(at)}`;
+  return `${sql.slice(0, scan.end)}\n${clause}\n${sql.slice(scan.end).replace(/^[;\s]+$/, '')}`;
+}
+
+/** Statements that only read: what `readonly` (≥ 1) lets run. */
+export const readingStatements: ReadonlySet<string> = new Set([
+  'SELECT',
+  'WITH',
+  'SHOW',
+  'DESCRIBE',
+  'DESC',
+  'EXISTS',
+  'EXPLAIN',
+]);
+
+/**
+ * Refuses what `readonly` must not let through on the embedded engine, where the setting rides in
+ * the statement's own SETTINGS clause: more than one statement (the clause would reach only the
+ * last), or a statement that does not only read (an INSERT's inline data could carry the clause
+ * away). A server refuses both itself.
+ */
+export function checkReadOnly(sql: string, settings: ClickHouseSettings | undefined): void {
+  const readonly = Number((settings as Record<string, unknown> | undefined)?.['readonly'] ?? 0);
+  if (!(readonly > 0)) return;
+  const scan = scanStatement(sql);
+  if (scan.multiple)
+    throw new ClickHouseError({
+      message: 'Multi-statements are not allowed',
+      code: '62',
+      type: 'SYNTAX_ERROR',
+    });
+  if (!readingStatements.has(scan.keyword))
+    throw new ClickHouseError({
+      message: `Cannot execute ${scan.keyword || 'this statement'} in readonly mode`,
+      code: '164',
+      type: 'READONLY',
+    });
 }
 
 /**

@@ -4,22 +4,32 @@
  * `CLICKHOUSE_URL` as to a ClickHouse server, and only the store process loads the engine's library.
  *
  * The subset served is what @clickhouse/client, curl and HTTP-based ClickHouse tools use:
- * `GET /ping`; a statement in the `query` URL parameter and/or the request body (for an INSERT the
- * parameter holds the statement and the body its data); `param_<name>` query parameters;
- * `default_format` (TabSeparated when absent, as a server); other URL parameters as settings of the
- * statement; `query_id`; gzip request and response bodies; the `X-ClickHouse-Summary` header; and
- * errors as `Code: N. DB::Exception: … (NAME)` with `X-ClickHouse-Exception-Code`. There are no
- * sessions (`session_id` is ignored: temporary tables and `SET` do not outlive a request) and one
- * database: a request naming another gets UNKNOWN_DATABASE (tables of others, such as `system`,
- * can still be named in SQL). A GET request runs read-only, as on a server.
+ * `GET /ping`; a statement in the `query` URL parameter and/or the request body (an INSERT's data in
+ * the body); `param_<name>` query parameters; `default_format` (TabSeparated when absent, as a
+ * server); other URL parameters as settings of the statement (`readonly` included); `query_id`;
+ * gzip request and response bodies; the `X-ClickHouse-Summary` header; and errors as `Code: N.
+ * DB::Exception: … (NAME)` with `X-ClickHouse-Exception-Code`. A GET request runs read-only, as on
+ * a server.
+ *
+ * The engine's session is the whole process's, so what would outlive a request on it is refused:
+ * more than one statement per request (a server refuses those too), SET, USE and temporary tables.
+ * There is one database: a request naming another gets UNKNOWN_DATABASE (tables of others, such as
+ * `system`, can still be named in SQL). Requests from web pages (an Origin header, or a Host that is
+ * not the store's on a loopback address) are refused, so a page in a browser on the same machine
+ * cannot send the store SQL.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { httpOnlySettings } from './query-settings.ts';
+import { type StatementScan, scanStatement } from './sql-scan.ts';
+
+const gunzipAsync = promisify(gunzip);
+const gzipAsync = promisify(gzip);
 
 export interface StoreServerOptions {
   /** An embedded-engine client (see createClickhouse without a URL). */
@@ -33,6 +43,8 @@ export interface StoreServerOptions {
   password: string;
   /** Larger request bodies are refused (413) before the engine sees them. */
   maxBodyBytes: number;
+  /** Requests served at once; more are answered 503 (default 64). */
+  maxConcurrent?: number;
   /** Engine version for error texts, e.g. "26.7.2.1". */
   version?: string;
   /** Called once per request, after the response is written (metrics, logs). */
@@ -40,20 +52,23 @@ export interface StoreServerOptions {
 }
 
 export interface StoreRequestOutcome {
-  /** The statement's first keyword (SELECT, INSERT, …), never its text: statements carry data. */
+  /** The statement's kind (SELECT, INSERT, …, OTHER), never its text: statements carry data. */
   statement: string;
   status: number;
-  /** ClickHouse error code and name for a failed statement. */
+  /** ClickHouse error code and name for a failed request. */
   errorCode?: number;
   errorName?: string;
+  /** Body bytes as received (compressed, when it was) and as sent. */
   requestBytes: number;
   responseBytes: number;
+  /** From the request's arrival to its response. */
   seconds: number;
 }
 
 export interface StoreServer {
   readonly url: string;
-  close(): Promise<void>;
+  /** Stops accepting requests, lets those in flight finish (for up to `graceMs`), then closes. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** URL parameters that are part of the HTTP interface, not settings of the statement. */
@@ -69,14 +84,38 @@ const interfaceParams = new Set([
   'password',
   'quota_key',
   'role',
-  'compress',
-  'decompress',
   'buffer_size',
-  'readonly',
 ]);
 
-/** Statements a GET request may run. */
-const readingStatements = new Set(['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN']);
+/** Statement kinds reported in metrics; anything else is OTHER (labels must stay a small set). */
+const STATEMENT_KINDS = new Set([
+  'SELECT',
+  'WITH',
+  'INSERT',
+  'CREATE',
+  'ALTER',
+  'DROP',
+  'TRUNCATE',
+  'RENAME',
+  'OPTIMIZE',
+  'SHOW',
+  'DESCRIBE',
+  'DESC',
+  'EXISTS',
+  'EXPLAIN',
+  'SYSTEM',
+  'KILL',
+  'DELETE',
+  'UPDATE',
+]);
+
+/** Insert formats whose data is not text: the engine's connection would decode them as UTF-8. */
+const BINARY_FORMATS =
+  /^(RowBinary\w*|Native|Parquet|Arrow\w*|ORC|Avro\w*|Protobuf\w*|CapnProto|MsgPack|BSONEachRow|Npy)$/i;
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/i;
+const HEADER_SAFE = /^[\x21-\x7e]{1,256}$/;
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 class StoreRequestError extends Error {
   readonly status: number;
@@ -97,6 +136,10 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
   const expectedUser = digest(options.user);
   const expectedPassword = digest(options.password);
   const version = options.version ?? 'embedded';
+  const maxConcurrent = options.maxConcurrent ?? 64;
+  const loopback = LOOPBACK_HOST.test(options.host);
+  let inFlight = 0;
+  let closing = false;
 
   const authorised = (request: IncomingMessage, params: URLSearchParams): boolean => {
     let user = header(request, 'x-clickhouse-user') ?? params.get('user') ?? undefined;
@@ -114,7 +157,17 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     return userOk && passwordOk;
   };
 
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<StoreRequestOutcome> => {
+  const handle = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    outcome: StoreRequestOutcome,
+  ): Promise<void> => {
+    if (closing) throw new StoreRequestError(503, 0, 'SERVER_STOPPING', 'the store is shutting down');
+    // A web page must not reach the store: browsers send Origin on cross-site and on POST requests,
+    // and a page that rebinds its own DNS name to 127.0.0.1 still sends its own Host.
+    const hostName = (header(request, 'host') ?? '').replace(/:\d+$/, '');
+    if (header(request, 'origin') !== undefined || (loopback && !LOOPBACK_HOST.test(hostName)))
+      throw new StoreRequestError(403, 0, 'FORBIDDEN', 'requests from web pages are not served');
     const url = new URL(request.url ?? '/', 'http://store');
     const params = url.searchParams;
     if (
@@ -122,7 +175,9 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
       (url.pathname === '/' && request.method === 'GET' && !params.has('query'))
     ) {
       response.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Ok.\n');
-      return { statement: 'PING', status: 200, requestBytes: 0, responseBytes: 4, seconds: 0 };
+      outcome.statement = 'PING';
+      outcome.responseBytes = 4;
+      return;
     }
     if (url.pathname !== '/')
       throw new StoreRequestError(
@@ -140,58 +195,100 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
       );
     if (!authorised(request, params))
       throw new StoreRequestError(
-        401,
+        403,
         516,
         'AUTHENTICATION_FAILED',
         'Authentication failed: password is incorrect, or there is no user with such name',
       );
-    const database = params.get('database');
-    if (database !== null && database !== options.database)
+    const database = params.get('database') ?? header(request, 'x-clickhouse-database');
+    if (database !== undefined && database !== null && database !== options.database)
       throw new StoreRequestError(
         404,
         81,
         'UNKNOWN_DATABASE',
         `this store serves database ${options.database} only, not ${database}`,
       );
+    if (params.get('compress') === '1' || params.get('decompress') === '1')
+      throw new StoreRequestError(
+        400,
+        48,
+        'NOT_IMPLEMENTED',
+        'ClickHouse native compression (compress/decompress=1) is not served; use gzip',
+      );
+    if (/^multipart\//i.test(header(request, 'content-type') ?? ''))
+      throw new StoreRequestError(400, 48, 'NOT_IMPLEMENTED', 'multipart request bodies are not served');
+    const queryId = params.get('query_id') ?? undefined;
+    if (queryId !== undefined && !HEADER_SAFE.test(queryId))
+      throw new StoreRequestError(
+        400,
+        36,
+        'BAD_ARGUMENTS',
+        'query_id must be 1–256 printable ASCII characters',
+      );
 
-    const body = await readBody(request, options.maxBodyBytes);
+    const { body, received } = await readBody(request, options.maxBodyBytes);
+    outcome.requestBytes = received;
     const fromUrl = params.get('query') ?? '';
-    // The URL's statement with the body as its data, or the body as the statement.
-    const query = fromUrl || body.toString('utf8');
-    const values = fromUrl && body.length > 0 ? body : undefined;
+    const bodyText = body.length > 0 && body.toString('utf8').trim() !== '';
+    const urlScan = fromUrl ? scanStatement(fromUrl) : undefined;
+    // As a server: the URL's statement followed by the body, which is an INSERT's data; or the body.
+    let query: string;
+    let values: Buffer | undefined;
+    if (urlScan?.keyword === 'INSERT' && bodyText) {
+      query = fromUrl;
+      values = body;
+    } else
+      query =
+        fromUrl && body.length > 0
+          ? `${fromUrl}\n${body.toString('utf8')}`
+          : fromUrl || body.toString('utf8');
     if (!query.trim()) throw new StoreRequestError(400, 62, 'SYNTAX_ERROR', 'Empty query');
-    const statement = firstKeyword(query);
+    const scan = values ? (urlScan as StatementScan) : scanStatement(query);
+    outcome.statement = STATEMENT_KINDS.has(scan.keyword) ? scan.keyword : 'OTHER';
+    refuseSessionState(scan);
+    if (scan.keyword === 'INSERT' && BINARY_FORMATS.test(scan.insertFormat))
+      throw new StoreRequestError(
+        400,
+        48,
+        'NOT_IMPLEMENTED',
+        `binary insert format ${scan.insertFormat} is not served by the store; use a text format such as JSONEachRow or TSV`,
+      );
 
     const settings: Record<string, string | number> = {};
-    const queryParams: Record<string, string | null> = {};
-    const placeholders = placeholderTypes(query);
+    const rawParams = new Map<string, string>();
     for (const [name, value] of params) {
-      if (name.startsWith('param_')) {
-        const param = name.slice('param_'.length);
-        queryParams[param] = bindableParam(param, value, placeholders.get(param) ?? '');
-      } else if (!interfaceParams.has(name) && !httpOnlySettings.has(name)) settings[name] = value;
+      if (name.startsWith('param_')) rawParams.set(name.slice('param_'.length), value);
+      else if (!interfaceParams.has(name) && !httpOnlySettings.has(name)) {
+        if (!SETTING_NAME.test(name))
+          throw new StoreRequestError(400, 115, 'UNKNOWN_SETTING', `Unknown setting ${JSON.stringify(name)}`);
+        settings[name] = value;
+      }
     }
-    settings['default_format'] = params.get('default_format') ?? 'TabSeparated';
-    // GET never writes, as on a server: only reading statements, and those with readonly 2 (which
-    // still lets the request change its own settings).
-    if (request.method === 'GET') {
-      if (!readingStatements.has(statement))
-        throw new StoreRequestError(
-          403,
-          164,
-          'READONLY',
-          `Cannot execute ${statement} in readonly mode (a GET request); use POST`,
-        );
-      settings['readonly'] = 2;
-    }
+    if (Object.keys(settings).length > 0 && scan.keyword === 'CREATE')
+      throw new StoreRequestError(
+        400,
+        48,
+        'NOT_IMPLEMENTED',
+        'settings in the URL are not applied to CREATE by this store (they would become table settings); put them in the statement',
+      );
+    // GET never writes, as on a server: readonly 2 unless the request asked for the stricter 1.
+    if (request.method === 'GET') settings['readonly'] = settings['readonly'] === '1' ? 1 : 2;
+    settings['default_format'] =
+      params.get('default_format') ?? header(request, 'x-clickhouse-format') ?? 'TabSeparated';
+    const bound = bindParams(query, scan, rawParams);
 
-    const started = process.hrtime.bigint();
+    // A client that gives up (its timeout, a closed connection) stops the statement.
+    const abort = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) abort.abort();
+    });
     const result = await options.client.exec({
-      query,
+      query: bound.query,
       ...(values ? { values: Readable.from([values]) } : {}),
-      query_id: params.get('query_id') ?? undefined,
-      query_params: queryParams,
+      query_id: queryId,
+      query_params: bound.params,
       clickhouse_settings: settings as ClickHouseSettings,
+      abort_signal: abort.signal,
     });
     const chunks: Buffer[] = [];
     for await (const chunk of result.stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
@@ -203,48 +300,73 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     };
     if (result.summary) headers['X-ClickHouse-Summary'] = JSON.stringify(result.summary);
     if (
-      params.get('enable_http_compression') === '1' &&
-      /\bgzip\b/.test(header(request, 'accept-encoding') ?? '')
+      /^(1|true)$/i.test(params.get('enable_http_compression') ?? '') &&
+      acceptsGzip(header(request, 'accept-encoding'))
     ) {
-      output = gzipSync(output);
+      output = await gzipAsync(output);
       headers['Content-Encoding'] = 'gzip';
     }
     response.writeHead(200, headers).end(output);
-    return {
-      statement,
-      status: 200,
-      requestBytes: body.length,
-      responseBytes: output.length,
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    };
+    outcome.responseBytes = output.length;
   };
 
   const server: Server = createServer((request, response) => {
     const started = process.hrtime.bigint();
-    handle(request, response)
-      .then((outcome) => options.onRequest?.(outcome))
-      .catch((error: unknown) => {
-        const failure = asStoreError(error);
-        const text = `Code: ${failure.code}. DB::Exception: ${failure.message.trim()} (${failure.codeName}) (version ${version})\n`;
-        if (!response.headersSent)
-          response.writeHead(failure.status, {
-            'Content-Type': 'text/plain; charset=UTF-8',
-            'X-ClickHouse-Exception-Code': String(failure.code),
-          });
-        response.end(text);
-        options.onRequest?.({
-          statement: 'ERROR',
-          status: failure.status,
-          errorCode: failure.code,
-          errorName: failure.codeName,
-          requestBytes: 0,
-          responseBytes: text.length,
-          seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    const outcome: StoreRequestOutcome = {
+      statement: 'OTHER',
+      status: 200,
+      requestBytes: 0,
+      responseBytes: 0,
+      seconds: 0,
+    };
+    const report = (): void => {
+      outcome.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      try {
+        options.onRequest?.(outcome);
+      } catch {
+        // Metrics and logs must not take a request (or the process) down.
+      }
+    };
+    const fail = (error: unknown): void => {
+      const failure = asStoreError(error);
+      const text = `Code: ${failure.code}. DB::Exception: ${failure.message.trim()} (${failure.codeName}) (version ${version})\n`;
+      outcome.status = failure.status;
+      outcome.errorCode = failure.code;
+      outcome.errorName = failure.codeName;
+      outcome.responseBytes = Buffer.byteLength(text);
+      if (!response.headersSent) {
+        response.writeHead(failure.status, {
+          'Content-Type': 'text/plain; charset=UTF-8',
+          'X-ClickHouse-Exception-Code': String(failure.code),
+          // The request's body may not have been read: the connection is not reused.
+          Connection: 'close',
         });
+        response.once('finish', () => request.destroy());
+      }
+      if (!response.writableEnded) response.end(text);
+      report();
+    };
+    if (inFlight >= maxConcurrent) {
+      fail(
+        new StoreRequestError(
+          503,
+          202,
+          'TOO_MANY_SIMULTANEOUS_QUERIES',
+          `more than ${maxConcurrent} requests at once`,
+        ),
+      );
+      return;
+    }
+    inFlight++;
+    handle(request, response, outcome)
+      .then(report, fail)
+      .finally(() => {
+        inFlight--;
       });
   });
-  // Requests carry whole insert batches; the client's own timeout governs slow statements.
-  server.requestTimeout = 0;
+  // Receiving a request (an insert batch on a local network) is bounded; running it is not: the
+  // client's own timeout governs that, and closing the connection stops the statement.
+  server.requestTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -256,12 +378,106 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    close: async (graceMs = 5_000) => {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+    },
   };
+}
+
+/**
+ * What would outlive the request on the engine's one session: a second statement (a server
+ * refuses those), SET (settings for everyone after), USE (another default database for everyone)
+ * and temporary tables.
+ */
+function refuseSessionState(scan: StatementScan): void {
+  if (scan.multiple) throw new StoreRequestError(400, 62, 'SYNTAX_ERROR', 'Multi-statements are not allowed');
+  if (scan.keyword === 'SET' || scan.keyword === 'USE')
+    throw new StoreRequestError(
+      400,
+      48,
+      'NOT_IMPLEMENTED',
+      `${scan.keyword} would change the store's one session for every client; pass settings as URL parameters and name databases in SQL`,
+    );
+  const [, second, , fourth] = scan.leadingWords;
+  if (scan.keyword === 'CREATE' && (second === 'TEMPORARY' || (second === 'OR' && fourth === 'TEMPORARY')))
+    throw new StoreRequestError(
+      400,
+      48,
+      'NOT_IMPLEMENTED',
+      'temporary tables would outlive the request on the store; use a regular table',
+    );
+}
+
+const COMPOSITE = /^(?:(?:Nullable|LowCardinality)\(\s*)*(?:Array|Tuple|Map|Nested)\b/;
+
+/**
+ * The statement and parameters to hand the engine's binder so the engine reads what a server
+ * would. The binder escapes strings for ClickHouse's escaped text form, and the engine reads a
+ * scalar parameter back through that form: a scalar gets its unescaped text (or null for `\N`).
+ * An Array, Tuple or Map is read as its quoted literal with no outer unescaping, which the binder's
+ * escaping would alter: its placeholder becomes `CAST({name:String} AS Type)` and the text goes in
+ * as sent, which the String parameter hands the cast unchanged.
+ */
+function bindParams(
+  query: string,
+  scan: StatementScan,
+  raw: Map<string, string>,
+): { query: string; params: Record<string, string | null> } {
+  const params: Record<string, string | null> = {};
+  for (const [name, value] of raw) params[name] = unescapeParam(value);
+  const composite = scan.placeholders.filter((p) => COMPOSITE.test(p.type) && raw.has(p.name));
+  if (composite.length === 0) return { query, params };
+  let rewritten = '';
+  let at = 0;
+  for (const p of composite) {
+    rewritten += `${query.slice(at, p.start)}CAST({${p.name}:String} AS ${p.type})`;
+    at = p.end;
+    params[p.name] = raw.get(p.name) as string;
+  }
+  return { query: rewritten + query.slice(at), params };
+}
+
+const ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '0': '\0',
+};
+
+/**
+ * A `param_` value as a server reads it, in ClickHouse's escaped text form: `\N` alone is NULL
+ * (and nothing inside a value), `\t`, `\n` and the like are control characters, `\xHH` a
+ * character, `\\`, `\'`, `\"`, `` \` `` and `\/` the character itself, and any other escape keeps
+ * its backslash (`100\%` stays as written, for LIKE and regular expressions).
+ */
+export function unescapeParam(value: string): string | null {
+  if (value === '\\N') return null;
+  if (!value.includes('\\')) return value;
+  return value.replace(/\\(x[0-9A-Fa-f]{2}|[\s\S])/g, (_, sequence: string) => {
+    if (sequence.length === 3) return String.fromCharCode(Number.parseInt(sequence.slice(1), 16));
+    if (sequence === 'N') return '';
+    const control = ESCAPES[sequence];
+    if (control !== undefined) return control;
+    return '\\\'"`/'.includes(sequence) ? sequence : `\\${sequence}`;
+  });
+}
+
+function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return (acceptEncoding ?? '').split(',').some((part) => {
+    const [coding, ...parameters] = part.trim().split(';');
+    const q = parameters.map((p) => /^\s*q=([0-9.]+)/.exec(p)?.[1]).find((v) => v !== undefined);
+    return coding?.toLowerCase() === 'gzip' && (q === undefined || Number(q) > 0);
+  });
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
@@ -269,21 +485,22 @@ function header(request: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+async function readBody(
+  request: IncomingMessage,
+  maxBytes: number,
+): Promise<{ body: Buffer; received: number }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  // Not destroyed on the early return: the rest is read and dropped, and the 413 still reaches the client.
+  // Not destroyed on the early return, so the 413 still reaches the client (then the connection closes).
   for await (const chunk of request.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) {
-      request.resume();
+    if (size > maxBytes)
       throw new StoreRequestError(413, 0, 'REQUEST_TOO_LARGE', `request body over ${maxBytes} bytes`);
-    }
     chunks.push(chunk);
   }
   const raw = Buffer.concat(chunks);
   const encoding = (header(request, 'content-encoding') ?? '').toLowerCase();
-  if (encoding === '' || encoding === 'identity') return raw;
+  if (encoding === '' || encoding === 'identity') return { body: raw, received: size };
   if (encoding !== 'gzip')
     throw new StoreRequestError(
       415,
@@ -291,90 +508,33 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buf
       'UNSUPPORTED_ENCODING',
       `content encoding ${encoding} is not served; use gzip or none`,
     );
+  let body: Buffer;
   try {
-    return gunzipSync(raw, { maxOutputLength: maxBytes });
-  } catch {
-    throw new StoreRequestError(
-      400,
-      0,
-      'CANNOT_DECOMPRESS',
-      `the gzip request body is invalid or over ${maxBytes} bytes`,
-    );
+    body = await gunzipAsync(raw, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new StoreRequestError(
+        413,
+        0,
+        'REQUEST_TOO_LARGE',
+        `request body over ${maxBytes} bytes once decompressed`,
+      );
+    throw new StoreRequestError(400, 0, 'CANNOT_DECOMPRESS', 'the gzip request body is invalid');
   }
-}
-
-const ESCAPES: Record<string, string> = {
-  b: '\b',
-  f: '\f',
-  r: '\r',
-  n: '\n',
-  t: '\t',
-  '0': '\0',
-  a: '\x07',
-  v: '\v',
-};
-
-/** `{name:Type}` placeholders of a statement: name → type. */
-function placeholderTypes(query: string): Map<string, string> {
-  const types = new Map<string, string>();
-  for (const match of query.matchAll(/\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^{}]+?)\s*\}/g))
-    types.set(match[1] as string, match[2] as string);
-  return types;
-}
-
-const COMPOSITE = /^(?:(?:Nullable|LowCardinality)\(\s*)*(?:Array|Tuple|Map|Nested)\b/;
-/** Characters the engine's binder escapes in a string it is given (chDB's TSV escaping). */
-const REESCAPED = /[\\\0\b\f\n\r\t]/;
-
-/**
- * What the engine's binder must be given for a `param_` value so the engine reads what a server
- * would. The binder escapes strings for ClickHouse's escaped text form, and the engine reads a
- * scalar parameter back through that form: a scalar gets its unescaped text (or null for `\N`). An
- * Array, Tuple or Map is read as its quoted literal with no outer unescaping, so it is passed as
- * sent — which the binder leaves alone unless it holds characters it escapes; those are refused
- * with a clear error rather than bound altered.
- */
-function bindableParam(name: string, value: string, type: string): string | null {
-  if (!COMPOSITE.test(type)) return unescapeParam(value);
-  if (REESCAPED.test(value))
-    throw new StoreRequestError(
-      400,
-      457,
-      'BAD_QUERY_PARAMETER',
-      `parameter ${name} (${type}) holds a backslash or control character, which this store cannot bind unchanged; pass such values as scalar parameters`,
-    );
-  return value;
-}
-
-/**
- * A `param_` value as a server reads it: in ClickHouse's escaped text form (`\N` is NULL, `\t`,
- * `\\`, `\'` and the like are escapes; an array's quoted elements keep their own quoting). The
- * engine's binder escapes what it is given, so it gets the unescaped text, or null.
- */
-export function unescapeParam(value: string): string | null {
-  if (value === '\\N') return null;
-  if (!value.includes('\\')) return value;
-  return value.replace(/\\(x[0-9A-Fa-f]{2}|[\s\S])/g, (_, sequence: string) =>
-    sequence.length === 3
-      ? String.fromCharCode(Number.parseInt(sequence.slice(1), 16))
-      : (ESCAPES[sequence] ?? sequence),
-  );
-}
-
-function firstKeyword(query: string): string {
-  const match = /^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*([A-Za-z]+)/.exec(query);
-  return match ? (match[1] as string).toUpperCase() : 'UNKNOWN';
+  return { body, received: size };
 }
 
 /** An engine error keeps its code and name; anything else is the store's own. */
 function asStoreError(error: unknown): StoreRequestError {
   if (error instanceof StoreRequestError) return error;
-  const e = error as { code?: unknown; type?: unknown; message?: unknown };
+  const e = error as { code?: unknown; type?: unknown; message?: unknown; name?: unknown };
   const code = Number(e.code);
   const message = typeof e.message === 'string' ? e.message : String(error);
   if (Number.isInteger(code) && code > 0 && typeof e.type === 'string') {
     const status = code === 60 || code === 81 ? 404 : code === 62 ? 400 : code === 164 ? 403 : 500;
     return new StoreRequestError(status, code, e.type, message);
   }
+  if (e.name === 'AbortError')
+    return new StoreRequestError(499, 394, 'QUERY_WAS_CANCELLED', 'the client closed the request');
   return new StoreRequestError(500, 1001, 'STD_EXCEPTION', message);
 }

@@ -19,9 +19,11 @@ export const storeConfigSchema = z
     listen: hostPort
       .default('127.0.0.1:8123')
       .describe("host:port of the store's ClickHouse HTTP interface (port 0: any free port)"),
-    maxBodyMiB: intFromEnv(1, 4096)
+    maxBodyMiB: intFromEnv(1, 512)
       .default(256)
-      .describe('largest request body (an insert batch) accepted, in MiB'),
+      .describe(
+        'largest request body (an insert batch) accepted, in MiB (at most 512: it is read as one string)',
+      ),
   })
   .superRefine((config, ctx) => {
     if (config.clickhouse.url)

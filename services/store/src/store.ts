@@ -87,8 +87,12 @@ export async function startStore(config: StoreConfig, deps: { logger: Logger }):
     ready: () => (stopped ? { ready: false, reason: 'stopping' } : { ready: true, reason: 'serving' }),
     stop: async () => {
       stopped = true;
-      await server.close();
-      await clickhouse.close();
+      // Requests in flight get 5 s (within the service's 10 s shutdown); the engine closes regardless.
+      try {
+        await server.close(5_000);
+      } finally {
+        await clickhouse.close();
+      }
     },
   };
 }
