@@ -11,25 +11,21 @@ import { topicMessagesOf } from '@floodgate/cli';
 import { createClickhouse } from '@floodgate/clickhouse';
 import { clickhouseConnectionSchema } from '@floodgate/config';
 import { createKafka } from '@floodgate/kafka';
-import { simulate } from '@floodgate/simulator';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { eventually, referenceDetections, topicNames } from './setup/pipeline.ts';
-import { metricSum, type ServiceProcess, startServiceProcess } from './setup/service-process.ts';
-
-const HOUR = 3_600_000;
+import { eventually, referenceDetections, takeoverTraffic, topicNames } from './setup/pipeline.ts';
+import {
+  metricSum,
+  type ServiceProcess,
+  startServiceProcess,
+  topicEnv,
+  untilReady,
+} from './setup/service-process.ts';
 
 describe('services as processes: SIGTERM and SIGKILL mid-stream', () => {
   const prefix = `signals${Date.now()}`;
   const topics = topicNames(prefix);
   const dataPath = mkdtempSync(join(tmpdir(), 'floodgate-ch-signals-'));
-  const startMs = Date.UTC(2026, 9, 16, 4, 0, 0);
-  const simulation = simulate({
-    seed: 5,
-    startMs,
-    durationMs: 3 * HOUR,
-    accounts: 20,
-    scenarios: [{ name: 'account_takeover', atMs: startMs + 2.5 * HOUR }],
-  });
+  const simulation = takeoverTraffic();
   const total = simulation.events.length;
   const groups = { ingest: `${prefix}-ingest`, detector: `${prefix}-detector` };
   const running: ServiceProcess[] = [];
@@ -38,15 +34,7 @@ describe('services as processes: SIGTERM and SIGKILL mid-stream', () => {
     KAFKA_BROKERS: inject('kafkaBrokers'),
     KAFKA_CLIENT_ID: prefix,
     CLICKHOUSE_DATA_PATH: dataPath,
-    TOPIC_OUTBOUND: topics.outbound,
-    TOPIC_INBOUND: topics.inbound,
-    TOPIC_STATUS: topics.status,
-    TOPIC_FEEDBACK: topics.feedback,
-    TOPIC_AUDIT: topics.audit,
-    TOPIC_DLQ: topics.deadLetter,
-    TOPIC_NORMALIZED: topics.normalized,
-    TOPIC_DETECTIONS: topics.detections,
-    TOPIC_OBSERVATIONS: topics.observations,
+    ...topicEnv(topics),
     INGEST_GROUP_ID: groups.ingest,
     DETECTOR_GROUP_ID: groups.detector,
     INGEST_PARTITIONS: '3',
@@ -58,12 +46,7 @@ describe('services as processes: SIGTERM and SIGKILL mid-stream', () => {
   const start = async (): Promise<ServiceProcess> => {
     const service = await startServiceProcess('all-in-one', env());
     running.push(service);
-    const deadline = Date.now() + 90_000;
-    while (!(await service.ready())) {
-      if (service.child.exitCode !== null || service.child.signalCode !== null || Date.now() > deadline)
-        throw new Error(`the all-in-one process never became ready:\n${service.output().slice(-4_000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await untilReady(service, 'the all-in-one process');
     return service;
   };
   const consumedBy = async (service: ServiceProcess) =>

@@ -11,27 +11,16 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { topicMessagesOf } from '@floodgate/cli';
-import { createKafka, freePort } from '@floodgate/kafka';
-import { simulate } from '@floodgate/simulator';
+import { freePort } from '@floodgate/kafka';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildCli, runCli } from './setup/cli.ts';
-import { eventually, topicNames } from './setup/pipeline.ts';
-import { type ServiceProcess, startServiceProcess } from './setup/service-process.ts';
+import { eventually, takeoverTraffic, testKafka, topicNames } from './setup/pipeline.ts';
+import { type ServiceProcess, startServiceProcess, topicEnv, untilReady } from './setup/service-process.ts';
 
 const PASSWORD = 'store-test-secret';
-const HOUR = 3_600_000;
 
 const mapsEngine = (pid: number | undefined): boolean =>
   readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libchdb');
-
-async function untilReady(service: ServiceProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (!(await service.ready())) {
-    if (service.child.exitCode !== null || service.child.signalCode !== null || Date.now() > deadline)
-      throw new Error(`${what} never became ready:\n${service.output().slice(-4_000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('store: the embedded engine over HTTP', () => {
   const dataPath = mkdtempSync(join(tmpdir(), 'floodgate-store-'));
@@ -249,29 +238,14 @@ describe('store: the embedded engine over HTTP', () => {
   it('lets ingest and the detector run as processes of their own on one embedded data directory', async () => {
     const prefix = `store${Date.now()}`;
     const topics = topicNames(prefix);
-    const startMs = Date.UTC(2026, 9, 16, 4, 0, 0);
-    const simulation = simulate({
-      seed: 5,
-      startMs,
-      durationMs: 3 * HOUR,
-      accounts: 20,
-      scenarios: [{ name: 'account_takeover', atMs: startMs + 2.5 * HOUR }],
-    });
+    const simulation = takeoverTraffic();
     const total = simulation.events.length;
     const env = {
       KAFKA_BROKERS: inject('kafkaBrokers'),
       KAFKA_CLIENT_ID: prefix,
       CLICKHOUSE_URL: url,
       CLICKHOUSE_PASSWORD: PASSWORD,
-      TOPIC_OUTBOUND: topics.outbound,
-      TOPIC_INBOUND: topics.inbound,
-      TOPIC_STATUS: topics.status,
-      TOPIC_FEEDBACK: topics.feedback,
-      TOPIC_AUDIT: topics.audit,
-      TOPIC_DLQ: topics.deadLetter,
-      TOPIC_NORMALIZED: topics.normalized,
-      TOPIC_DETECTIONS: topics.detections,
-      TOPIC_OBSERVATIONS: topics.observations,
+      ...topicEnv(topics),
       INGEST_GROUP_ID: `${prefix}-ingest`,
       DETECTOR_GROUP_ID: `${prefix}-detector`,
       INGEST_PARTITIONS: '3',
@@ -286,12 +260,7 @@ describe('store: the embedded engine over HTTP', () => {
     running.push(detector);
     await untilReady(detector, 'the detector');
 
-    const kafka = createKafka({
-      brokers: inject('kafkaBrokers').split(','),
-      clientId: `${prefix}-test`,
-      tls: false,
-      tlsRejectUnauthorized: true,
-    });
+    const kafka = testKafka(inject('kafkaBrokers'), `${prefix}-test`);
     const producer = kafka.producer();
     await producer.connect();
     for (let at = 0; at < total; at += 2_000)

@@ -15,6 +15,7 @@ import { type IngestHandle, ingestConfigSchema, startIngest } from '@floodgate/i
 import { createKafka, ensureTopics, type Kafka } from '@floodgate/kafka';
 import { createLogger } from '@floodgate/observability';
 import type { FloodgateEvent } from '@floodgate/schema';
+import { simulate } from '@floodgate/simulator';
 import type { TestClickhouse } from './clickhouse.ts';
 
 export interface TestPipeline {
@@ -189,4 +190,16 @@ export async function referenceDetections(
       }
   }
   return { ids, copies, described };
+}
+
+/** Three hours of 20 accounts' traffic with an account takeover 2.5 h in (seed 5): the process tests' input. */
+export function takeoverTraffic() {
+  const startMs = Date.UTC(2026, 9, 16, 4, 0, 0);
+  return simulate({
+    seed: 5,
+    startMs,
+    durationMs: 3 * 3_600_000,
+    accounts: 20,
+    scenarios: [{ name: 'account_takeover', atMs: startMs + 2.5 * 3_600_000 }],
+  });
 }

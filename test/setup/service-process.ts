@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { prefixedTopics } from '@floodgate/config';
 import { freePort } from '@floodgate/kafka';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -85,4 +86,29 @@ export function metricSum(values: Map<string, number>, name: string, labels: Rec
     series++;
   }
   return { sum, series };
+}
+
+/** Waits until the service's /readyz answers 200; fails with its output if it exits or takes too long. */
+export async function untilReady(service: ServiceProcess, what: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await service.ready())) {
+    if (service.child.exitCode !== null || service.child.signalCode !== null || Date.now() > deadline)
+      throw new Error(`${what} never became ready:\n${service.output().slice(-4_000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The TOPIC_* variables that point a service at `topics`. */
+export function topicEnv(topics: ReturnType<typeof prefixedTopics>): Record<string, string> {
+  return {
+    TOPIC_OUTBOUND: topics.outbound,
+    TOPIC_INBOUND: topics.inbound,
+    TOPIC_STATUS: topics.status,
+    TOPIC_FEEDBACK: topics.feedback,
+    TOPIC_AUDIT: topics.audit,
+    TOPIC_DLQ: topics.deadLetter,
+    TOPIC_NORMALIZED: topics.normalized,
+    TOPIC_DETECTIONS: topics.detections,
+    TOPIC_OBSERVATIONS: topics.observations,
+  };
 }

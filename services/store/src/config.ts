@@ -42,23 +42,18 @@ export const storeConfigSchema = z
 
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
 
-const {
-  CLICKHOUSE_URL,
-  CLICKHOUSE_USER,
-  CLICKHOUSE_PASSWORD,
-  CLICKHOUSE_DATABASE,
-  CLICKHOUSE_DATA_PATH,
-  LOG_LEVEL,
-} = connectionEnv;
+const SHARED = [
+  'CLICKHOUSE_URL',
+  'CLICKHOUSE_USER',
+  'CLICKHOUSE_PASSWORD',
+  'CLICKHOUSE_DATABASE',
+  'CLICKHOUSE_DATA_PATH',
+  'LOG_LEVEL',
+] as const;
 
 /** The store reads the ClickHouse and logging variables (no Kafka) and its own. */
 export const storeEnv = {
-  CLICKHOUSE_URL,
-  CLICKHOUSE_USER,
-  CLICKHOUSE_PASSWORD,
-  CLICKHOUSE_DATABASE,
-  CLICKHOUSE_DATA_PATH,
-  LOG_LEVEL,
+  ...Object.fromEntries(SHARED.map((name) => [name, connectionEnv[name]])),
   STORE_LISTEN: 'listen',
   STORE_MAX_BODY_MIB: 'maxBodyMiB',
 } as const;
