@@ -148,6 +148,27 @@ async function startStoreProcess(dataPath: string): Promise<StoreProcess> {
   };
 }
 
+/**
+ * Runs a stage on `input.dataPath`: in the stage's own process, or (withStore) against a store
+ * process on that directory, whose RSS max joins the result as `storeRssMaxMiB`. Removes the
+ * directory after.
+ */
+async function runStageOn(stage: string, input: StageInput, withStore: boolean): Promise<StageResult> {
+  try {
+    if (!withStore) return await runStage(stage, input);
+    const store = await startStoreProcess(input.dataPath);
+    try {
+      const result = await runStage(stage, { ...input, clickhouseUrl: store.url });
+      result['storeRssMaxMiB'] = store.rssMaxMiB();
+      return result;
+    } finally {
+      await store.stop();
+    }
+  } finally {
+    rmSync(input.dataPath, { recursive: true, force: true });
+  }
+}
+
 /** Runs one stage in a child process; resolves with its RESULT line. `control` gets the child for e2e. */
 function runStage(
   stage: string,
@@ -205,6 +226,12 @@ const summary = (values: number[]) =>
   values.length === 0
     ? { median: Number.NaN, min: Number.NaN, max: Number.NaN, runs: values }
     : { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values };
+/** The summary of each named numeric field over the runs. */
+const summaries = <K extends string>(runs: StageResult[], fields: readonly K[]) =>
+  Object.fromEntries(fields.map((field) => [field, summary(runs.map((r) => Number(r[field])))])) as Record<
+    K,
+    ReturnType<typeof summary>
+  >;
 const fmt = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
 /** Step 3b's anonymous-memory breakdown (see anonymousBreakdown in pipeline-stage.ts) as one line. */
 const breakdown = (value: unknown): string => {
@@ -345,35 +372,35 @@ async function main(): Promise<void> {
           `run ${run} ${stage}: ${result['skipped'] ? `skipped (${result['skipped']})` : `${fmt(Number(result['eventsPerSecond']))} events/s, RSS ${result.rssMaxMiB} MiB`}`,
         );
       }
-      const ingestPath = fresh();
-      const ingestStore = STAGES_WITH_STORE ? await startStoreProcess(ingestPath) : undefined;
-      const ingest = await runStage('ingest', {
-        brokers,
-        inputPrefix,
-        runPrefix: `${id}-r${run}`,
-        groupId: `${id}-ingest-${run}`,
-        dataPath: ingestPath,
-        ...(ingestStore ? { clickhouseUrl: ingestStore.url } : {}),
-        expected: events.length,
-      }).finally(() => ingestStore?.stop());
-      rmSync(ingestPath, { recursive: true, force: true });
+      const ingest = await runStageOn(
+        'ingest',
+        {
+          brokers,
+          inputPrefix,
+          runPrefix: `${id}-r${run}`,
+          groupId: `${id}-ingest-${run}`,
+          dataPath: fresh(),
+          expected: events.length,
+        },
+        STAGES_WITH_STORE,
+      );
       results['ingest']?.push(ingest);
       say(
         `run ${run} ingest: ${fmt(Number(ingest['eventsPerSecond']))} events/s, ${fmt(Number(ingest['rowsPerSecond']))} rows/s, RSS ${ingest.rssMaxMiB} MiB`,
       );
-      const detectorPath = fresh();
-      const detectorStore = STAGES_WITH_STORE ? await startStoreProcess(detectorPath) : undefined;
-      const detector = await runStage('detector', {
-        brokers,
-        inputPrefix,
-        runPrefix: `${id}-d${run}`,
-        sourcePrefix: `${id}-r${run}`,
-        groupId: `${id}-detector-${run}`,
-        dataPath: detectorPath,
-        ...(detectorStore ? { clickhouseUrl: detectorStore.url } : {}),
-        expected: 0,
-      }).finally(() => detectorStore?.stop());
-      rmSync(detectorPath, { recursive: true, force: true });
+      const detector = await runStageOn(
+        'detector',
+        {
+          brokers,
+          inputPrefix,
+          runPrefix: `${id}-d${run}`,
+          sourcePrefix: `${id}-r${run}`,
+          groupId: `${id}-detector-${run}`,
+          dataPath: fresh(),
+          expected: 0,
+        },
+        STAGES_WITH_STORE,
+      );
       results['detector']?.push(detector);
       say(
         `run ${run} detector: ${fmt(Number(detector['eventsPerSecond']))} events/s, ${fmt(Number(detector['detections']))} detections, RSS ${detector.rssMaxMiB} MiB`,
@@ -391,17 +418,20 @@ async function main(): Promise<void> {
         `memory: produced ${fmt(count)} normalised events to ${fmt(MEMORY_ACCOUNTS)} accounts × ${KEYS_PER_ACCOUNT} rate-tracked keys`,
       );
       for (let run = 1; run <= RUNS; run++) {
-        const dataPath = fresh();
-        const result = await runStage('detector', {
+        const memoryInput = (runPrefix: string, groupId: string): StageInput => ({
           brokers,
           inputPrefix,
-          runPrefix: `${id}-m${run}`,
+          runPrefix,
           sourcePrefix: memoryPrefix,
-          groupId: `${id}-memory-${run}`,
-          dataPath,
+          groupId,
+          dataPath: fresh(),
           expected: 0,
         });
-        rmSync(dataPath, { recursive: true, force: true });
+        const result = await runStageOn(
+          'detector',
+          memoryInput(`${id}-m${run}`, `${id}-memory-${run}`),
+          false,
+        );
         memory.push(result);
         say(
           `run ${run} detector memory: ${fmt(Number(result['accounts']))} accounts, ${fmt(Number(result['rateKeys']))} keys, RSS max ${result.rssMaxMiB} MiB, of it allocated (RssAnon) max ${fmt(Number(result['rssAnonMaxMiB']))} (at the end ${fmt(Number(result['rssAtEndMiB']))} MiB: anonymous ${fmt(Number(result['rssAnonAtEndMiB']))}, mapped files ${fmt(Number(result['rssFileAtEndMiB']))}; the embedded engine's own ${fmt(Number(result['engineMiB']))}; JS heap in use ${fmt(Number(result['heapUsedMiB']))}, young generation ${fmt(Number(result['newSpaceMiB']))}, ArrayBuffers ${fmt(Number(result['arrayBuffersMiB']))}; ${fmt(Number(result['rssBeforeMiB']))} MiB before any state), ${fmt(Number(result['eventsPerSecond']))} events/s`,
@@ -412,25 +442,11 @@ async function main(): Promise<void> {
         if (!MEMORY_WITH_STORE) continue;
         // The same detector as a process of its own with the engine in a store process (as with a
         // ClickHouse server): the detector's memory without the engine's library and allocations.
-        const storePath = fresh();
-        const store = await startStoreProcess(storePath);
-        let apart: StageResult;
-        try {
-          apart = await runStage('detector', {
-            brokers,
-            inputPrefix,
-            runPrefix: `${id}-ms${run}`,
-            sourcePrefix: memoryPrefix,
-            groupId: `${id}-memory-store-${run}`,
-            dataPath: storePath,
-            clickhouseUrl: store.url,
-            expected: 0,
-          });
-          apart['storeRssMaxMiB'] = store.rssMaxMiB();
-        } finally {
-          await store.stop();
-          rmSync(storePath, { recursive: true, force: true });
-        }
+        const apart = await runStageOn(
+          'detector',
+          memoryInput(`${id}-ms${run}`, `${id}-memory-store-${run}`),
+          true,
+        );
         memoryWithStore.push(apart);
         say(
           `run ${run} detector memory with the engine in a store process: ${fmt(Number(apart['rateKeys']))} keys, detector RSS max ${apart.rssMaxMiB} MiB, RssAnon max ${fmt(Number(apart['rssAnonMaxMiB']))}, mapped files at the end ${fmt(Number(apart['rssFileAtEndMiB']))} (JS heap in use ${fmt(Number(apart['heapUsedMiB']))}, ArrayBuffers ${fmt(Number(apart['arrayBuffersMiB']))}; ${fmt(Number(apart['rssBeforeMiB']))} before any state); the store's RSS max ${fmt(Number(apart['storeRssMaxMiB']))} MiB; ${fmt(Number(apart['eventsPerSecond']))} events/s`,
@@ -650,34 +666,34 @@ async function main(): Promise<void> {
       ),
       detectorMemory:
         memory.length > 0
-          ? {
-              accounts: summary(memory.map((r) => Number(r['accounts']))),
-              rateKeys: summary(memory.map((r) => Number(r['rateKeys']))),
-              rssMaxMiB: summary(memory.map((r) => r.rssMaxMiB)),
-              rssAnonMaxMiB: summary(memory.map((r) => Number(r['rssAnonMaxMiB']))),
-              rssAtEndMiB: summary(memory.map((r) => Number(r['rssAtEndMiB']))),
-              rssAnonAtEndMiB: summary(memory.map((r) => Number(r['rssAnonAtEndMiB']))),
-              rssFileAtEndMiB: summary(memory.map((r) => Number(r['rssFileAtEndMiB']))),
-              newSpaceMiB: summary(memory.map((r) => Number(r['newSpaceMiB']))),
-              engineMiB: summary(memory.map((r) => Number(r['engineMiB']))),
-              heapUsedMiB: summary(memory.map((r) => Number(r['heapUsedMiB']))),
-              arrayBuffersMiB: summary(memory.map((r) => Number(r['arrayBuffersMiB']))),
-              rssBeforeMiB: summary(memory.map((r) => Number(r['rssBeforeMiB']))),
-            }
+          ? summaries(memory, [
+              'accounts',
+              'rateKeys',
+              'rssMaxMiB',
+              'rssAnonMaxMiB',
+              'rssAtEndMiB',
+              'rssAnonAtEndMiB',
+              'rssFileAtEndMiB',
+              'newSpaceMiB',
+              'engineMiB',
+              'heapUsedMiB',
+              'arrayBuffersMiB',
+              'rssBeforeMiB',
+            ])
           : null,
       detectorMemoryWithStore:
         memoryWithStore.length > 0
-          ? {
-              rateKeys: summary(memoryWithStore.map((r) => Number(r['rateKeys']))),
-              rssMaxMiB: summary(memoryWithStore.map((r) => r.rssMaxMiB)),
-              rssAnonMaxMiB: summary(memoryWithStore.map((r) => Number(r['rssAnonMaxMiB']))),
-              rssFileAtEndMiB: summary(memoryWithStore.map((r) => Number(r['rssFileAtEndMiB']))),
-              heapUsedMiB: summary(memoryWithStore.map((r) => Number(r['heapUsedMiB']))),
-              arrayBuffersMiB: summary(memoryWithStore.map((r) => Number(r['arrayBuffersMiB']))),
-              rssBeforeMiB: summary(memoryWithStore.map((r) => Number(r['rssBeforeMiB']))),
-              storeRssMaxMiB: summary(memoryWithStore.map((r) => Number(r['storeRssMaxMiB']))),
-              eventsPerSecond: summary(memoryWithStore.map((r) => Number(r['eventsPerSecond']))),
-            }
+          ? summaries(memoryWithStore, [
+              'rateKeys',
+              'rssMaxMiB',
+              'rssAnonMaxMiB',
+              'rssFileAtEndMiB',
+              'heapUsedMiB',
+              'arrayBuffersMiB',
+              'rssBeforeMiB',
+              'storeRssMaxMiB',
+              'eventsPerSecond',
+            ])
           : null,
       brokerRssMaxMiB: Math.max(0, ...brokerRss.filter((v) => Number.isFinite(v))),
     };

@@ -20,7 +20,7 @@ export function settingsClause(settings: ClickHouseSettings | undefined): string
     else if (typeof value === 'boolean') parts.push(`${name} = ${value ? 1 : 0}`);
     else parts.push(`${name} = '${String(value).replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`);
   }
-  return parts.length === 0 ? '' : ` SETTINGS ${parts.join(', ')}`;
+  return parts.length === 0 ? '' : `SETTINGS ${parts.join(', ')}`;
 }
 
 /**
@@ -29,7 +29,7 @@ export function settingsClause(settings: ClickHouseSettings | undefined): string
  * token. On a line of its own, so a `--` comment before it cannot swallow it.
  */
 export function withSettingsClause(sql: string, settings: ClickHouseSettings | undefined): string {
-  const clause = settingsClause(settings).trim();
+  const clause = settingsClause(settings);
   if (!clause) return sql;
   const scan = scanStatement(sql);
   const at = scan.insertDataClause >= 0 ? scan.insertDataClause : scan.trailingFormat;

@@ -229,7 +229,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     const { body, received } = await readBody(request, options.maxBodyBytes);
     outcome.requestBytes = received;
     const fromUrl = params.get('query') ?? '';
-    const bodyText = body.length > 0 && body.toString('utf8').trim() !== '';
+    const bodyText = hasContent(body);
     const urlScan = fromUrl ? scanStatement(fromUrl) : undefined;
     // As a server: the URL's statement followed by the body, which is an INSERT's data; or the body.
     let query: string;
@@ -470,6 +470,12 @@ export function unescapeParam(value: string): string | null {
     if (control !== undefined) return control;
     return '\\\'"`/'.includes(sequence) ? sequence : `\\${sequence}`;
   });
+}
+
+/** Whether the body holds anything but whitespace (read from the front: an insert batch is not decoded for this). */
+function hasContent(body: Buffer): boolean {
+  for (const byte of body) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return true;
+  return false;
 }
 
 function acceptsGzip(acceptEncoding: string | undefined): boolean {
