@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   // The engine at its caps: every recipient new (the recipient attributions fill up at 200,000) and
   // every fourth message a template never seen (the near-duplicate index fills up at 200,000), the
   // rest from four running campaigns. Measured over the events after both are full, where a bounded
-  // map that costs O(size) per eviction or touch would show (it did: see README, Speed).
+  // map that costs O(size) per eviction or touch would show (it did: see bench/NOTES.md, "The engine at its caps").
   const steadyEvents = wanted('steady') ? fingerprintedStream(1_200_000, 10_000, 2_000) : [];
   const steady = await measure(
     'steady',

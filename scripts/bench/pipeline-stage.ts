@@ -11,13 +11,17 @@
  *   pipeline             ingest + detector together in one process, draining pre-produced events: the
  *                        end-to-end capacity
  *   e2e                  ingest + detector together; the parent produces live traffic and says when it stopped
+ *   detector-service     the detector alone, for pipeline and e2e with `splitDetector`: reports its
+ *                        metrics and RSS to the stage that started it, over IPC, until told to stop
  *
  * Arguments: the stage name and a JSON object (see StageInput). Prints one `RESULT {json}` line.
  */
+import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
@@ -38,6 +42,11 @@ export interface StageInput {
   dataPath: string;
   /** A store's (or server's) URL: the stage then talks HTTP and never loads the embedded engine. */
   clickhouseUrl?: string;
+  /**
+   * Pipeline and e2e stages: the detector runs in a process of its own (the detector-service stage)
+   * on `clickhouseUrl`, as the services are deployed, instead of beside ingest in this one.
+   */
+  splitDetector?: boolean;
   /** Records to wait for (consume and ingest stages). */
   expected: number;
   /** Produce stages: a file of `key\tvalue` lines to produce. */
@@ -128,23 +137,44 @@ function result(value: Record<string, unknown>): void {
   clearInterval(rssTimer);
   sampleResident();
   console.log(
-    `RESULT ${JSON.stringify({ ...value, rssMaxMiB: Math.round(rssMax), rssAnonMaxMiB: Math.round(anonMax) })}`,
+    `RESULT ${JSON.stringify({
+      ...value,
+      rssMaxMiB: Math.round(rssMax),
+      rssAnonMaxMiB: Math.round(anonMax),
+      ...(input.splitDetector ? { detectorRssMaxMiB: remote.rssMaxMiB } : {}),
+    })}`,
   );
 }
 
+/**
+ * The latest figures of a detector in a process of its own (splitDetector), as it last reported
+ * them: metric sums by name, batch phase sums, its RSS max. Added to this process's own by `metric`
+ * and `phaseSums`, so the stages read both services alike.
+ */
+const remote = {
+  metrics: new Map<string, number>(),
+  phases: new Map<string, number>(),
+  rssMaxMiB: 0,
+  ready: { ready: false, reason: 'not started' },
+};
+/** The metrics a detector-service reports (what the pipeline and e2e stages read). */
+const REMOTE_METRICS = [
+  'floodgate_detector_consumed_total',
+  'floodgate_consumer_lag',
+  'floodgate_detector_group_joins_total',
+] as const;
+
 /** Sum of `floodgate_batch_phase_seconds` per `group/phase`. */
 async function phaseSums(registry: Registry): Promise<Map<string, number>> {
-  return new Map(
-    (await histogramTotals(registry, 'floodgate_batch_phase_seconds')).map(({ labels, sum }) => [
-      `${labels['group']}/${labels['phase']}`,
-      sum,
-    ]),
-  );
+  const sums = new Map(remote.phases);
+  for (const { labels, sum } of await histogramTotals(registry, 'floodgate_batch_phase_seconds'))
+    sums.set(`${labels['group']}/${labels['phase']}`, sum);
+  return sums;
 }
 
 async function metric(registry: Registry, name: string): Promise<number> {
   const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-  return values.reduce((sum, v) => sum + v.value, 0);
+  return values.reduce((sum, v) => sum + v.value, remote.metrics.get(name) ?? 0);
 }
 
 /** Common config of the services: the input topics of the shared set, the rest this run's. */
@@ -489,10 +519,14 @@ async function detector(): Promise<void> {
   });
 }
 
-/** Ingest and the detector in one process on one embedded engine, as the all-in-one runner hosts them. */
+/**
+ * Ingest and the detector: in this process on one engine, as the all-in-one runner hosts them on
+ * the embedded engine, or (splitDetector) the detector in a process of its own on the store.
+ */
 async function startPair(config: ReturnType<typeof common>) {
-  const clickhouse = await createClickhouse({ dataPath: input.dataPath } as never);
-  await migrate(clickhouse, ingestConfigSchema.parse(config).clickhouse);
+  const clickhouseConfig = ingestConfigSchema.parse(config).clickhouse;
+  const clickhouse = await createClickhouse(clickhouseConfig);
+  await migrate(clickhouse, clickhouseConfig);
   const registry = createRegistry('bench');
   const ingestHandle = await startIngest(
     ingestConfigSchema.parse({
@@ -503,11 +537,94 @@ async function startPair(config: ReturnType<typeof common>) {
     }),
     { clickhouse, registry, logger },
   );
-  const detectorHandle = await startDetector(
-    detectorConfigSchema.parse({ ...config, groupId: `${input.groupId}-detector` }),
-    { clickhouse, registry, logger },
-  );
+  const detectorInput = { ...config, groupId: `${input.groupId}-detector` };
+  const detectorHandle = input.splitDetector
+    ? startDetectorProcess(detectorInput)
+    : await startDetector(detectorConfigSchema.parse(detectorInput), { clickhouse, registry, logger });
   return { clickhouse, registry, ingestHandle, detectorHandle };
+}
+
+/**
+ * The detector-service stage in a child process, reporting to `remote` until stopped. Fails this
+ * stage if the child exits before it is told to stop.
+ */
+function startDetectorProcess(config: Record<string, unknown>): {
+  ready(): typeof remote.ready;
+  stop(): Promise<void>;
+} {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), 'detector-service', JSON.stringify(input)],
+    {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, BENCH_DETECTOR_CONFIG: JSON.stringify(config) },
+    },
+  );
+  let stopping = false;
+  child.on('message', (message: DetectorReport) => {
+    remote.metrics = new Map(message.metrics);
+    remote.phases = new Map(message.phases);
+    remote.rssMaxMiB = message.rssMaxMiB;
+    remote.ready = message.ready;
+  });
+  child.once('exit', (code) => {
+    if (stopping) return;
+    console.error(`the detector process exited (${code}) before it was stopped`);
+    process.exit(1);
+  });
+  return {
+    ready: () => remote.ready,
+    stop: async () => {
+      stopping = true;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ stop: true });
+      await Promise.race([exited, sleep(30_000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+interface DetectorReport {
+  metrics: [string, number][];
+  phases: [string, number][];
+  rssMaxMiB: number;
+  ready: { ready: boolean; reason: string };
+}
+
+/**
+ * The detector alone on the store at `clickhouseUrl` (started by startDetectorProcess): sends its
+ * metrics, batch phases and RSS max every 200 ms and once more after it stopped.
+ */
+async function detectorService(): Promise<void> {
+  const config = detectorConfigSchema.parse(JSON.parse(process.env['BENCH_DETECTOR_CONFIG'] ?? '{}'));
+  const clickhouse = await createClickhouse(config.clickhouse);
+  const registry = createRegistry('bench');
+  const handle = await startDetector(config, { clickhouse, registry, logger });
+  const report = async (): Promise<void> => {
+    sampleResident();
+    const message: DetectorReport = {
+      metrics: await Promise.all(
+        REMOTE_METRICS.map(async (name) => [name, await metric(registry, name)] as [string, number]),
+      ),
+      phases: [...(await phaseSums(registry))],
+      rssMaxMiB: Math.round(rssMax),
+      ready: handle.ready(),
+    };
+    await new Promise<void>((resolve) => {
+      if (!process.send) resolve();
+      else process.send(message, () => resolve());
+    });
+  };
+  const timer = setInterval(() => void report(), 200);
+  await new Promise<void>((resolve) => {
+    process.on('message', (message: { stop?: boolean }) => {
+      if (message.stop) resolve();
+    });
+  });
+  clearInterval(timer);
+  await handle.stop();
+  await clickhouse.close();
+  await report();
+  process.disconnect?.();
 }
 
 /**
@@ -713,6 +830,7 @@ const stages: Record<string, () => Promise<void>> = {
   detector,
   e2e: endToEnd,
   pipeline: pipelineCapacity,
+  'detector-service': detectorService,
 };
 const run = stages[stage];
 if (!run) {

@@ -8,7 +8,8 @@
  *   2. ingest: consume, validate, normalise, store into ClickHouse, forward;
  *   3. detector: consume what ingest forwarded, detect, checkpoint, store detections; then its RSS
  *      holding 100,000 accounts × 10 rate-tracked keys (BENCH_MEMORY_ACCOUNTS);
- *   3c. end-to-end capacity: ingest + detector in one process draining 500,000 pre-produced events;
+ *   3c. end-to-end capacity: ingest + detector in one process draining 500,000 pre-produced events
+ *       (BENCH_SPLIT=1: ingest, the detector and a store each in a process of their own);
  *   4. end to end: ingest + detector while this process produces live traffic at 25 %, 50 % and 100 %
  *      of that capacity: detection latency (produce → detection row), lag, RSS, GC pauses.
  *
@@ -56,6 +57,15 @@ const MEMORY_ACCOUNTS = Number(process.env['BENCH_MEMORY_ACCOUNTS'] ?? 100_000);
 const MEMORY_WITH_STORE = process.env['BENCH_MEMORY_STORE'] !== '0';
 /** Steps 2 and 3 with the engine in a store process instead of the stage's own (BENCH_STORE=1). */
 const STAGES_WITH_STORE = process.env['BENCH_STORE'] === '1';
+/**
+ * Steps 3c and 4 with ingest, the detector and the engine (a store) each in a process of their own,
+ * as the services are deployed against a ClickHouse server (BENCH_SPLIT=1), instead of ingest and
+ * the detector sharing one process and its embedded engine.
+ */
+const SPLIT = process.env['BENCH_SPLIT'] === '1';
+const PAIR = SPLIT
+  ? 'ingest, detector and store in processes of their own'
+  : 'ingest + detector in one process';
 /** End-to-end loads as fractions of capacity; BENCH_LOADS= (empty) skips the end-to-end stage. */
 const LOADS = (process.env['BENCH_LOADS'] ?? '0.25,0.5,1')
   .split(',')
@@ -153,12 +163,17 @@ async function startStoreProcess(dataPath: string): Promise<StoreProcess> {
  * process on that directory, whose RSS max joins the result as `storeRssMaxMiB`. Removes the
  * directory after.
  */
-async function runStageOn(stage: string, input: StageInput, withStore: boolean): Promise<StageResult> {
+async function runStageOn(
+  stage: string,
+  input: StageInput,
+  withStore: boolean,
+  control?: Parameters<typeof runStage>[2],
+): Promise<StageResult> {
   try {
-    if (!withStore) return await runStage(stage, input);
+    if (!withStore) return await runStage(stage, input, control);
     const store = await startStoreProcess(input.dataPath);
     try {
-      const result = await runStage(stage, { ...input, clickhouseUrl: store.url });
+      const result = await runStage(stage, { ...input, clickhouseUrl: store.url }, control);
       result['storeRssMaxMiB'] = store.rssMaxMiB();
       return result;
     } finally {
@@ -246,6 +261,32 @@ const breakdown = (value: unknown): string => {
 };
 const range = (s: { median: number; min: number; max: number }, digits = 0) =>
   `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+
+/** A pipeline or e2e run's RSS max: its one process, or each of ingest, the detector and the store. */
+function processesRss(result: StageResult): string {
+  return SPLIT
+    ? `RSS max ingest ${result.rssMaxMiB}, detector ${fmt(Number(result['detectorRssMaxMiB']))}, store ${fmt(Number(result['storeRssMaxMiB']))} MiB`
+    : `RSS ${result.rssMaxMiB} MiB`;
+}
+
+/** The RSS max summaries of pipeline or e2e runs: the one process's, and with SPLIT the detector's and the store's. */
+function processesRssSummaries(runs: StageResult[]) {
+  return {
+    topology: SPLIT ? 'split' : 'one process',
+    ...summaries(runs, SPLIT ? ['rssMaxMiB', 'detectorRssMaxMiB', 'storeRssMaxMiB'] : ['rssMaxMiB']),
+  };
+}
+
+/** A report row's RSS cell: the one process's, or ingest / detector / store. */
+function rssCell(row: ReturnType<typeof processesRssSummaries>): string {
+  const of = (field: string) => {
+    const value = (row as Record<string, unknown>)[field] as ReturnType<typeof summary> | undefined;
+    return value ? range(value) : '–';
+  };
+  return SPLIT
+    ? `${of('rssMaxMiB')} / ${of('detectorRssMaxMiB')} / ${of('storeRssMaxMiB')}`
+    : of('rssMaxMiB');
+}
 
 function brokerRssMiB(pid: number | undefined): number {
   if (!pid || pid < 0) return Number.NaN;
@@ -466,7 +507,7 @@ async function main(): Promise<void> {
     const ingestRate = rate('ingest');
     const detectorRate = rate('detector');
 
-    // --- 3c: end-to-end capacity: ingest + detector in one process draining a backlog -------------------
+    // --- 3c: end-to-end capacity: ingest + detector draining a backlog ---------------------------------
     // They share one thread (the all-in-one runner on the embedded engine), so the pipeline's capacity
     // is well below min(ingest, detector), each measured alone; the live loads are fractions of it.
     const pipelineRuns: StageResult[] = [];
@@ -477,19 +518,22 @@ async function main(): Promise<void> {
       await ensureInputTopics(admin, capacityTopics);
       await preProduce(producer, capacityTopics, capacityEvents);
       for (let run = 1; run <= RUNS; run++) {
-        const dataPath = fresh();
-        const result = await runStage('pipeline', {
-          brokers,
-          inputPrefix: capacityPrefix,
-          runPrefix: `${id}-p${run}`,
-          groupId: `${id}-pipeline-${run}`,
-          dataPath,
-          expected: capacityEvents.length,
-        });
-        rmSync(dataPath, { recursive: true, force: true });
+        const result = await runStageOn(
+          'pipeline',
+          {
+            brokers,
+            inputPrefix: capacityPrefix,
+            runPrefix: `${id}-p${run}`,
+            groupId: `${id}-pipeline-${run}`,
+            dataPath: fresh(),
+            expected: capacityEvents.length,
+            splitDetector: SPLIT,
+          },
+          SPLIT,
+        );
         pipelineRuns.push(result);
         say(
-          `run ${run} end-to-end capacity (ingest + detector in one process, ${fmt(capacityEvents.length)} events): ${fmt(Number(result['eventsPerSecond']))} events/s, RSS ${result.rssMaxMiB} MiB`,
+          `run ${run} end-to-end capacity (${PAIR}, ${fmt(capacityEvents.length)} events): ${fmt(Number(result['eventsPerSecond']))} events/s, ${processesRss(result)}`,
         );
       }
     }
@@ -512,10 +556,18 @@ async function main(): Promise<void> {
         const runPrefix = `${id}-e${load * 100}-${loadIndex}-${run}`;
         const topics = prefixedTopics(runPrefix);
         await ensureInputTopics(admin, topics);
-        const dataPath = fresh();
-        const result: StageResult | undefined = await runStage(
+        const result: StageResult | undefined = await runStageOn(
           'e2e',
-          { brokers, inputPrefix: runPrefix, runPrefix, groupId: `${runPrefix}-g`, dataPath, expected: 0 },
+          {
+            brokers,
+            inputPrefix: runPrefix,
+            runPrefix,
+            groupId: `${runPrefix}-g`,
+            dataPath: fresh(),
+            expected: 0,
+            splitDetector: SPLIT,
+          },
+          SPLIT,
           async (child, ready) => {
             await ready;
             say(
@@ -554,7 +606,6 @@ async function main(): Promise<void> {
           failedRuns.push(`${key} run ${run}: ${error.message.split('\n')[0]}`);
           return undefined;
         });
-        rmSync(dataPath, { recursive: true, force: true });
         if (!result) continue;
         e2e[key]?.push(result);
         const latency = result['latencyMs'] as { p50: number | null; p95: number | null; p99: number | null };
@@ -588,7 +639,7 @@ async function main(): Promise<void> {
               .join('\n')}\n---\n`,
           );
         say(
-          `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, event-loop delay p99/max ${(result['loopDelayMs'] as { p99: number } | undefined)?.p99 ?? '–'}/${(result['loopDelayMs'] as { max: number } | undefined)?.max ?? '–'} ms, GC pauses ${gcSummary(result['gcPausesMs'])}, detector group rejoins ${result['detectorGroupJoins'] ?? '–'}, detector's slowest second ${fmt(Math.min(...((result['detectorSeries'] as number[] | undefined) ?? [Number.NaN]).slice(1, -1)))} events, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, RSS ${result.rssMaxMiB} MiB`,
+          `e2e ${key} (${fmt(target)} events/s) run ${run}: produced ${fmt(Number(result['produced']))}, ${fmt(Number(result['detections']))} detections, latency p50/p95/p99 ${latency.p50 ?? '–'}/${latency.p95 ?? '–'}/${latency.p99 ?? '–'} ms, max lag ${fmt(Number(result['lagMax']))}, event-loop delay p99/max ${(result['loopDelayMs'] as { p99: number } | undefined)?.p99 ?? '–'}/${(result['loopDelayMs'] as { max: number } | undefined)?.max ?? '–'} ms, GC pauses ${gcSummary(result['gcPausesMs'])}, detector group rejoins ${result['detectorGroupJoins'] ?? '–'}, detector's slowest second ${fmt(Math.min(...((result['detectorSeries'] as number[] | undefined) ?? [Number.NaN]).slice(1, -1)))} events, drained ${fmt(Number(result['drainSeconds']), 1)} s after the producer stopped, ${processesRss(result)}`,
         );
       }
     }
@@ -629,7 +680,7 @@ async function main(): Promise<void> {
       pipeline: {
         events: Math.min(events.length, CAPACITY_EVENTS),
         eventsPerSecond: pipelineRate,
-        rssMaxMiB: summary(pipelineRuns.map((r) => r.rssMaxMiB)),
+        ...processesRssSummaries(pipelineRuns),
       },
       capacity,
       detector: {
@@ -652,7 +703,7 @@ async function main(): Promise<void> {
               latencyMs: { p50: lat('p50'), p95: lat('p95'), p99: lat('p99') },
               lagMax: summary(runs.map((r) => Number(r['lagMax']))),
               drainSeconds: summary(runs.map((r) => Number(r['drainSeconds']))),
-              rssMaxMiB: summary(runs.map((r) => r.rssMaxMiB)),
+              ...processesRssSummaries(runs),
               lagSeries: runs.map((r) => r['lagSeries']),
               // Per run: event → raw row stored, and latency per detection kind (where delay goes).
               storedLatencyMs: runs.map((r) => r['storedLatencyMs']),
@@ -736,17 +787,17 @@ async function main(): Promise<void> {
         : []),
       ...(pipelineRuns.length > 0
         ? [
-            `End-to-end capacity: ingest + detector in one process draining ${fmt(report.pipeline.events)} pre-produced events: ${range(pipelineRate)} events/s, RSS ${range(report.pipeline.rssMaxMiB)} MiB (target: ≥ 50,000 events/s).`,
+            `End-to-end capacity: ${PAIR} draining ${fmt(report.pipeline.events)} pre-produced events: ${range(pipelineRate)} events/s, RSS max ${rssCell(report.pipeline)} MiB (target: ≥ 50,000 events/s).`,
             '',
           ]
         : []),
-      `End to end (ingest + detector in one process, this process producing; capacity = ${process.env['BENCH_CAPACITY'] ? 'BENCH_CAPACITY' : 'the end-to-end capacity above'} = ${fmt(capacity)} events/s):`,
+      `End to end (${PAIR}, this process producing; capacity = ${process.env['BENCH_CAPACITY'] ? 'BENCH_CAPACITY' : 'the end-to-end capacity above'} = ${fmt(capacity)} events/s):`,
       '',
-      '| Load | produced events/s | detections | latency p50 ms | p95 ms | p99 ms | max lag | drain after stop s | RSS MiB |',
+      `| Load | produced events/s | detections | latency p50 ms | p95 ms | p99 ms | max lag | drain after stop s | RSS max MiB${SPLIT ? ' (ingest / detector / store)' : ''} |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...Object.entries(report.endToEnd).map(
         ([key, r]) =>
-          `| ${key} (${fmt(r.targetEventsPerSecond)}/s) | ${range(r.producedPerSecond)} | ${range(r.detections)} | ${range(r.latencyMs.p50)} | ${range(r.latencyMs.p95)} | ${range(r.latencyMs.p99)} | ${range(r.lagMax)} | ${range(r.drainSeconds, 1)} | ${range(r.rssMaxMiB)} |`,
+          `| ${key} (${fmt(r.targetEventsPerSecond)}/s) | ${range(r.producedPerSecond)} | ${range(r.detections)} | ${range(r.latencyMs.p50)} | ${range(r.latencyMs.p95)} | ${range(r.latencyMs.p99)} | ${range(r.lagMax)} | ${range(r.drainSeconds, 1)} | ${rssCell(r)} |`,
       ),
       '',
       `Broker RSS (max while producing): ${report.brokerRssMaxMiB} MiB.`,
