@@ -12,7 +12,8 @@ const INVISIBLE_CHARS =
 
 // Lower-case sources only: callers lower-case first, so upper-case look-alikes (Cyrillic 'В', 'Н',
 // Greek 'Κ') arrive as their lower-case forms and are folded to the Latin letter they resemble.
-const HOMOGLYPHS: Readonly<Record<string, string>> = {
+// Exported for the tests, which check the folding against this table character by character.
+export const HOMOGLYPHS: Readonly<Record<string, string>> = {
   // Cyrillic
   а: 'a',
   в: 'b',

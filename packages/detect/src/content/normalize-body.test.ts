@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { templateOf } from './normalize-body.ts';
+import { collapseWhitespace, templateOf } from './normalize-body.ts';
 
 describe('templateOf: links', () => {
   it('masks a URL to its registrable domain in the template and hides its path in the masked body', () => {
@@ -117,6 +117,52 @@ describe('templateOf: normalisation', () => {
 
   it('returns empty outputs for empty and whitespace-only bodies', () => {
     expect(templateOf(' \n\u200b ')).toEqual({ template: '', maskedBody: '', linkDomains: [] });
+  });
+});
+
+describe('collapseWhitespace', () => {
+  it('equals replacing every whitespace run by one space and trimming', () => {
+    const whitespace = [
+      ' ',
+      '\t',
+      '\n',
+      '\v',
+      '\f',
+      '\r',
+      '\u00a0',
+      '\u1680',
+      '\u2000',
+      '\u2005',
+      '\u200a',
+      '\u2028',
+      '\u2029',
+      '\u202f',
+      '\u205f',
+      '\u3000',
+      '\ufeff',
+      // not whitespace to \s
+      '\u180e',
+      '\u200b',
+      '\u0085',
+    ];
+    const text = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom(...whitespace),
+          fc.constantFrom('a', 'é', '—', '😀'),
+          fc.string({ maxLength: 2 }),
+        ),
+        {
+          maxLength: 30,
+        },
+      )
+      .map((pieces) => pieces.join(''));
+    fc.assert(
+      fc.property(text, (body) => {
+        expect(collapseWhitespace(body)).toBe(body.replace(/\s+/gu, ' ').trim());
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 

@@ -285,7 +285,7 @@ export function templateOf(body: string): BodyTemplate {
   const isAscii = shape !== NOT_ASCII;
   let normalized = body;
   if (!isAscii) {
-    normalized = removeInvisibleChars(body.normalize('NFKC')).replace(WHITESPACE_RUN, ' ').trim();
+    normalized = collapseWhitespace(removeInvisibleChars(body.normalize('NFKC')));
   } else if (shape === UNTIDY_ASCII) {
     normalized = body.replace(WHITESPACE_RUN, ' ').trim();
   }
@@ -352,6 +352,40 @@ function asciiShapeOf(body: string): number {
     }
   }
   return previousWasSpace && body.length > 0 ? UNTIDY_ASCII : shape;
+}
+
+/**
+ * `text.replace(/\s+/gu, ' ').trim()`: whitespace runs collapsed to one space, none at the ends.
+ * Text that is already so (most bodies) is returned after one scan instead of a regex replace.
+ */
+export function collapseWhitespace(text: string): string {
+  let previousWasSpace = true; // so that a leading space is untidy
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit === SPACE) {
+      if (previousWasSpace) return text.replace(WHITESPACE_RUN, ' ').trim();
+      previousWasSpace = true;
+    } else if (isOtherWhitespace(unit)) {
+      return text.replace(WHITESPACE_RUN, ' ').trim();
+    } else previousWasSpace = false;
+  }
+  return previousWasSpace && text.length > 0 ? text.replace(WHITESPACE_RUN, ' ').trim() : text;
+}
+
+/** What `\s` matches besides the space: ECMAScript's WhiteSpace and LineTerminator code points. */
+function isOtherWhitespace(unit: number): boolean {
+  if (unit < 0xa0) return unit >= 0x09 && unit <= 0x0d;
+  return (
+    unit === 0xa0 ||
+    unit === 0x1680 ||
+    (unit >= 0x2000 && unit <= 0x200a) ||
+    unit === 0x2028 ||
+    unit === 0x2029 ||
+    unit === 0x202f ||
+    unit === 0x205f ||
+    unit === 0x3000 ||
+    unit === 0xfeff
+  );
 }
 
 /**

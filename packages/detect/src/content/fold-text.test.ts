@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { foldHomoglyphs, HOMOGLYPHS, removeInvisibleChars } from './fold-text.ts';
+
+/** Text mixing the characters these functions act on with ASCII, other scripts and astral ones. */
+const mixedText = (specials: readonly string[]) =>
+  fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(...specials),
+        fc.constantFrom('a', 'Z', ' ', '.', '1', 'é', 'ß', 'ж', 'ω', '—', '😀', '\u0301'),
+        fc.string({ unit: 'binary', maxLength: 3 }),
+      ),
+      { maxLength: 40 },
+    )
+    .map((pieces) => pieces.join(''));
+
+describe('fold-text', () => {
+  it('folds exactly the listed look-alikes, character by character, and returns other text unchanged', () => {
+    const lookAlikes = Object.keys(HOMOGLYPHS);
+    fc.assert(
+      fc.property(mixedText(lookAlikes), (text) => {
+        const expected = Array.from(text, (char) => HOMOGLYPHS[char] ?? char).join('');
+        expect(foldHomoglyphs(text)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+    expect(foldHomoglyphs('раураl'), 'Cyrillic р, а, у inside a Latin word').toBe('paypal');
+  });
+
+  it('removes exactly the invisible characters', () => {
+    const invisible =
+      /\u034F|[\u00AD\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0]/gu;
+    const invisibles = [
+      '\u034F',
+      '\u00AD',
+      '\u115F',
+      '\u1160',
+      '\u180E',
+      '\u200B',
+      '\u200C',
+      '\u200D',
+      '\u200E',
+      '\u200F',
+      '\u202A',
+      '\u202E',
+      '\u2060',
+      '\u2064',
+      '\u2066',
+      '\u2069',
+      '\u3164',
+      '\uFEFF',
+      '\uFFA0',
+      // neighbours that stay
+      '\u2065',
+      '\u2010',
+      '\u202F',
+      '\u00AC',
+      '\u3165',
+    ];
+    fc.assert(
+      fc.property(mixedText(invisibles), (text) => {
+        expect(removeInvisibleChars(text)).toBe(text.replace(invisible, ''));
+      }),
+      { numRuns: 500 },
+    );
+    expect(removeInvisibleChars('ST\u200bOP')).toBe('STOP');
+  });
+});
