@@ -456,20 +456,50 @@ const ESCAPES: Record<string, string> = {
 
 /**
  * A `param_` value as a server reads it, in ClickHouse's escaped text form: `\N` alone is NULL
- * (and nothing inside a value), `\t`, `\n` and the like are control characters, `\xHH` a
- * character, `\\`, `\'`, `\"`, `` \` `` and `\/` the character itself, and any other escape keeps
- * its backslash (`100\%` stays as written, for LIKE and regular expressions).
+ * (and nothing inside a value), `\t`, `\n` and the like are control characters, `\xHH` a byte,
+ * `\\`, `\'`, `\"`, `` \` `` and `\/` the character itself, and any other escape keeps its
+ * backslash (`100\%` stays as written, for LIKE and regular expressions). The value is bytes on a
+ * server, so `\xC3\xA9` is "é"; bytes that are not UTF-8 read as U+FFFD here, since the engine
+ * takes parameters as JavaScript strings.
  */
 export function unescapeParam(value: string): string | null {
   if (value === '\\N') return null;
   if (!value.includes('\\')) return value;
-  return value.replace(/\\(x[0-9A-Fa-f]{2}|[\s\S])/g, (_, sequence: string) => {
-    if (sequence.length === 3) return String.fromCharCode(Number.parseInt(sequence.slice(1), 16));
-    if (sequence === 'N') return '';
-    const control = ESCAPES[sequence];
-    if (control !== undefined) return control;
-    return '\\\'"`/'.includes(sequence) ? sequence : `\\${sequence}`;
+  let highByte = false;
+  const text = value.replace(ESCAPE_SEQUENCE, (_, sequence: string) => {
+    if (sequence.length === 3 && Number.parseInt(sequence.slice(1), 16) >= 0x80) highByte = true;
+    return unescapeSequence(sequence);
   });
+  return highByte ? unescapeBytes(value) : text;
+}
+
+/** A backslash and what it escapes: two hex digits after `x`, or one code point. */
+const ESCAPE_SEQUENCE = /\\(x[0-9A-Fa-f]{2}|[\s\S])/gu;
+
+function unescapeSequence(sequence: string): string {
+  if (sequence.length === 3) return String.fromCharCode(Number.parseInt(sequence.slice(1), 16));
+  if (sequence === 'N') return '';
+  const control = ESCAPES[sequence];
+  if (control !== undefined) return control;
+  return '\\\'"`/'.includes(sequence) ? sequence : `\\${sequence}`;
+}
+
+/** The value with `\xHH` as raw bytes among the UTF-8 of everything else, decoded as UTF-8. */
+function unescapeBytes(value: string): string {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (const match of value.matchAll(ESCAPE_SEQUENCE)) {
+    pieces.push(Buffer.from(value.slice(at, match.index), 'utf8'));
+    const sequence = match[1] as string;
+    pieces.push(
+      sequence.length === 3
+        ? Buffer.of(Number.parseInt(sequence.slice(1), 16))
+        : Buffer.from(unescapeSequence(sequence), 'utf8'),
+    );
+    at = match.index + match[0].length;
+  }
+  pieces.push(Buffer.from(value.slice(at), 'utf8'));
+  return Buffer.concat(pieces).toString('utf8');
 }
 
 /** Whether the body holds anything but whitespace (read from the front: an insert batch is not decoded for this). */
