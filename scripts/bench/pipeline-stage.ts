@@ -619,7 +619,10 @@ async function detectorService(): Promise<void> {
     process.on('message', (message: { stop?: boolean }) => {
       if (message.stop) resolve();
     });
+    // The stage that started it is gone (failed, or killed for its time budget): no orphan.
+    process.once('disconnect', () => process.exit(1));
   });
+  process.removeAllListeners('disconnect');
   clearInterval(timer);
   await handle.stop();
   await clickhouse.close();
