@@ -6,6 +6,8 @@
  *   produce-kafkajs      produce-only: ingest's forwarded records (read from `recordsFile`) the way
  *                        ingest sends them: 500 per request, one request in flight, acks all, idempotent
  *   produce-platformatic the same with @platformatic/kafka
+ *   consume-confluent    the consume stage with @confluentinc/kafka-javascript (librdkafka), when the
+ *   produce-confluent    benchmark could build it (BENCH_CONFLUENT_DIR); the produce stage the same
  *   ingest               the ingest service: validate, normalise, store, forward
  *   detector             the detector service on the topic an ingest run forwarded to
  *   pipeline             ingest + detector together in one process, draining pre-produced events: the
@@ -18,6 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -292,6 +295,87 @@ async function consumePlatformatic(): Promise<void> {
     eventsPerSecond: count / ((last - first) / 1000),
     startupMs: first - started,
   });
+}
+
+/**
+ * @confluentinc/kafka-javascript's KafkaJS-compatible API, from the copy the benchmark built in
+ * BENCH_CONFLUENT_DIR (see ensureConfluent in pipeline.ts), or undefined after reporting the stage
+ * skipped. Typed loosely: it is not a dependency of the project.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: loaded at run time from outside the workspace
+function confluent(): any {
+  const dir = process.env['BENCH_CONFLUENT_DIR'];
+  try {
+    if (!dir) throw new Error('not built (BENCH_CONFLUENT=0, or its build failed; see the benchmark output)');
+    return createRequire(join(dir, 'package.json'))('@confluentinc/kafka-javascript').KafkaJS;
+  } catch (error) {
+    result({ skipped: `@confluentinc/kafka-javascript: ${(error as Error).message}` });
+    return undefined;
+  }
+}
+
+async function consumeConfluent(): Promise<void> {
+  const KafkaJS = confluent();
+  if (!KafkaJS) return;
+  const consumer = new KafkaJS.Kafka({}).consumer({
+    'bootstrap.servers': input.brokers,
+    'client.id': input.groupId,
+    'group.id': input.groupId,
+    'auto.offset.reset': 'earliest',
+    // ingest's fetch size; batches handed to eachBatch as large as kafkajs' (its default is 32).
+    'max.partition.fetch.bytes': 4 * 1024 * 1024,
+    'js.consumer.max.batch.size': 10_000,
+    log_level: 3,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: inputTopics() });
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  let cpuAtFirst: NodeJS.CpuUsage | undefined;
+  let cpuUsed: NodeJS.CpuUsage = { user: 0, system: 0 };
+  const started = performance.now();
+  consumer.run({
+    partitionsConsumedConcurrently: 6,
+    eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) => {
+      if (first === 0) {
+        first = performance.now();
+        cpuAtFirst = process.cpuUsage();
+      }
+      for (const message of batch.messages) JSON.parse((message.value as Buffer).toString('utf8'));
+      count += batch.messages.length;
+      last = performance.now();
+      cpuUsed = process.cpuUsage(cpuAtFirst);
+    },
+  });
+  while (count < input.expected) await sleep(50);
+  await consumer.disconnect();
+  result({
+    events: count,
+    seconds: (last - first) / 1000,
+    eventsPerSecond: count / ((last - first) / 1000),
+    cpuMicrosPerRecord: (cpuUsed.user + cpuUsed.system) / count,
+    startupMs: first - started,
+  });
+}
+
+async function produceConfluent(): Promise<void> {
+  const KafkaJS = confluent();
+  if (!KafkaJS) return;
+  const records = recordsToProduce();
+  const producer = new KafkaJS.Kafka({}).producer({
+    'bootstrap.servers': input.brokers,
+    'client.id': input.groupId,
+    'enable.idempotence': true,
+    acks: -1,
+    // Java's murmur2 partitioning by key, as the other clients here.
+    partitioner: 'murmur2_random',
+    log_level: 3,
+  });
+  await producer.connect();
+  const topic = topics().normalized;
+  await timedProduce(records, (messages) => producer.send({ topic, messages }));
+  await producer.disconnect();
 }
 
 /** The produce stages' records, read before the clock starts. */
@@ -829,6 +913,8 @@ const stages: Record<string, () => Promise<void>> = {
   'consume-platformatic': consumePlatformatic,
   'produce-kafkajs': produceKafkajs,
   'produce-platformatic': producePlatformatic,
+  'consume-confluent': consumeConfluent,
+  'produce-confluent': produceConfluent,
   ingest,
   detector,
   e2e: endToEnd,

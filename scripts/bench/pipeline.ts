@@ -4,7 +4,9 @@
  *
  *   1. consume-only: a kafkajs consumer group reading and JSON-decoding every event (the ceiling);
  *      the same with @platformatic/kafka when it is installed; produce-only: ingest's forwarded records
- *      (up to 300,000) sent the way ingest sends them, with kafkajs and with @platformatic/kafka;
+ *      (up to 300,000) sent the way ingest sends them, with kafkajs and with @platformatic/kafka; both
+ *      again with @confluentinc/kafka-javascript, which the benchmark builds from source into .cache/
+ *      (BENCH_CONFLUENT=0 skips it);
  *   2. ingest: consume, validate, normalise, store into ClickHouse, forward;
  *   3. detector: consume what ingest forwarded, detect, checkpoint, store detections; then its RSS
  *      holding 100,000 accounts × 10 rate-tracked keys (BENCH_MEMORY_ACCOUNTS);
@@ -22,7 +24,7 @@
  * ingest, detector and end-to-end stages and prints their top functions), KAFKA_BROKERS (else the local broker).
  * Results: printed, and written to .cache/bench/pipeline-<time>.json and .md (not committed).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
@@ -262,6 +264,55 @@ const breakdown = (value: unknown): string => {
 const range = (s: { median: number; min: number; max: number }, digits = 0) =>
   `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 
+/** The @confluentinc/kafka-javascript release the benchmark builds (it is not a project dependency). */
+const CONFLUENT_VERSION = '1.10.1';
+
+/**
+ * Builds @confluentinc/kafka-javascript (librdkafka) into .cache/confluent-kafka-javascript once, for
+ * the 1e/1f stages, and points the stages at it (BENCH_CONFLUENT_DIR). Its install downloads a
+ * prebuilt binary from GitHub, which this machine cannot reach, then falls back to compiling the
+ * bundled librdkafka; linked dynamically (CKJS_LINKING=dynamic) against the system's OpenSSL and zlib
+ * instead of sources it would download, against the running Node's headers, one job at a time (its
+ * generated Makefile races with more). ~1.5 min on 2 cores. BENCH_CONFLUENT=0 skips it.
+ */
+function ensureConfluent(): { note: string } {
+  if (process.env['BENCH_CONFLUENT'] === '0') return { note: 'skipped (BENCH_CONFLUENT=0)' };
+  const dir = join(ROOT, '.cache', `confluent-kafka-javascript-${CONFLUENT_VERSION}`);
+  const built = join(dir, 'node_modules', '@confluentinc', 'kafka-javascript', 'build', 'Release');
+  if (!existsSync(join(built, 'confluent-kafka-javascript.node'))) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"name":"bench-confluent","version":"0.0.0","private":true}\n');
+    const npm = spawnSync(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--no-save',
+        `@confluentinc/kafka-javascript@${CONFLUENT_VERSION}`,
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CKJS_LINKING: 'dynamic',
+          npm_config_nodedir: join(process.execPath, '..', '..'),
+          JOBS: '1',
+          PATH: `${join(process.execPath, '..')}:${process.env['PATH'] ?? ''}`,
+        },
+        timeout: 900_000,
+      },
+    );
+    if (npm.status !== 0 || !existsSync(join(built, 'confluent-kafka-javascript.node'))) {
+      const reason = (npm.error?.message ?? `${npm.stderr}`).trim().split('\n').slice(-3).join(' ');
+      return { note: `its build failed (npm exit ${npm.status}): ${reason.slice(0, 300)}` };
+    }
+  }
+  process.env['BENCH_CONFLUENT_DIR'] = dir;
+  return { note: `built from source in ${dir}` };
+}
+
 /** A pipeline or e2e run's RSS max: its one process, or each of ingest, the detector and the store. */
 function processesRss(result: StageResult): string {
   return SPLIT
@@ -371,18 +422,23 @@ async function main(): Promise<void> {
         .join(''),
     );
 
+    const confluentBuild = ensureConfluent();
+    say(`@confluentinc/kafka-javascript: ${confluentBuild.note}`);
+
     // --- 1–3: consume-only, produce-only, ingest, detector ----------------------------------------------
     const results: Record<string, StageResult[]> = {
       'consume-kafkajs': [],
       'consume-platformatic': [],
       'produce-kafkajs': [],
       'produce-platformatic': [],
+      'consume-confluent': [],
+      'produce-confluent': [],
       ingest: [],
       detector: [],
     };
     const fresh = () => mkdtempSync(join(tmpdir(), `${id}-`));
     for (let run = 1; run <= RUNS; run++) {
-      for (const stage of ['produce-kafkajs', 'produce-platformatic'] as const) {
+      for (const stage of ['produce-kafkajs', 'produce-platformatic', 'produce-confluent'] as const) {
         const runPrefix = `${id}-${stage}-${run}`;
         await ensureTopics(admin, [{ topic: prefixedTopics(runPrefix).normalized, partitions: PARTITIONS }]);
         const result = await runStage(stage, {
@@ -399,7 +455,7 @@ async function main(): Promise<void> {
           `run ${run} ${stage}: ${result['skipped'] ? `skipped (${result['skipped']})` : `${fmt(Number(result['eventsPerSecond']))} records/s, ${fmt(Number(result['cpuMicrosPerRecord']), 1)} µs CPU per record, RSS ${result.rssMaxMiB} MiB`}`,
         );
       }
-      for (const stage of ['consume-kafkajs', 'consume-platformatic'] as const) {
+      for (const stage of ['consume-kafkajs', 'consume-platformatic', 'consume-confluent'] as const) {
         const result = await runStage(stage, {
           brokers,
           inputPrefix,
@@ -657,18 +713,30 @@ async function main(): Promise<void> {
       partitions: PARTITIONS,
       runs: RUNS,
       preProduce: { seconds: produceSeconds, eventsPerSecond: events.length / produceSeconds },
-      consumeOnly: { kafkajs: consumeOnly, platformatic: rate('consume-platformatic'), raw: results },
+      consumeOnly: {
+        kafkajs: consumeOnly,
+        platformatic: rate('consume-platformatic'),
+        confluent: rate('consume-confluent'),
+        confluentCpuMicrosPerRecord: cpuPerRecord('consume-confluent'),
+        confluentBuild: confluentBuild.note,
+        raw: results,
+      },
       produceOnly: {
         records: Math.min(events.length, PRODUCE_RECORDS),
         kafkajs: rate('produce-kafkajs'),
         kafkajsCpuMicrosPerRecord: produceCpu,
         platformatic: rate('produce-platformatic'),
         platformaticCpuMicrosPerRecord: cpuPerRecord('produce-platformatic'),
+        confluent: rate('produce-confluent'),
+        confluentCpuMicrosPerRecord: cpuPerRecord('produce-confluent'),
         // Ingest reads every event and forwards every valid one on one thread: what kafkajs alone
         // spends on both bounds it (CPU of the whole process per record, medians of the runs).
         kafkajsIngestCeiling: 1e6 / (consumeCpu.median + produceCpu.median),
         // The same with the services' default producer client (@platformatic/kafka).
         defaultClientsIngestCeiling: 1e6 / (consumeCpu.median + cpuPerRecord('produce-platformatic').median),
+        // The same with @confluentinc/kafka-javascript (librdkafka) both ways.
+        confluentIngestCeiling:
+          1e6 / (cpuPerRecord('consume-confluent').median + cpuPerRecord('produce-confluent').median),
         meanValueBytes: summary((results['produce-kafkajs'] ?? []).map((r) => Number(r['meanValueBytes']))),
       },
       ingest: {
@@ -770,6 +838,13 @@ async function main(): Promise<void> {
             `| ≈ ingest's ceiling from the default clients' CPU alone (kafkajs consumer, @platformatic/kafka producer): 10^6 / (CPU µs per record consumed (1) + produced (1d)) | ${fmt(report.produceOnly.defaultClientsIngestCeiling)} | ${fmt(report.produceOnly.defaultClientsIngestCeiling / consumeOnly.median, 2)} | ${fmt(consumeCpu.median, 1)} + ${fmt(report.produceOnly.platformaticCpuMicrosPerRecord.median, 1)} µs | |`,
           ]
         : []),
+      ...(report.consumeOnly.confluent.runs.length > 0
+        ? [
+            `| 1e. consume-only, @confluentinc/kafka-javascript ${CONFLUENT_VERSION} (librdkafka; eachBatch, 6 partitions at once) | ${range(report.consumeOnly.confluent)} | ${fmt(report.consumeOnly.confluent.median / consumeOnly.median, 2)} | ${range(report.consumeOnly.confluentCpuMicrosPerRecord, 1)} µs CPU per record (all threads) | ${range(summary((results['consume-confluent'] ?? []).map((r) => r.rssMaxMiB)))} |`,
+            `| 1f. produce-only, @confluentinc/kafka-javascript (the same records and requests as 1c) | ${range(report.produceOnly.confluent)} | ${fmt(report.produceOnly.confluent.median / consumeOnly.median, 2)} | ${range(report.produceOnly.confluentCpuMicrosPerRecord, 1)} µs CPU per record (all threads) | ${range(summary((results['produce-confluent'] ?? []).map((r) => r.rssMaxMiB)))} |`,
+            `| ≈ ingest's ceiling with @confluentinc/kafka-javascript both ways: 10^6 / (1e + 1f CPU µs per record) | ${fmt(report.produceOnly.confluentIngestCeiling)} | ${fmt(report.produceOnly.confluentIngestCeiling / consumeOnly.median, 2)} | | |`,
+          ]
+        : [`| 1e/1f. @confluentinc/kafka-javascript | not built: ${confluentBuild.note} | | | |`]),
       `| 2. ingest (validate, normalise, store, forward; producer: ${process.env['KAFKA_PRODUCER_CLIENT'] ?? 'platformatic, the default'}) | ${range(ingestRate)} | ${fmt(report.ingest.ratioToConsumeOnly, 2)} | ${range(report.ingest.rowsPerSecond)} rows/s | ${range(report.ingest.rssMaxMiB)} |`,
       `| 3. detector (detect, checkpoint, store) | ${range(detectorRate)} | ${fmt(report.detector.ratioToConsumeOnly, 2)} | | ${range(report.detector.rssMaxMiB)} |`,
       '',
