@@ -215,39 +215,53 @@ async function consumeKafkajs(): Promise<void> {
   });
   await consumer.connect();
   await consumer.subscribe({ topics: inputTopics(), fromBeginning: true });
+  const meter = consumeMeter();
+  await consumer.run({ eachBatch: async ({ batch }) => meter.batch(batch.messages) });
+  await meter.untilExpected();
+  await consumer.disconnect();
+  meter.report();
+}
+
+/**
+ * What a consume stage measures: every record JSON-decoded, the time from the first batch to the
+ * last, and the process's CPU (all threads) over that time.
+ */
+function consumeMeter() {
   let count = 0;
   let bytes = 0;
   let first = 0;
   let last = 0;
-  // CPU of the whole process (all threads) from the first batch to the last.
   let cpuAtFirst: NodeJS.CpuUsage | undefined;
   let cpuUsed: NodeJS.CpuUsage = { user: 0, system: 0 };
   const started = performance.now();
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
+  return {
+    batch(messages: readonly { value: Buffer | null }[]): void {
       if (first === 0) {
         first = performance.now();
         cpuAtFirst = process.cpuUsage();
       }
-      for (const message of batch.messages) {
+      for (const message of messages) {
         JSON.parse((message.value as Buffer).toString('utf8'));
         bytes += message.value?.length ?? 0;
       }
-      count += batch.messages.length;
+      count += messages.length;
       last = performance.now();
       cpuUsed = process.cpuUsage(cpuAtFirst);
     },
-  });
-  while (count < input.expected) await sleep(50);
-  await consumer.disconnect();
-  result({
-    events: count,
-    seconds: (last - first) / 1000,
-    eventsPerSecond: count / ((last - first) / 1000),
-    cpuMicrosPerRecord: (cpuUsed.user + cpuUsed.system) / count,
-    startupMs: first - started,
-    mib: bytes / 2 ** 20,
-  });
+    async untilExpected(): Promise<void> {
+      while (count < input.expected) await sleep(50);
+    },
+    report(): void {
+      result({
+        events: count,
+        seconds: (last - first) / 1000,
+        eventsPerSecond: count / ((last - first) / 1000),
+        cpuMicrosPerRecord: (cpuUsed.user + cpuUsed.system) / count,
+        startupMs: first - started,
+        mib: bytes / 2 ** 20,
+      });
+    },
+  };
 }
 
 /** @platformatic/kafka, or undefined after reporting the stage skipped when it is not installed. */
@@ -329,34 +343,15 @@ async function consumeConfluent(): Promise<void> {
   });
   await consumer.connect();
   await consumer.subscribe({ topics: inputTopics() });
-  let count = 0;
-  let first = 0;
-  let last = 0;
-  let cpuAtFirst: NodeJS.CpuUsage | undefined;
-  let cpuUsed: NodeJS.CpuUsage = { user: 0, system: 0 };
-  const started = performance.now();
+  const meter = consumeMeter();
   consumer.run({
     partitionsConsumedConcurrently: 6,
-    eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) => {
-      if (first === 0) {
-        first = performance.now();
-        cpuAtFirst = process.cpuUsage();
-      }
-      for (const message of batch.messages) JSON.parse((message.value as Buffer).toString('utf8'));
-      count += batch.messages.length;
-      last = performance.now();
-      cpuUsed = process.cpuUsage(cpuAtFirst);
-    },
+    eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) =>
+      meter.batch(batch.messages),
   });
-  while (count < input.expected) await sleep(50);
+  await meter.untilExpected();
   await consumer.disconnect();
-  result({
-    events: count,
-    seconds: (last - first) / 1000,
-    eventsPerSecond: count / ((last - first) / 1000),
-    cpuMicrosPerRecord: (cpuUsed.user + cpuUsed.system) / count,
-    startupMs: first - started,
-  });
+  meter.report();
 }
 
 async function produceConfluent(): Promise<void> {
