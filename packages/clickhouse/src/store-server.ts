@@ -465,41 +465,27 @@ const ESCAPES: Record<string, string> = {
 export function unescapeParam(value: string): string | null {
   if (value === '\\N') return null;
   if (!value.includes('\\')) return value;
-  let highByte = false;
-  const text = value.replace(ESCAPE_SEQUENCE, (_, sequence: string) => {
-    if (sequence.length === 3 && Number.parseInt(sequence.slice(1), 16) >= 0x80) highByte = true;
-    return unescapeSequence(sequence);
-  });
-  return highByte ? unescapeBytes(value) : text;
+  // Built as bytes (the text between escapes as UTF-8, `\xHH` as the byte), then read as UTF-8.
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (const match of value.matchAll(ESCAPE_SEQUENCE)) {
+    pieces.push(Buffer.from(value.slice(at, match.index), 'utf8'), unescapeSequence(match[1] as string));
+    at = match.index + match[0].length;
+  }
+  pieces.push(Buffer.from(value.slice(at), 'utf8'));
+  return Buffer.concat(pieces).toString('utf8');
 }
 
 /** A backslash and what it escapes: two hex digits after `x`, or one code point. */
 const ESCAPE_SEQUENCE = /\\(x[0-9A-Fa-f]{2}|[\s\S])/gu;
 
-function unescapeSequence(sequence: string): string {
-  if (sequence.length === 3) return String.fromCharCode(Number.parseInt(sequence.slice(1), 16));
-  if (sequence === 'N') return '';
+/** The bytes an escape stands for (`sequence` is what follows the backslash). */
+function unescapeSequence(sequence: string): Buffer {
+  if (sequence.length === 3) return Buffer.of(Number.parseInt(sequence.slice(1), 16));
+  if (sequence === 'N') return Buffer.alloc(0);
   const control = ESCAPES[sequence];
-  if (control !== undefined) return control;
-  return '\\\'"`/'.includes(sequence) ? sequence : `\\${sequence}`;
-}
-
-/** The value with `\xHH` as raw bytes among the UTF-8 of everything else, decoded as UTF-8. */
-function unescapeBytes(value: string): string {
-  const pieces: Buffer[] = [];
-  let at = 0;
-  for (const match of value.matchAll(ESCAPE_SEQUENCE)) {
-    pieces.push(Buffer.from(value.slice(at, match.index), 'utf8'));
-    const sequence = match[1] as string;
-    pieces.push(
-      sequence.length === 3
-        ? Buffer.of(Number.parseInt(sequence.slice(1), 16))
-        : Buffer.from(unescapeSequence(sequence), 'utf8'),
-    );
-    at = match.index + match[0].length;
-  }
-  pieces.push(Buffer.from(value.slice(at), 'utf8'));
-  return Buffer.concat(pieces).toString('utf8');
+  if (control !== undefined) return Buffer.from(control);
+  return Buffer.from('\\\'"`/'.includes(sequence) ? sequence : `\\${sequence}`, 'utf8');
 }
 
 /** Whether the body holds anything but whitespace (read from the front: an insert batch is not decoded for this). */
