@@ -3,14 +3,20 @@
  * the full path with normalisation and fingerprinting of 160-character bodies, state per active
  * account-level key, and a million idle keys evicted without memory growth. Medians of several runs.
  */
-import { DetectionEngine, type NormalizedOutbound, normalizeEvent } from '@floodgate/detect';
+import {
+  DetectionEngine,
+  detectConfigSchema,
+  type NormalizedOutbound,
+  normalizeEvent,
+} from '@floodgate/detect';
+import { RateTracker, TrackerSlab, trackerWords, windowLayout } from '@floodgate/detect/internals';
 import type { OutboundMessage } from '@floodgate/schema';
 import { describeMachine, median } from './machine.ts';
 import { bodylessOutbound } from './synthetic.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 /**
- * BENCH_ONLY=rate|rate-100|rate-100k|fingerprint|fingerprint-benign|steady|memory|eviction runs one
+ * BENCH_ONLY=rate|rate-floor|rate-100|rate-100k|fingerprint|fingerprint-benign|steady|memory|eviction runs one
  * measurement (for `node --cpu-prof`).
  */
 const ONLY = process.env['BENCH_ONLY'];
@@ -177,6 +183,49 @@ async function main(): Promise<void> {
     ratePath(rateEvents),
   );
 
+  // The floor of the engine's layout under the same events: per event only what every design keyed
+  // by these strings must do — find the account by its id, its API key and country within it — and
+  // count the event in those three rate trackers (windows, open minute, the baseline learning each
+  // closed minute), with the engine's default windows and slab. No thresholds, signals or evidence.
+  const floor = await measure(
+    'rate-floor',
+    'rate path floor: account lookup + 3 rate trackers counting, nothing else',
+    () => {
+      const config = detectConfigSchema.parse({});
+      const layout = windowLayout(config.windowsMs);
+      const halfLife = config.baselineHalfLifeMinutes;
+      const slots = config.seasonalitySlots;
+      const slab = new TrackerSlab(trackerWords(layout, slots));
+      const tracker = () => new RateTracker(layout, halfLife, slots, slab);
+      const accounts = new Map<
+        string,
+        { rate: RateTracker; keys: Map<string, RateTracker>; countries: Map<string, RateTracker> }
+      >();
+      const start = process.hrtime.bigint();
+      for (const event of rateEvents) {
+        let account = accounts.get(event.accountId);
+        if (account === undefined) {
+          account = { rate: tracker(), keys: new Map(), countries: new Map() };
+          accounts.set(event.accountId, account);
+        }
+        account.rate.add(event.timeMs);
+        let key = account.keys.get(event.apiKeyId);
+        if (key === undefined) {
+          key = tracker();
+          account.keys.set(event.apiKeyId, key);
+        }
+        key.add(event.timeMs);
+        let country = account.countries.get(event.country);
+        if (country === undefined) {
+          country = tracker();
+          account.countries.set(event.country, country);
+        }
+        country.add(event.timeMs);
+      }
+      return rateEvents.length / (Number(process.hrtime.bigint() - start) / 1e9);
+    },
+  );
+
   // The same path with the same traffic per account as above (0.2 events/s each, so every key closes
   // about as many minutes and buckets per event) over 100 and 100,000 accounts: what differs is how much state
   // the events touch. 100 accounts hold 400 rate-tracked keys, which stay in the core's cache; 100,000
@@ -296,6 +345,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       machine: describeMachine(),
       rateOnly,
+      rateFloor: floor,
       rateOnly100Accounts: rateSmall,
       rateOnly100kAccounts: rateLarge,
       withFingerprints,
