@@ -464,12 +464,17 @@ async function waitProcessed(registry: Registry, consumedMetric: string, expecte
   // The last poll that saw nothing consumed: the run started after it. (Taking the first poll that
   // saw records as the start made a small run that finished within one poll last 0 s.)
   let idleAt = lastChange;
+  // The event loop's use over the same span: the share of it the main thread was busy (the rest
+  // it waited on the broker, the store or its own writes).
+  let eluAtIdle = performance.eventLoopUtilization();
   let previous = 0;
   for (;;) {
     const consumed = await metric(registry, consumedMetric);
     const now = performance.now();
-    if (consumed === 0) idleAt = now;
-    else if (first === 0) first = idleAt;
+    if (consumed === 0) {
+      idleAt = now;
+      eluAtIdle = performance.eventLoopUtilization();
+    } else if (first === 0) first = idleAt;
     if (consumed !== previous) {
       lastChange = now;
       previous = consumed;
@@ -479,7 +484,13 @@ async function waitProcessed(registry: Registry, consumedMetric: string, expecte
     // the end is now (up to ~0.6 s late, with the 500 ms lag refresh), not the last count, since
     // records are counted when their batch starts and the batches in flight still had their writes
     // to do (with 32 partitions at once, all of a small run is counted within milliseconds).
-    if (consumed >= expected() && lag === 0) return { first, last: now, consumed };
+    if (consumed >= expected() && lag === 0)
+      return {
+        first,
+        last: now,
+        consumed,
+        busy: performance.eventLoopUtilization(eluAtIdle).utilization,
+      };
     // Nothing more arrives although records are missing: fail with what is known, not hang.
     if (now - lastChange > 60_000)
       throw new Error(
@@ -499,7 +510,7 @@ async function ingest(): Promise<void> {
     ingestConfigSchema.parse({ ...common(), ...ingestTuning(), groupId: input.groupId, partitions: 6 }),
     { clickhouse, registry, logger },
   );
-  const { first, last, consumed } = await waitProcessed(
+  const { first, last, consumed, busy } = await waitProcessed(
     registry,
     'floodgate_ingest_consumed_total',
     () => input.expected,
@@ -519,6 +530,7 @@ async function ingest(): Promise<void> {
     eventsPerSecond: consumed / seconds,
     rows: stored,
     rowsPerSecond: stored / seconds,
+    busy,
     startupMs: first - started,
   });
 }
@@ -544,7 +556,7 @@ async function detector(): Promise<void> {
     registry,
     logger,
   });
-  const { first, last, consumed } = await waitProcessed(
+  const { first, last, consumed, busy } = await waitProcessed(
     registry,
     'floodgate_detector_consumed_total',
     () => expected,
@@ -581,6 +593,7 @@ async function detector(): Promise<void> {
     events: consumed,
     seconds,
     eventsPerSecond: consumed / seconds,
+    busy,
     detections,
     accounts,
     rateKeys,
