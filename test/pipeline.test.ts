@@ -46,7 +46,12 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
     const dir = mkdtempSync(join(tmpdir(), 'floodgate-inventory-'));
     inventoryFile = join(dir, 'inventory.json');
     writeFileSync(inventoryFile, JSON.stringify(simulation.inventory));
-    pipeline = await startTestPipeline(inject('kafkaBrokers'), ch, `e2e${Date.now()}`, { inventoryFile });
+    // Validation and normalisation on worker threads, as on machines of more than 2 cores (the
+    // other pipeline tests run them on the main thread, this machine's default).
+    pipeline = await startTestPipeline(inject('kafkaBrokers'), ch, `e2e${Date.now()}`, {
+      inventoryFile,
+      ingest: { normalizeWorkers: 2 },
+    });
   });
   afterAll(async () => {
     await pipeline?.stop();

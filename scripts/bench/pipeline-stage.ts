@@ -451,11 +451,18 @@ const common = () => ({
   lagIntervalMs: 500,
 });
 
-/** INGEST_PARTITION_CONCURRENCY from the environment, for A/B runs (default: the service's). */
-const ingestTuning = () =>
-  process.env['INGEST_PARTITION_CONCURRENCY']
+/**
+ * INGEST_PARTITION_CONCURRENCY and INGEST_NORMALIZE_WORKERS from the environment, for A/B runs
+ * (default: the service's).
+ */
+const ingestTuning = () => ({
+  ...(process.env['INGEST_PARTITION_CONCURRENCY']
     ? { partitionConcurrency: Number(process.env['INGEST_PARTITION_CONCURRENCY']) }
-    : {};
+    : {}),
+  ...(process.env['INGEST_NORMALIZE_WORKERS']
+    ? { normalizeWorkers: Number(process.env['INGEST_NORMALIZE_WORKERS']) }
+    : {}),
+});
 
 /** Waits until `consumedMetric` reached `expected` and the group's lag is 0; returns first/last progress times. */
 async function waitProcessed(registry: Registry, consumedMetric: string, expected: () => number) {
@@ -467,6 +474,10 @@ async function waitProcessed(registry: Registry, consumedMetric: string, expecte
   // The event loop's use over the same span: the share of it the main thread was busy (the rest
   // it waited on the broker, the store or its own writes).
   let eluAtIdle = performance.eventLoopUtilization();
+  // And the CPU spent over it: the main thread's, and the whole process's (worker threads and the
+  // embedded engine's threads too).
+  let threadCpuAtIdle = process.threadCpuUsage();
+  let cpuAtIdle = process.cpuUsage();
   let previous = 0;
   for (;;) {
     const consumed = await metric(registry, consumedMetric);
@@ -474,6 +485,8 @@ async function waitProcessed(registry: Registry, consumedMetric: string, expecte
     if (consumed === 0) {
       idleAt = now;
       eluAtIdle = performance.eventLoopUtilization();
+      threadCpuAtIdle = process.threadCpuUsage();
+      cpuAtIdle = process.cpuUsage();
     } else if (first === 0) first = idleAt;
     if (consumed !== previous) {
       lastChange = now;
@@ -484,13 +497,18 @@ async function waitProcessed(registry: Registry, consumedMetric: string, expecte
     // the end is now (up to ~0.6 s late, with the 500 ms lag refresh), not the last count, since
     // records are counted when their batch starts and the batches in flight still had their writes
     // to do (with 32 partitions at once, all of a small run is counted within milliseconds).
-    if (consumed >= expected() && lag === 0)
+    if (consumed >= expected() && lag === 0) {
+      const thread = process.threadCpuUsage(threadCpuAtIdle);
+      const all = process.cpuUsage(cpuAtIdle);
       return {
         first,
         last: now,
         consumed,
         busy: performance.eventLoopUtilization(eluAtIdle).utilization,
+        mainThreadCpuMicrosPerEvent: (thread.user + thread.system) / consumed,
+        processCpuMicrosPerEvent: (all.user + all.system) / consumed,
       };
+    }
     // Nothing more arrives although records are missing: fail with what is known, not hang.
     if (now - lastChange > 60_000)
       throw new Error(
@@ -510,11 +528,8 @@ async function ingest(): Promise<void> {
     ingestConfigSchema.parse({ ...common(), ...ingestTuning(), groupId: input.groupId, partitions: 6 }),
     { clickhouse, registry, logger },
   );
-  const { first, last, consumed, busy } = await waitProcessed(
-    registry,
-    'floodgate_ingest_consumed_total',
-    () => input.expected,
-  );
+  const { first, last, consumed, busy, mainThreadCpuMicrosPerEvent, processCpuMicrosPerEvent } =
+    await waitProcessed(registry, 'floodgate_ingest_consumed_total', () => input.expected);
   await handle.stop();
   const { rows } = await runReadOnlyQuery(
     clickhouse.client,
@@ -531,6 +546,8 @@ async function ingest(): Promise<void> {
     rows: stored,
     rowsPerSecond: stored / seconds,
     busy,
+    mainThreadCpuMicrosPerEvent,
+    processCpuMicrosPerEvent,
     startupMs: first - started,
   });
 }
@@ -556,11 +573,8 @@ async function detector(): Promise<void> {
     registry,
     logger,
   });
-  const { first, last, consumed, busy } = await waitProcessed(
-    registry,
-    'floodgate_detector_consumed_total',
-    () => expected,
-  );
+  const { first, last, consumed, busy, mainThreadCpuMicrosPerEvent, processCpuMicrosPerEvent } =
+    await waitProcessed(registry, 'floodgate_detector_consumed_total', () => expected);
   const detections = await metric(registry, 'floodgate_detector_detections_total');
   const accounts = await metric(registry, 'floodgate_detector_tracked_accounts');
   const rateKeys = await metric(registry, 'floodgate_detector_tracked_rate_keys');
@@ -594,6 +608,8 @@ async function detector(): Promise<void> {
     seconds,
     eventsPerSecond: consumed / seconds,
     busy,
+    mainThreadCpuMicrosPerEvent,
+    processCpuMicrosPerEvent,
     detections,
     accounts,
     rateKeys,

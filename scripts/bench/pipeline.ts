@@ -483,7 +483,7 @@ async function main(): Promise<void> {
       );
       results['ingest']?.push(ingest);
       say(
-        `run ${run} ingest: ${fmt(Number(ingest['eventsPerSecond']))} events/s, ${fmt(Number(ingest['rowsPerSecond']))} rows/s, main thread busy ${fmt(100 * Number(ingest['busy']))} %, RSS ${ingest.rssMaxMiB} MiB`,
+        `run ${run} ingest: ${fmt(Number(ingest['eventsPerSecond']))} events/s, ${fmt(Number(ingest['rowsPerSecond']))} rows/s, main thread busy ${fmt(100 * Number(ingest['busy']))} %, CPU per event ${fmt(Number(ingest['mainThreadCpuMicrosPerEvent']), 1)} µs main thread / ${fmt(Number(ingest['processCpuMicrosPerEvent']), 1)} µs process, RSS ${ingest.rssMaxMiB} MiB`,
       );
       const detector = await runStageOn(
         'detector',
@@ -500,7 +500,7 @@ async function main(): Promise<void> {
       );
       results['detector']?.push(detector);
       say(
-        `run ${run} detector: ${fmt(Number(detector['eventsPerSecond']))} events/s, ${fmt(Number(detector['detections']))} detections, main thread busy ${fmt(100 * Number(detector['busy']))} %, RSS ${detector.rssMaxMiB} MiB`,
+        `run ${run} detector: ${fmt(Number(detector['eventsPerSecond']))} events/s, ${fmt(Number(detector['detections']))} detections, main thread busy ${fmt(100 * Number(detector['busy']))} %, CPU per event ${fmt(Number(detector['mainThreadCpuMicrosPerEvent']), 1)} µs main thread / ${fmt(Number(detector['processCpuMicrosPerEvent']), 1)} µs process, RSS ${detector.rssMaxMiB} MiB`,
       );
     }
     // --- 3b: detector memory with many accounts and keys -----------------------------------------------

@@ -35,7 +35,11 @@ export async function startTestPipeline(
   brokers: string,
   clickhouse: TestClickhouse,
   prefix: string,
-  options: { inventoryFile?: string; detect?: Record<string, unknown> } = {},
+  options: {
+    inventoryFile?: string;
+    detect?: Record<string, unknown>;
+    ingest?: Record<string, unknown>;
+  } = {},
 ): Promise<TestPipeline> {
   const topics = topicNames(prefix);
   const logger = createLogger({ service: 'test', level: 'warn' });
@@ -51,6 +55,7 @@ export async function startTestPipeline(
       groupId: `${prefix}-ingest`,
       partitions: 3,
       privacy: { hmacKey: 'test-hmac-key-0123456789' },
+      ...options.ingest,
     }),
     { clickhouse, logger },
   );

@@ -33,6 +33,12 @@ export const ingestConfigSchema = z.object({
   partitionConcurrency: intFromEnv(1, 64)
     .default(32)
     .describe('input partitions processed at once (their INSERTs and forwards are shared: group commit)'),
+  /** Worker threads that validate and normalise; unset: see defaultPrepareWorkers. */
+  normalizeWorkers: intFromEnv(0, 64)
+    .optional()
+    .describe(
+      'worker threads that validate and normalise records (0: on the main thread; default: none on up to 2 cores, else one fewer than the cores, at most 4)',
+    ),
   /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
   normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),
   privacy: z
@@ -73,6 +79,7 @@ export const ingestEnv = {
   INGEST_PARTITIONS: 'partitions',
   INGEST_CREATE_TOPICS: 'createTopics',
   INGEST_PARTITION_CONCURRENCY: 'partitionConcurrency',
+  INGEST_NORMALIZE_WORKERS: 'normalizeWorkers',
   BODY_STORAGE: 'privacy.bodyStorage',
   FLOODGATE_HMAC_KEY: 'privacy.hmacKey',
   PREFIX_DIGITS: 'privacy.prefixDigits',

@@ -7,12 +7,7 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type Clickhouse, InsertCoalescer, serviceClickhouse } from '@floodgate/clickhouse';
-import {
-  forwardedValue,
-  type NormalizeOptions,
-  normalizeEvent,
-  sampleErrorCodeCategories,
-} from '@floodgate/detect';
+import { sampleErrorCodeCategories } from '@floodgate/detect';
 import {
   createKafka,
   createRecordSender,
@@ -37,10 +32,12 @@ import {
   type ApiKeyInventoryEntry,
   apiKeyInventorySchema,
   describeProblems,
-  parseEventBytes,
+  type ParseProblem,
 } from '@floodgate/schema';
 import type { IngestConfig } from './config.ts';
-import { apiKeyRow, type RawRow, rawRowOf } from './raw-rows.ts';
+import { type Prepared, type PrepareOptions, prepareRecord } from './prepare.ts';
+import { defaultPrepareWorkers, PreparePool } from './prepare-pool.ts';
+import { apiKeyRow } from './raw-rows.ts';
 
 export interface IngestDependencies {
   clickhouse?: Clickhouse;
@@ -194,11 +191,24 @@ export async function startIngest(
     onError: (error) => logger.warn({ err: error }, 'consumer lag refresh failed'),
   });
 
-  const normalizeOptions: NormalizeOptions = {
-    hmacKey: config.privacy.hmacKey,
-    prefixDigits: config.privacy.prefixDigits,
-    errorCodeCategories: sampleErrorCodeCategories,
+  const prepareOptions: PrepareOptions = {
+    normalize: {
+      hmacKey: config.privacy.hmacKey,
+      prefixDigits: config.privacy.prefixDigits,
+      errorCodeCategories: sampleErrorCodeCategories,
+    },
+    bodyStorage: config.privacy.bodyStorage,
   };
+  // Validation and normalisation, most of ingest's CPU, run on worker threads when there are cores
+  // to spare; a worker that dies fails its batches, which are read again (see prepare-pool.ts).
+  const workers = config.normalizeWorkers ?? defaultPrepareWorkers();
+  const pool =
+    workers > 0
+      ? new PreparePool(workers, prepareOptions, {
+          onWorkerFailure: (error) =>
+            logger.error({ err: error }, 'normalisation worker failed; replaced, its batches are read again'),
+        })
+      : null;
   let assigned = false;
   let sinkDegraded = '';
   let stopping = false;
@@ -275,67 +285,58 @@ export async function startIngest(
         value: Buffer | null;
         headers: Record<string, string | Buffer>;
       }[] = [];
-      for (const message of batch.messages) {
-        const parsed = parseEventBytes(message.value);
-        if (!parsed.ok) {
-          invalid.inc({ topic: batch.topic, reason: parsed.problems[0]?.code ?? 'unknown' });
-          const headers: Record<string, string | Buffer> = {};
+      const messages = batch.messages;
+      const sources = messages.map((message) => `${batch.topic}/${batch.partition}@${message.offset}`);
+      const prepared = pool
+        ? await pool.prepare(
+            messages.map((message) => message.value),
+            sources,
+          )
+        : messages.map((message, i) => prepareRecord(message.value, sources[i] as string, prepareOptions));
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i] as (typeof messages)[number];
+        const outcome = prepared[i] as Prepared;
+        if (outcome.kind === 'ok') {
+          let rows = rowsByTable.get(outcome.table);
+          if (!rows) {
+            rows = [];
+            rowsByTable.set(outcome.table, rows);
+          }
+          rows.push(outcome.row);
+          forwarded.push({ key: outcome.key, value: outcome.value });
+          continue;
+        }
+        const headers: Record<string, string | Buffer> = {};
+        let problems: ParseProblem[];
+        if (outcome.kind === 'invalid') {
+          problems = outcome.problems;
+          invalid.inc({ topic: batch.topic, reason: problems[0]?.code ?? 'unknown' });
           for (const [k, v] of Object.entries(message.headers ?? {}))
             if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : (v as Buffer);
-          headers['floodgate.source.topic'] = batch.topic;
-          headers['floodgate.source.partition'] = String(batch.partition);
-          headers['floodgate.source.offset'] = message.offset;
-          headers['floodgate.reasons'] = JSON.stringify(parsed.problems);
-          deadLetters.push({ key: message.key, value: message.value, headers });
-          continue;
-        }
-        const event = parsed.value;
-        let normalized: ReturnType<typeof normalizeEvent>;
-        let raw: RawRow;
-        try {
-          normalized = normalizeEvent(event, normalizeOptions);
-          raw = rawRowOf(event, normalized, config.privacy.bodyStorage);
-        } catch (error) {
+        } else {
           // A record that breaks normalisation is a bug to fix, not a reason to stop the partition.
+          problems = [{ path: '', code: 'normalize_failed', message: outcome.error }];
           invalid.inc({ topic: batch.topic, reason: 'normalize_failed' });
+          const err = new Error(outcome.error);
+          err.stack = outcome.stack ?? outcome.error;
           logger.error(
-            { topic: batch.topic, offset: message.offset, err: error },
+            { topic: batch.topic, offset: message.offset, err },
             'normalisation failed; dead-lettering',
           );
-          deadLetters.push({
-            key: message.key,
-            value: message.value,
-            headers: {
-              'floodgate.source.topic': batch.topic,
-              'floodgate.source.partition': String(batch.partition),
-              'floodgate.source.offset': message.offset,
-              'floodgate.reasons': JSON.stringify([
-                { path: '', code: 'normalize_failed', message: String(error) },
-              ]),
-            },
-          });
-          continue;
         }
-        let rows = rowsByTable.get(raw.table);
-        if (!rows) {
-          rows = [];
-          rowsByTable.set(raw.table, rows);
-        }
-        rows.push(raw.row);
-        forwarded.push({
-          key: event.accountId,
-          // Names its source record, so the detector recognises the copies a crash-and-retry of
-          // this batch forwards again (in the value: a header costs kafkajs ~7 µs per record).
-          value: forwardedValue(normalized, `${batch.topic}/${batch.partition}@${message.offset}`),
-        });
+        headers['floodgate.source.topic'] = batch.topic;
+        headers['floodgate.source.partition'] = String(batch.partition);
+        headers['floodgate.source.offset'] = message.offset;
+        headers['floodgate.reasons'] = JSON.stringify(problems);
+        deadLetters.push({ key: message.key, value: message.value, headers });
       }
+      clock.mark('process');
       const span = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`;
       // The inserts and the forward are independent, so they run at once (the profile showed the
       // main thread idle a quarter of the time while they were awaited one after another); the
       // offset is committed only when all succeeded. A retry after a crash repeats them: ClickHouse
       // drops the repeated inserts by token and the detector skips the forwarded copies by source.
       const forward = () => forwards.send(forwarded);
-      clock.mark('process');
       await Promise.all([
         ...[...rowsByTable].map(([table, rows]) =>
           insertWithRetry(table, rows, `${config.groupId}:${span}:${table}`, payload),
@@ -372,7 +373,7 @@ export async function startIngest(
         );
     },
   });
-  logger.info({ topics: inputTopics, groupId: config.groupId }, 'ingest running');
+  logger.info({ topics: inputTopics, groupId: config.groupId, normalizeWorkers: workers }, 'ingest running');
 
   return {
     registry,
@@ -388,6 +389,7 @@ export async function startIngest(
       if (config.inventoryFile) unwatchFile(config.inventoryFile);
       await lag.stop();
       await consumer.disconnect();
+      await pool?.close();
       try {
         await forwardSender.close();
       } finally {
