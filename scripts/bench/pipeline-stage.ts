@@ -175,6 +175,14 @@ async function phaseSums(registry: Registry): Promise<Map<string, number>> {
   return sums;
 }
 
+/** ingest's INSERTs per table over the run: how many, and their rows (each costs the engine a part). */
+async function insertSizes(registry: Registry): Promise<Record<string, { inserts: number; rows: number }>> {
+  const sizes: Record<string, { inserts: number; rows: number }> = {};
+  for (const { labels, sum, count } of await histogramTotals(registry, 'floodgate_ingest_insert_rows'))
+    sizes[String(labels['table'] ?? 'all')] = { inserts: count, rows: sum };
+  return sizes;
+}
+
 async function metric(registry: Registry, name: string): Promise<number> {
   const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
   return values.reduce((sum, v) => sum + v.value, remote.metrics.get(name) ?? 0);
@@ -452,7 +460,7 @@ const common = () => ({
 });
 
 /**
- * INGEST_PARTITION_CONCURRENCY and INGEST_NORMALIZE_WORKERS from the environment, for A/B runs
+ * INGEST_PARTITION_CONCURRENCY, INGEST_NORMALIZE_WORKERS and INGEST_FETCH_* from the environment, for A/B runs
  * (default: the service's).
  */
 const ingestTuning = () => ({
@@ -461,6 +469,12 @@ const ingestTuning = () => ({
     : {}),
   ...(process.env['INGEST_NORMALIZE_WORKERS']
     ? { normalizeWorkers: Number(process.env['INGEST_NORMALIZE_WORKERS']) }
+    : {}),
+  ...(process.env['INGEST_FETCH_MIN_BYTES']
+    ? { fetchMinBytes: Number(process.env['INGEST_FETCH_MIN_BYTES']) }
+    : {}),
+  ...(process.env['INGEST_FETCH_MAX_WAIT_MS']
+    ? { fetchMaxWaitMs: Number(process.env['INGEST_FETCH_MAX_WAIT_MS']) }
     : {}),
 });
 
@@ -789,6 +803,8 @@ async function endToEnd(): Promise<void> {
     await sleep(100);
   }
   console.log('READY');
+  // CPU of this process (ingest, the detector, the embedded engine) from ready to drained.
+  const cpuAtReady = process.cpuUsage();
   const joinsAtReady = await metric(registry, 'floodgate_detector_group_joins_total');
   const lagSeries: number[] = [];
   // Whether a stall is this thread blocked (serialising, GC) or waiting (fetch, rebalance, INSERT):
@@ -850,6 +866,7 @@ async function endToEnd(): Promise<void> {
     await sleep(200);
   }
   const drainSeconds = (performance.now() - drainStarted) / 1000;
+  const cpuUsed = process.cpuUsage(cpuAtReady);
   clearInterval(lagTimer);
   const phaseTotals: Record<string, number> = {};
   for (const second of phaseSeries)
@@ -926,6 +943,8 @@ async function endToEnd(): Promise<void> {
     },
     detectorSeries,
     phaseTotals,
+    insertRows: await insertSizes(registry),
+    cpuMicrosPerEvent: (cpuUsed.user + cpuUsed.system) / produced,
     phaseSeries,
     // Group joins after the services became ready (each stage joins once at start).
     detectorGroupJoins: (await metric(registry, 'floodgate_detector_group_joins_total')) - joinsAtReady,

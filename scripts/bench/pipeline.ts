@@ -684,6 +684,13 @@ async function main(): Promise<void> {
             .map(([phase, seconds]) => `${phase.replace(/^.*-g-/, '')} ${fmt(seconds, 1)}`)
             .join(', ')}`,
         );
+        const inserts = Object.values(
+          (result['insertRows'] ?? {}) as Record<string, { inserts: number; rows: number }>,
+        );
+        const insertCount = inserts.reduce((sum, t) => sum + t.inserts, 0);
+        say(
+          `  ingest's INSERTs: ${fmt(insertCount)}, ${fmt(inserts.reduce((sum, t) => sum + t.rows, 0) / Math.max(1, insertCount))} rows each on average; the services' process spent ${fmt(Number(result['cpuMicrosPerEvent']), 1)} µs of CPU per event produced`,
+        );
         if (process.env['BENCH_DEBUG'])
           appendFileSync(
             join(tmpdir(), 'floodgate-bench-phases.log'),

@@ -33,6 +33,16 @@ export const ingestConfigSchema = z.object({
   partitionConcurrency: intFromEnv(1, 64)
     .default(32)
     .describe('input partitions processed at once (their INSERTs and forwards are shared: group commit)'),
+  /**
+   * What a fetch waits for: the broker answers when it has this many bytes for ingest or the wait
+   * is over. Bigger fetches make bigger INSERTs, and each INSERT costs the engine a part.
+   */
+  fetchMinBytes: intFromEnv(1, 64 * 1024 * 1024)
+    .default(1)
+    .describe('bytes a fetch waits for before the broker answers (bigger batches, fewer INSERTs)'),
+  fetchMaxWaitMs: intFromEnv(10, 5_000)
+    .default(1_000)
+    .describe('longest a fetch waits for those bytes (ms); also bounds how long a stop waits'),
   /** Worker threads that validate and normalise; unset: see defaultPrepareWorkers. */
   normalizeWorkers: intFromEnv(0, 64)
     .optional()
@@ -80,6 +90,8 @@ export const ingestEnv = {
   INGEST_CREATE_TOPICS: 'createTopics',
   INGEST_PARTITION_CONCURRENCY: 'partitionConcurrency',
   INGEST_NORMALIZE_WORKERS: 'normalizeWorkers',
+  INGEST_FETCH_MIN_BYTES: 'fetchMinBytes',
+  INGEST_FETCH_MAX_WAIT_MS: 'fetchMaxWaitMs',
   BODY_STORAGE: 'privacy.bodyStorage',
   FLOODGATE_HMAC_KEY: 'privacy.hmacKey',
   PREFIX_DIGITS: 'privacy.prefixDigits',

@@ -174,8 +174,10 @@ export async function startIngest(
   const consumer = kafka.consumer({
     groupId: config.groupId,
     maxBytesPerPartition: 4 * 1024 * 1024,
-    // A stop waits for the fetch in flight: a short long-poll keeps SIGTERM well inside 10 s.
-    maxWaitTimeInMs: 1_000,
+    // The broker answers a fetch once it has fetchMinBytes or fetchMaxWaitMs passed. A stop waits
+    // for the fetch in flight: a short long-poll keeps SIGTERM well inside 10 s.
+    minBytes: config.fetchMinBytes,
+    maxWaitTimeInMs: config.fetchMaxWaitMs,
     // A failing batch is retried from its uncommitted offset; the consumer never gives up for good.
     retry: restartingConsumerRetry((error) => logger.error({ err: error }, 'consumer failed; restarting')),
   });
