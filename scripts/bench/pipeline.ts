@@ -264,6 +264,24 @@ const breakdown = (value: unknown): string => {
 const range = (s: { median: number; min: number; max: number }, digits = 0) =>
   `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 
+type Summary = { median: number; min: number; max: number };
+
+/** How busy a stage's main thread was and its CPU per event (main thread, whole process), over its runs. */
+function cpuSummaries(runs: readonly Record<string, unknown>[]): {
+  busy: Summary;
+  mainThreadCpuMicrosPerEvent: Summary;
+  processCpuMicrosPerEvent: Summary;
+} {
+  return {
+    busy: summary(runs.map((r) => 100 * Number(r['busy']))),
+    mainThreadCpuMicrosPerEvent: summary(runs.map((r) => Number(r['mainThreadCpuMicrosPerEvent']))),
+    processCpuMicrosPerEvent: summary(runs.map((r) => Number(r['processCpuMicrosPerEvent']))),
+  };
+}
+
+const cpuCell = (s: ReturnType<typeof cpuSummaries>) =>
+  `main thread busy ${range(s.busy)} %, CPU per event ${range(s.mainThreadCpuMicrosPerEvent, 1)} µs main thread, ${range(s.processCpuMicrosPerEvent, 1)} µs process`;
+
 /** The @confluentinc/kafka-javascript release the benchmark builds (it is not a project dependency). */
 const CONFLUENT_VERSION = '1.10.1';
 
@@ -750,6 +768,7 @@ async function main(): Promise<void> {
         eventsPerSecond: ingestRate,
         rowsPerSecond: summary((results['ingest'] ?? []).map((r) => Number(r['rowsPerSecond']))),
         rssMaxMiB: summary((results['ingest'] ?? []).map((r) => r.rssMaxMiB)),
+        ...cpuSummaries(results['ingest'] ?? []),
         ratioToConsumeOnly: ingestRate.median / consumeOnly.median,
       },
       pipeline: {
@@ -761,6 +780,7 @@ async function main(): Promise<void> {
       detector: {
         eventsPerSecond: detectorRate,
         rssMaxMiB: summary((results['detector'] ?? []).map((r) => r.rssMaxMiB)),
+        ...cpuSummaries(results['detector'] ?? []),
         ratioToConsumeOnly: detectorRate.median / consumeOnly.median,
       },
       endToEnd: Object.fromEntries(
@@ -852,8 +872,8 @@ async function main(): Promise<void> {
             `| ≈ ingest's ceiling with @confluentinc/kafka-javascript both ways: 10^6 / (1e + 1f CPU µs per record) | ${fmt(report.produceOnly.confluentIngestCeiling)} | ${fmt(report.produceOnly.confluentIngestCeiling / consumeOnly.median, 2)} | | |`,
           ]
         : [`| 1e/1f. @confluentinc/kafka-javascript | not built: ${confluentBuild.note} | | | |`]),
-      `| 2. ingest (validate, normalise, store, forward; producer: ${process.env['KAFKA_PRODUCER_CLIENT'] ?? 'platformatic, the default'}) | ${range(ingestRate)} | ${fmt(report.ingest.ratioToConsumeOnly, 2)} | ${range(report.ingest.rowsPerSecond)} rows/s | ${range(report.ingest.rssMaxMiB)} |`,
-      `| 3. detector (detect, checkpoint, store) | ${range(detectorRate)} | ${fmt(report.detector.ratioToConsumeOnly, 2)} | | ${range(report.detector.rssMaxMiB)} |`,
+      `| 2. ingest (validate, normalise, store, forward; producer: ${process.env['KAFKA_PRODUCER_CLIENT'] ?? 'platformatic, the default'}) | ${range(ingestRate)} | ${fmt(report.ingest.ratioToConsumeOnly, 2)} | ${range(report.ingest.rowsPerSecond)} rows/s; ${cpuCell(report.ingest)} | ${range(report.ingest.rssMaxMiB)} |`,
+      `| 3. detector (detect, checkpoint, store) | ${range(detectorRate)} | ${fmt(report.detector.ratioToConsumeOnly, 2)} | ${cpuCell(report.detector)} | ${range(report.detector.rssMaxMiB)} |`,
       '',
       ...(report.detectorMemory
         ? [
