@@ -201,8 +201,9 @@ export async function startIngest(
     },
     bodyStorage: config.privacy.bodyStorage,
   };
-  // Validation and normalisation, most of ingest's CPU, run on worker threads when there are cores
-  // to spare; a worker that dies fails its batches, which are read again (see prepare-pool.ts).
+  // Validation and normalisation, about half of ingest's main-thread CPU, run on worker threads when
+  // there are cores to spare; a worker that dies fails its batches, which are read again (see
+  // prepare-pool.ts).
   const workers = config.normalizeWorkers ?? defaultPrepareWorkers();
   const pool =
     workers > 0

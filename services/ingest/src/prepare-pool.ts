@@ -1,9 +1,10 @@
 /**
  * Worker threads that prepare (validate, normalise, build rows and forwarded values of) ingest's
- * batches, so that work — most of ingest's CPU — runs beside the main thread's Kafka client, writes
- * and, when one process hosts both, the detector. Each batch goes whole to the worker with the
- * fewest batches outstanding, and comes back in record order. A worker that dies is replaced and
- * its batches fail, so their offsets are not committed and the consumer reads them again.
+ * batches, so that work — about half of ingest's main-thread CPU — runs beside the main thread's
+ * Kafka client, writes and, when one process hosts both, the detector. Each batch goes whole to the
+ * worker with the fewest batches outstanding, and comes back in record order. A worker that dies is
+ * replaced and its batches fail, so their offsets are not committed and the consumer reads them
+ * again.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
