@@ -175,12 +175,15 @@ async function phaseSums(registry: Registry): Promise<Map<string, number>> {
   return sums;
 }
 
-/** ingest's INSERTs per table over the run: how many, and their rows (each costs the engine a part). */
-async function insertSizes(registry: Registry): Promise<Record<string, { inserts: number; rows: number }>> {
-  const sizes: Record<string, { inserts: number; rows: number }> = {};
-  for (const { labels, sum, count } of await histogramTotals(registry, 'floodgate_ingest_insert_rows'))
-    sizes[String(labels['table'] ?? 'all')] = { inserts: count, rows: sum };
-  return sizes;
+/** ingest's INSERTs over the run (all tables): how many, and their rows (each costs the engine a part). */
+async function insertSizes(registry: Registry): Promise<{ inserts: number; rows: number }> {
+  let inserts = 0;
+  let rows = 0;
+  for (const { sum, count } of await histogramTotals(registry, 'floodgate_ingest_insert_rows')) {
+    inserts += count;
+    rows += sum;
+  }
+  return { inserts, rows };
 }
 
 async function metric(registry: Registry, name: string): Promise<number> {
@@ -460,8 +463,8 @@ const common = () => ({
 });
 
 /**
- * INGEST_PARTITION_CONCURRENCY, INGEST_NORMALIZE_WORKERS and INGEST_FETCH_* from the environment, for A/B runs
- * (default: the service's).
+ * INGEST_PARTITION_CONCURRENCY, INGEST_NORMALIZE_WORKERS and INGEST_FETCH_* from the environment,
+ * for A/B runs (default: the service's).
  */
 const ingestTuning = () => ({
   ...(process.env['INGEST_PARTITION_CONCURRENCY']
@@ -803,8 +806,10 @@ async function endToEnd(): Promise<void> {
     await sleep(100);
   }
   console.log('READY');
+  const readyAt = performance.now();
   // CPU of this process (ingest, the detector, the embedded engine) from ready to drained.
   const cpuAtReady = process.cpuUsage();
+  const threadCpuAtReady = process.threadCpuUsage();
   const joinsAtReady = await metric(registry, 'floodgate_detector_group_joins_total');
   const lagSeries: number[] = [];
   // Whether a stall is this thread blocked (serialising, GC) or waiting (fetch, rebalance, INSERT):
@@ -867,6 +872,8 @@ async function endToEnd(): Promise<void> {
   }
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   const cpuUsed = process.cpuUsage(cpuAtReady);
+  const threadCpuUsed = process.threadCpuUsage(threadCpuAtReady);
+  const loadSeconds = (performance.now() - readyAt) / 1000;
   clearInterval(lagTimer);
   const phaseTotals: Record<string, number> = {};
   for (const second of phaseSeries)
@@ -945,6 +952,8 @@ async function endToEnd(): Promise<void> {
     phaseTotals,
     insertRows: await insertSizes(registry),
     cpuMicrosPerEvent: (cpuUsed.user + cpuUsed.system) / produced,
+    mainThreadCpuMicrosPerEvent: (threadCpuUsed.user + threadCpuUsed.system) / produced,
+    cpuCores: (cpuUsed.user + cpuUsed.system) / 1e6 / loadSeconds,
     phaseSeries,
     // Group joins after the services became ready (each stage joins once at start).
     detectorGroupJoins: (await metric(registry, 'floodgate_detector_group_joins_total')) - joinsAtReady,

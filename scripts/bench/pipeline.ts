@@ -279,6 +279,10 @@ function cpuSummaries(runs: readonly Record<string, unknown>[]): {
   };
 }
 
+/** The same for one run's result, as its progress line says it. */
+const cpuOfRun = (r: Record<string, unknown>) =>
+  `main thread busy ${fmt(100 * Number(r['busy']))} %, CPU per event ${fmt(Number(r['mainThreadCpuMicrosPerEvent']), 1)} µs main thread / ${fmt(Number(r['processCpuMicrosPerEvent']), 1)} µs process`;
+
 const cpuCell = (s: ReturnType<typeof cpuSummaries>) =>
   `main thread busy ${range(s.busy)} %, CPU per event ${range(s.mainThreadCpuMicrosPerEvent, 1)} µs main thread, ${range(s.processCpuMicrosPerEvent, 1)} µs process`;
 
@@ -501,7 +505,7 @@ async function main(): Promise<void> {
       );
       results['ingest']?.push(ingest);
       say(
-        `run ${run} ingest: ${fmt(Number(ingest['eventsPerSecond']))} events/s, ${fmt(Number(ingest['rowsPerSecond']))} rows/s, main thread busy ${fmt(100 * Number(ingest['busy']))} %, CPU per event ${fmt(Number(ingest['mainThreadCpuMicrosPerEvent']), 1)} µs main thread / ${fmt(Number(ingest['processCpuMicrosPerEvent']), 1)} µs process, RSS ${ingest.rssMaxMiB} MiB`,
+        `run ${run} ingest: ${fmt(Number(ingest['eventsPerSecond']))} events/s, ${fmt(Number(ingest['rowsPerSecond']))} rows/s, ${cpuOfRun(ingest)}, RSS ${ingest.rssMaxMiB} MiB`,
       );
       const detector = await runStageOn(
         'detector',
@@ -518,7 +522,7 @@ async function main(): Promise<void> {
       );
       results['detector']?.push(detector);
       say(
-        `run ${run} detector: ${fmt(Number(detector['eventsPerSecond']))} events/s, ${fmt(Number(detector['detections']))} detections, main thread busy ${fmt(100 * Number(detector['busy']))} %, CPU per event ${fmt(Number(detector['mainThreadCpuMicrosPerEvent']), 1)} µs main thread / ${fmt(Number(detector['processCpuMicrosPerEvent']), 1)} µs process, RSS ${detector.rssMaxMiB} MiB`,
+        `run ${run} detector: ${fmt(Number(detector['eventsPerSecond']))} events/s, ${fmt(Number(detector['detections']))} detections, ${cpuOfRun(detector)}, RSS ${detector.rssMaxMiB} MiB`,
       );
     }
     // --- 3b: detector memory with many accounts and keys -----------------------------------------------
@@ -702,12 +706,12 @@ async function main(): Promise<void> {
             .map(([phase, seconds]) => `${phase.replace(/^.*-g-/, '')} ${fmt(seconds, 1)}`)
             .join(', ')}`,
         );
-        const inserts = Object.values(
-          (result['insertRows'] ?? {}) as Record<string, { inserts: number; rows: number }>,
-        );
-        const insertCount = inserts.reduce((sum, t) => sum + t.inserts, 0);
+        const inserts = (result['insertRows'] ?? { inserts: 0, rows: 0 }) as {
+          inserts: number;
+          rows: number;
+        };
         say(
-          `  ingest's INSERTs: ${fmt(insertCount)}, ${fmt(inserts.reduce((sum, t) => sum + t.rows, 0) / Math.max(1, insertCount))} rows each on average; the services' process spent ${fmt(Number(result['cpuMicrosPerEvent']), 1)} µs of CPU per event produced`,
+          `  ingest's INSERTs: ${fmt(inserts.inserts)}, ${fmt(inserts.rows / Math.max(1, inserts.inserts))} rows each on average; the services' process spent ${fmt(Number(result['cpuMicrosPerEvent']), 1)} µs of CPU per event produced (its main thread ${fmt(Number(result['mainThreadCpuMicrosPerEvent']), 1)}), ${fmt(Number(result['cpuCores']), 2)} cores from ready to drained`,
         );
         if (process.env['BENCH_DEBUG'])
           appendFileSync(
