@@ -521,7 +521,7 @@ async function waitProcessed(registry: Registry, consumedMetric: string, expecte
         first,
         last: now,
         consumed,
-        busy: performance.eventLoopUtilization(eluAtIdle).utilization,
+        busyPercent: 100 * performance.eventLoopUtilization(eluAtIdle).utilization,
         mainThreadCpuMicrosPerEvent: (thread.user + thread.system) / consumed,
         processCpuMicrosPerEvent: (all.user + all.system) / consumed,
       };
@@ -545,8 +545,11 @@ async function ingest(): Promise<void> {
     ingestConfigSchema.parse({ ...common(), ...ingestTuning(), groupId: input.groupId, partitions: 6 }),
     { clickhouse, registry, logger },
   );
-  const { first, last, consumed, busy, mainThreadCpuMicrosPerEvent, processCpuMicrosPerEvent } =
-    await waitProcessed(registry, 'floodgate_ingest_consumed_total', () => input.expected);
+  const { first, last, consumed, ...cpu } = await waitProcessed(
+    registry,
+    'floodgate_ingest_consumed_total',
+    () => input.expected,
+  );
   await handle.stop();
   const { rows } = await runReadOnlyQuery(
     clickhouse.client,
@@ -562,9 +565,7 @@ async function ingest(): Promise<void> {
     eventsPerSecond: consumed / seconds,
     rows: stored,
     rowsPerSecond: stored / seconds,
-    busy,
-    mainThreadCpuMicrosPerEvent,
-    processCpuMicrosPerEvent,
+    ...cpu,
     startupMs: first - started,
   });
 }
@@ -590,8 +591,11 @@ async function detector(): Promise<void> {
     registry,
     logger,
   });
-  const { first, last, consumed, busy, mainThreadCpuMicrosPerEvent, processCpuMicrosPerEvent } =
-    await waitProcessed(registry, 'floodgate_detector_consumed_total', () => expected);
+  const { first, last, consumed, ...cpu } = await waitProcessed(
+    registry,
+    'floodgate_detector_consumed_total',
+    () => expected,
+  );
   const detections = await metric(registry, 'floodgate_detector_detections_total');
   const accounts = await metric(registry, 'floodgate_detector_tracked_accounts');
   const rateKeys = await metric(registry, 'floodgate_detector_tracked_rate_keys');
@@ -624,9 +628,7 @@ async function detector(): Promise<void> {
     events: consumed,
     seconds,
     eventsPerSecond: consumed / seconds,
-    busy,
-    mainThreadCpuMicrosPerEvent,
-    processCpuMicrosPerEvent,
+    ...cpu,
     detections,
     accounts,
     rateKeys,

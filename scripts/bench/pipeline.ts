@@ -264,27 +264,15 @@ const breakdown = (value: unknown): string => {
 const range = (s: { median: number; min: number; max: number }, digits = 0) =>
   `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 
-type Summary = { median: number; min: number; max: number };
+/** A stage's main-thread busy share and CPU per event (main thread, whole process): see waitProcessed. */
+const CPU_FIELDS = ['busyPercent', 'mainThreadCpuMicrosPerEvent', 'processCpuMicrosPerEvent'] as const;
 
-/** How busy a stage's main thread was and its CPU per event (main thread, whole process), over its runs. */
-function cpuSummaries(runs: readonly Record<string, unknown>[]): {
-  busy: Summary;
-  mainThreadCpuMicrosPerEvent: Summary;
-  processCpuMicrosPerEvent: Summary;
-} {
-  return {
-    busy: summary(runs.map((r) => 100 * Number(r['busy']))),
-    mainThreadCpuMicrosPerEvent: summary(runs.map((r) => Number(r['mainThreadCpuMicrosPerEvent']))),
-    processCpuMicrosPerEvent: summary(runs.map((r) => Number(r['processCpuMicrosPerEvent']))),
-  };
-}
-
-/** The same for one run's result, as its progress line says it. */
+/** One run's busy share and CPU per event, for its progress line (cpuCell: the medians, for the table). */
 const cpuOfRun = (r: Record<string, unknown>) =>
-  `main thread busy ${fmt(100 * Number(r['busy']))} %, CPU per event ${fmt(Number(r['mainThreadCpuMicrosPerEvent']), 1)} µs main thread / ${fmt(Number(r['processCpuMicrosPerEvent']), 1)} µs process`;
+  `main thread busy ${fmt(Number(r['busyPercent']))} %, CPU per event ${fmt(Number(r['mainThreadCpuMicrosPerEvent']), 1)} µs main thread / ${fmt(Number(r['processCpuMicrosPerEvent']), 1)} µs process`;
 
-const cpuCell = (s: ReturnType<typeof cpuSummaries>) =>
-  `main thread busy ${range(s.busy)} %, CPU per event ${range(s.mainThreadCpuMicrosPerEvent, 1)} µs main thread, ${range(s.processCpuMicrosPerEvent, 1)} µs process`;
+const cpuCell = (s: Record<(typeof CPU_FIELDS)[number], ReturnType<typeof summary>>) =>
+  `main thread busy ${range(s.busyPercent)} %, CPU per event ${range(s.mainThreadCpuMicrosPerEvent, 1)} µs main thread, ${range(s.processCpuMicrosPerEvent, 1)} µs process`;
 
 /** The @confluentinc/kafka-javascript release the benchmark builds (it is not a project dependency). */
 const CONFLUENT_VERSION = '1.10.1';
@@ -772,7 +760,7 @@ async function main(): Promise<void> {
         eventsPerSecond: ingestRate,
         rowsPerSecond: summary((results['ingest'] ?? []).map((r) => Number(r['rowsPerSecond']))),
         rssMaxMiB: summary((results['ingest'] ?? []).map((r) => r.rssMaxMiB)),
-        ...cpuSummaries(results['ingest'] ?? []),
+        ...summaries(results['ingest'] ?? [], CPU_FIELDS),
         ratioToConsumeOnly: ingestRate.median / consumeOnly.median,
       },
       pipeline: {
@@ -784,7 +772,7 @@ async function main(): Promise<void> {
       detector: {
         eventsPerSecond: detectorRate,
         rssMaxMiB: summary((results['detector'] ?? []).map((r) => r.rssMaxMiB)),
-        ...cpuSummaries(results['detector'] ?? []),
+        ...summaries(results['detector'] ?? [], CPU_FIELDS),
         ratioToConsumeOnly: detectorRate.median / consumeOnly.median,
       },
       endToEnd: Object.fromEntries(

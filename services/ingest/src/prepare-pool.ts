@@ -15,7 +15,7 @@ export interface PrepareJob {
   id: number;
   data: Uint8Array;
   bounds: Int32Array;
-  sources: string[];
+  sources: readonly string[];
 }
 
 export interface PrepareReply {
@@ -68,10 +68,6 @@ export class PreparePool {
     for (let i = 0; i < size; i++) this.#slots.push(this.#spawn());
   }
 
-  get size(): number {
-    return this.#slots.length;
-  }
-
   /** Prepares `values` (record values; `sources[i]` names record i) on a worker, in order. */
   prepare(values: readonly (Uint8Array | null)[], sources: readonly string[]): Promise<Prepared[]> {
     if (this.#closed) return Promise.reject(new Error('the prepare pool is closed'));
@@ -96,7 +92,7 @@ export class PreparePool {
     }
     let slot = this.#slots[0] as WorkerSlot;
     for (const candidate of this.#slots) if (candidate.pending.size < slot.pending.size) slot = candidate;
-    const job: PrepareJob = { id: this.#nextId++, data, bounds, sources: [...sources] };
+    const job: PrepareJob = { id: this.#nextId++, data, bounds, sources };
     return new Promise<Prepared[]>((resolve, reject) => {
       slot.pending.set(job.id, { resolve, reject });
       slot.worker.postMessage(job, [data.buffer, bounds.buffer]);
