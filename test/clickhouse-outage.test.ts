@@ -2,9 +2,17 @@ import type { Clickhouse } from '@floodgate/clickhouse';
 import { simulate } from '@floodgate/simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
-import { eventually, startTestPipeline, type TestPipeline } from './setup/pipeline.ts';
+import {
+  eventually,
+  ingestCommittedRecords,
+  metricTotal,
+  startTestPipeline,
+  type TestPipeline,
+} from './setup/pipeline.ts';
 
 const OUTAGE_MS = 20_000;
+/** Rows ingest may hold unstored before it stops fetching (the smallest allowed). */
+const BUFFER_ROWS = 1_000;
 
 /** The real client, with inserts failing while `down` is set: a ClickHouse that stopped answering. */
 function withOutage(real: TestClickhouse): {
@@ -48,7 +56,9 @@ describe('ingest while ClickHouse is down for 20 s', () => {
   beforeAll(async () => {
     real = await openTestClickhouse('outage');
     outage = withOutage(real);
-    pipeline = await startTestPipeline(inject('kafkaBrokers'), outage.clickhouse, `outage${Date.now()}`);
+    pipeline = await startTestPipeline(inject('kafkaBrokers'), outage.clickhouse, `outage${Date.now()}`, {
+      ingest: { storeBufferRows: BUFFER_ROWS },
+    });
   });
   afterAll(async () => {
     await pipeline?.stop();
@@ -56,17 +66,34 @@ describe('ingest while ClickHouse is down for 20 s', () => {
   });
 
   it('pauses instead of dropping, reports degraded, and afterwards stores every event exactly once', async () => {
-    const half = Math.floor(simulation.events.length / 2);
-    await pipeline.produce(simulation.events.slice(0, half));
+    const third = Math.floor(simulation.events.length / 3);
+    await pipeline.produce(simulation.events.slice(0, third));
     outage.setDown(true);
-    await pipeline.produce(simulation.events.slice(half));
+    await pipeline.produce(simulation.events.slice(third, 2 * third));
     await eventually(
       async () => !pipeline.ingest.ready().ready && pipeline.ingest.ready().reason.startsWith('degraded'),
       15_000,
       'readiness to report degraded',
     );
+    // Rows past the buffer: every partition that had a batch is held (its next fetch waits), so
+    // what is produced now stays in Kafka.
+    await eventually(
+      async () =>
+        (await metricTotal(pipeline.ingest.registry, 'floodgate_ingest_store_pending_rows')) > BUFFER_ROWS,
+      15_000,
+      'unstored rows past the buffer',
+    );
+    const consumedBefore = await metricTotal(pipeline.ingest.registry, 'floodgate_ingest_consumed_total');
+    await pipeline.produce(simulation.events.slice(2 * third));
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     expect(outage.failures(), 'inserts were attempted and failed during the outage').toBeGreaterThan(0);
+    const consumedDuring = await metricTotal(pipeline.ingest.registry, 'floodgate_ingest_consumed_total');
+    expect(
+      consumedDuring - consumedBefore,
+      'records consumed after the buffer filled (partitions without a held batch only)',
+    ).toBeLessThan((simulation.events.length - 2 * third) / 4);
+    const committedDuring = await ingestCommittedRecords(inject('kafkaBrokers'), pipeline);
+    expect(committedDuring, 'offsets committed only for stored rows').toBeLessThan(consumedDuring);
     outage.setDown(false);
 
     const tables = [
@@ -94,5 +121,10 @@ describe('ingest while ClickHouse is down for 20 s', () => {
     await eventually(async () => pipeline.ingest.ready().ready, 15_000, 'readiness to recover');
     expect(await countAll(true), 'distinct events stored').toBe(total);
     expect(await countAll(false), 'no duplicate rows, even before merges').toBe(total);
+    await eventually(
+      async () => (await ingestCommittedRecords(inject('kafkaBrokers'), pipeline)) === total,
+      15_000,
+      'offsets committed up to every stored event',
+    );
   });
 });

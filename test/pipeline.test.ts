@@ -151,7 +151,7 @@ describe('pipeline: Kafka → ingest → ClickHouse rows → detector → detect
       return counts;
     };
     const ingestPhases = await phaseCounts(pipeline.ingest.registry);
-    for (const phase of ['process', 'write', 'commit'])
+    for (const phase of ['process', 'forward', 'heartbeat'])
       expect(ingestPhases[phase], `ingest batches timed in phase ${phase}`).toBeGreaterThan(0);
     const detectorPhases = await phaseCounts(pipeline.detector.registry);
     for (const phase of ['process', 'flush', 'heartbeat', 'checkpoint_encode'])

@@ -513,8 +513,13 @@ async function waitProcessed(registry: Registry, consumedMetric: string, expecte
     // Done when every record is counted and every partition's processed position is at its end:
     // the end is now (up to ~0.6 s late, with the 500 ms lag refresh), not the last count, since
     // records are counted when their batch starts and the batches in flight still had their writes
-    // to do (with 32 partitions at once, all of a small run is counted within milliseconds).
-    if (consumed >= expected() && lag === 0) {
+    // to do (with 32 partitions at once, all of a small run is counted within milliseconds). Ingest's
+    // rows are stored after their batch (lingering for one INSERT a second): those too must be in.
+    if (
+      consumed >= expected() &&
+      lag === 0 &&
+      (await metric(registry, 'floodgate_ingest_store_pending_rows')) === 0
+    ) {
       const thread = process.threadCpuUsage(threadCpuAtIdle);
       const all = process.cpuUsage(cpuAtIdle);
       return {

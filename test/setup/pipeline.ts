@@ -13,13 +13,15 @@ import {
 } from '@floodgate/detector';
 import { type IngestHandle, ingestConfigSchema, startIngest } from '@floodgate/ingest';
 import { createKafka, ensureTopics, type Kafka } from '@floodgate/kafka';
-import { createLogger } from '@floodgate/observability';
+import { createLogger, type Registry } from '@floodgate/observability';
 import type { FloodgateEvent } from '@floodgate/schema';
 import { simulate } from '@floodgate/simulator';
 import type { TestClickhouse } from './clickhouse.ts';
 
 export interface TestPipeline {
   kafka: Kafka;
+  /** The consumer group ids of ingest and the detector. */
+  groups: { ingest: string; detector: string };
   topics: ReturnType<typeof topicNames>;
   ingest: IngestHandle;
   detector: DetectorHandle;
@@ -73,6 +75,7 @@ export async function startTestPipeline(
   await producer.connect();
   return {
     kafka,
+    groups: { ingest: `${prefix}-ingest`, detector: `${prefix}-detector` },
     topics,
     ingest,
     detector,
@@ -113,6 +116,28 @@ export async function testKafkaWithTopics(
     await admin.disconnect();
   }
   return kafka;
+}
+
+/** Sum of a counter's or gauge's values over its label sets. */
+export async function metricTotal(registry: Registry, name: string): Promise<number> {
+  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return values.reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Records before ingest's committed offsets, over the pipeline's five input topics. */
+export async function ingestCommittedRecords(brokers: string, pipeline: TestPipeline): Promise<number> {
+  const admin = testKafka(brokers, `${pipeline.groups.ingest}-offsets`).admin();
+  await admin.connect();
+  try {
+    const t = pipeline.topics;
+    const topics = [t.outbound, t.inbound, t.status, t.feedback, t.audit];
+    let sum = 0;
+    for (const topic of await admin.fetchOffsets({ groupId: pipeline.groups.ingest, topics }))
+      for (const p of topic.partitions) sum += Math.max(0, Number(p.offset));
+    return sum;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Polls `probe` until it returns a truthy value or the deadline passes. */

@@ -128,6 +128,79 @@ describe('GroupCommit', () => {
   });
 });
 
+describe('GroupCommit with a linger', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Waits (up to 5 s) until the sink has `n` writes. */
+  async function writesReach(writes: unknown[], n: number): Promise<void> {
+    for (const deadline = Date.now() + 5_000; writes.length < n; await sleep(2))
+      if (Date.now() > deadline) throw new Error(`expected ${n} writes, saw ${writes.length}`);
+  }
+
+  it('holds the first item for the linger and writes everything that arrived meanwhile with it', async () => {
+    const sink = controlledSink<string>();
+    const group = new GroupCommit<string>({ write: sink.write, lingerMs: 150 });
+    const started = performance.now();
+    const a = group.submit('a');
+    await tick();
+    const b = group.submit('b');
+    await sleep(20);
+    const c = group.submit('c');
+    expect(sink.writes).toHaveLength(0);
+    await writesReach(sink.writes, 1);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+    expect(sink.writes[0]?.items).toEqual(['a', 'b', 'c']);
+    sink.writes[0]?.finish();
+    await Promise.all([a, b, c]);
+  });
+
+  it('writes at once when the waiting items reach flushSize, and after a write lingers again', async () => {
+    const sink = controlledSink<number>();
+    const group = new GroupCommit<number>({
+      write: sink.write,
+      sizeOf: (n) => n,
+      lingerMs: 60_000,
+      flushSize: 10,
+    });
+    const small = group.submit(4);
+    await tick();
+    expect(sink.writes).toHaveLength(0);
+    const big = group.submit(6);
+    await writesReach(sink.writes, 1);
+    expect(sink.writes[0]?.items).toEqual([4, 6]);
+    const late = group.submit(3);
+    sink.writes[0]?.finish();
+    await Promise.all([small, big]);
+    await sleep(30);
+    expect(sink.writes, 'the item that arrived during the write lingers').toHaveLength(1);
+    const more = group.submit(7);
+    await writesReach(sink.writes, 2);
+    expect(sink.writes[1]?.items).toEqual([3, 7]);
+    sink.writes[1]?.finish();
+    await Promise.all([late, more]);
+  });
+
+  it('flush() ends the linger now and for good', async () => {
+    const sink = controlledSink<string>();
+    const group = new GroupCommit<string>({ write: sink.write, lingerMs: 60_000 });
+    const a = group.submit('a');
+    await tick();
+    expect(sink.writes).toHaveLength(0);
+    group.flush();
+    await writesReach(sink.writes, 1);
+    const b = group.submit('b');
+    sink.writes[0]?.finish();
+    await a;
+    await writesReach(sink.writes, 2);
+    expect(sink.writes[1]?.items).toEqual(['b']);
+    sink.writes[1]?.finish();
+    await b;
+    const c = group.submit('c');
+    await writesReach(sink.writes, 3);
+    sink.writes[2]?.finish();
+    await c;
+  });
+});
+
 describe('WriteLane', () => {
   it('grants at most its slots at once, the rest in request order, and a release counts once', async () => {
     const lane = new WriteLane(2);

@@ -7,6 +7,10 @@
  *
  * Each item's promise settles with the write that carried it: resolved when it succeeded, rejected
  * with its error otherwise, so a caller's own retry loop simply joins the next write.
+ *
+ * With `lingerMs`, a write waits until its oldest item has waited that long (or `flushSize` is
+ * reached), as a Kafka producer's linger.ms does: fewer, larger writes when the items trickle in,
+ * for callers that do not wait on each write (ingest, whose offsets follow its INSERTs).
  */
 
 export interface GroupCommitOptions<T> {
@@ -20,6 +24,10 @@ export interface GroupCommitOptions<T> {
    * the slot is held, so the items that arrive while it waits go out in the same write.
    */
   lane?: WriteLane | undefined;
+  /** How long the oldest item may wait for others to join its write (default 0: the end of the turn). */
+  lingerMs?: number;
+  /** Waiting size that starts a write without lingering (default `maxSize`). */
+  flushSize?: number;
 }
 
 /**
@@ -58,6 +66,9 @@ export class WriteLane {
 
 interface Waiting<T> {
   item: T;
+  size: number;
+  /** performance.now() when it was submitted. */
+  at: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -67,15 +78,22 @@ export class GroupCommit<T> {
   readonly #sizeOf: (item: T) => number;
   readonly #maxSize: number;
   readonly #lane: WriteLane | undefined;
+  #lingerMs: number;
+  readonly #flushSize: number;
   readonly #waiting: Waiting<T>[] = [];
-  /** A write is running, or scheduled to start at the end of this turn. */
+  #waitingSize = 0;
+  /** A write is running, or scheduled (at the end of this turn, or when the linger ends). */
   #inFlight = false;
+  /** The linger's timer, while the next write waits on it. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: GroupCommitOptions<T>) {
     this.#write = options.write;
     this.#sizeOf = options.sizeOf ?? (() => 1);
     this.#maxSize = options.maxSize ?? Number.POSITIVE_INFINITY;
     this.#lane = options.lane;
+    this.#lingerMs = options.lingerMs ?? 0;
+    this.#flushSize = options.flushSize ?? this.#maxSize;
   }
 
   /** Items waiting for the next write. */
@@ -84,14 +102,50 @@ export class GroupCommit<T> {
   }
 
   submit(item: T): Promise<void> {
+    const size = this.#sizeOf(item);
     const done = new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ item, resolve, reject });
+      this.#waiting.push({ item, size, at: performance.now(), resolve, reject });
     });
+    this.#waitingSize += size;
     if (!this.#inFlight) {
       this.#inFlight = true;
-      setImmediate(() => void this.#flush());
-    }
+      if (this.#lingers()) this.#linger();
+      else setImmediate(() => void this.#flush());
+    } else if (!this.#lingers()) this.#endLinger();
     return done;
+  }
+
+  /** Stops lingering for good and starts the write the waiting items linger for (before a stop). */
+  flush(): void {
+    this.#lingerMs = 0;
+    this.#endLinger();
+  }
+
+  /** Starts the write a linger waits for now, if one does. */
+  #endLinger(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    void this.#flush();
+  }
+
+  /** Whether the waiting items should wait for more: a linger is set and they are not enough yet. */
+  #lingers(): boolean {
+    return this.#lingerMs > 0 && this.#waitingSize < this.#flushSize;
+  }
+
+  /** Schedules the next write for when the oldest waiting item has lingered its time. */
+  #linger(): void {
+    const oldest = this.#waiting[0] as Waiting<T>;
+    const delayMs = this.#lingerMs - (performance.now() - oldest.at);
+    if (delayMs <= 0) {
+      void this.#flush();
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#flush();
+    }, delayMs);
   }
 
   async #flush(): Promise<void> {
@@ -101,9 +155,11 @@ export class GroupCommit<T> {
     } finally {
       release?.();
     }
-    // Whatever arrived during the write goes next, at once; otherwise the next submit schedules.
-    if (this.#waiting.length > 0) void this.#flush();
-    else this.#inFlight = false;
+    // Whatever arrived during the write goes next: at once, or when its linger ends; otherwise the
+    // next submit schedules.
+    if (this.#waiting.length === 0) this.#inFlight = false;
+    else if (this.#lingers()) this.#linger();
+    else void this.#flush();
   }
 
   async #writeGroup(): Promise<void> {
@@ -111,12 +167,12 @@ export class GroupCommit<T> {
     let size = 0;
     while (this.#waiting.length > 0) {
       const next = this.#waiting[0] as Waiting<T>;
-      const nextSize = this.#sizeOf(next.item);
-      if (group.length > 0 && size + nextSize > this.#maxSize) break;
+      if (group.length > 0 && size + next.size > this.#maxSize) break;
       group.push(next);
-      size += nextSize;
+      size += next.size;
       this.#waiting.shift();
     }
+    this.#waitingSize -= size;
     if (group.length === 0) return;
     try {
       await this.#write(group.map((w) => w.item));

@@ -128,4 +128,26 @@ describe('InsertCoalescer', () => {
     await Promise.all(all);
     expect(calls.map((c) => c.rows)).toEqual([1, 6, 6, 15]);
   });
+
+  it('with a linger, combines batches that trickle in; flushRows starts an INSERT early, flush() all now', async () => {
+    const { client, calls } = controlledClient();
+    const coalescer = new InsertCoalescer(client, { lingerMs: 60_000, flushRows: 10 });
+    const a = coalescer.insert('t', rows(3), 'a');
+    const u = coalescer.insert('u', rows(1), 'u');
+    await tick();
+    const b = coalescer.insert('t', rows(4), 'b');
+    await tick();
+    expect(calls, 'nothing before the linger ends or flushRows is reached').toHaveLength(0);
+    const c = coalescer.insert('t', rows(3), 'c');
+    await tick();
+    expect(calls.map((call) => [call.table, call.rows])).toEqual([['t', 10]]);
+    coalescer.flush();
+    await tick();
+    expect(calls.map((call) => [call.table, call.rows])).toEqual([
+      ['t', 10],
+      ['u', 1],
+    ]);
+    for (const call of calls) call.finish();
+    await Promise.all([a, b, c, u]);
+  });
 });

@@ -31,6 +31,12 @@ export interface InsertCoalescerOptions {
    * detections behind ingest's five tables); held back here, the rows join the next INSERT instead.
    */
   maxConcurrentInserts?: number;
+  /**
+   * How long a table's first waiting rows wait for more before their INSERT starts (default 0: the
+   * end of the turn), and the waiting rows that start it at once (default `maxRows`): see GroupCommit.
+   */
+  lingerMs?: number;
+  flushRows?: number;
 }
 
 export class InsertCoalescer {
@@ -39,11 +45,15 @@ export class InsertCoalescer {
   readonly #onInsert: InsertCoalescerOptions['onInsert'];
   readonly #tables = new Map<string, GroupCommit<Batch>>();
   readonly #lane: WriteLane | undefined;
+  readonly #lingerMs: number;
+  readonly #flushRows: number | undefined;
 
   constructor(client: ClickHouseClient, options: InsertCoalescerOptions = {}) {
     this.#client = client;
     this.#maxRows = options.maxRows ?? 50_000;
     this.#onInsert = options.onInsert;
+    this.#lingerMs = options.lingerMs ?? 0;
+    this.#flushRows = options.flushRows;
     this.#lane = options.maxConcurrentInserts ? new WriteLane(options.maxConcurrentInserts) : undefined;
   }
 
@@ -56,6 +66,8 @@ export class InsertCoalescer {
         sizeOf: (batch) => batch.rows.length,
         maxSize: this.#maxRows,
         lane: this.#lane,
+        lingerMs: this.#lingerMs,
+        flushSize: this.#flushRows,
         write: async (batches) => {
           await this.#client.insert({
             table,
@@ -71,6 +83,11 @@ export class InsertCoalescer {
       this.#tables.set(table, queue);
     }
     return queue.submit({ rows, token });
+  }
+
+  /** Stops lingering: every table's waiting rows go out now, and later ones at once (before a stop). */
+  flush(): void {
+    for (const queue of this.#tables.values()) queue.flush();
   }
 }
 

@@ -8,6 +8,11 @@ export {
   partitionLag,
   startLagTracker,
 } from './consumer-lag.ts';
+export {
+  DeferredCommits,
+  type DeferredCommitsOptions,
+  type TopicPartitionOffset,
+} from './deferred-commits.ts';
 export { type KafkaErrorCode, KafkaSetupError } from './errors.ts';
 export { DEFAULT_MAX_RECORDS_PER_REQUEST, type GroupedSends, groupedSends } from './grouped-sends.ts';
 export {

@@ -8,16 +8,26 @@ describe('ingest configuration', () => {
         INGEST_FETCH_MIN_BYTES: '1048576',
         INGEST_FETCH_MAX_WAIT_MS: '250',
         INGEST_NORMALIZE_WORKERS: '2',
+        INGEST_STORE_LINGER_MS: '0',
+        INGEST_STORE_BUFFER_ROWS: '20000',
       },
     });
-    expect(config).toMatchObject({ fetchMinBytes: 1_048_576, fetchMaxWaitMs: 250, normalizeWorkers: 2 });
+    expect(config).toMatchObject({
+      fetchMinBytes: 1_048_576,
+      fetchMaxWaitMs: 250,
+      normalizeWorkers: 2,
+      storeLingerMs: 0,
+      storeBufferRows: 20_000,
+    });
   });
 
-  it('keeps the latency-first defaults: answer a fetch with any bytes, no worker named', () => {
+  it('keeps the latency-first fetch defaults (answer with any bytes), no worker named, rows stored once a second', () => {
     const config = loadIngestConfig({ env: {} });
     expect(config.fetchMinBytes).toBe(1);
     expect(config.fetchMaxWaitMs).toBe(1_000);
     expect(config.normalizeWorkers).toBeUndefined();
+    expect(config.storeLingerMs).toBe(1_000);
+    expect(config.storeBufferRows).toBe(50_000);
   });
 
   it('names every wrong setting at once', () => {
@@ -28,12 +38,20 @@ describe('ingest configuration', () => {
           INGEST_FETCH_MIN_BYTES: '0',
           INGEST_FETCH_MAX_WAIT_MS: 'soon',
           INGEST_NORMALIZE_WORKERS: '-1',
+          INGEST_STORE_LINGER_MS: '60000',
+          INGEST_STORE_BUFFER_ROWS: '10',
         },
       });
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const name of ['INGEST_FETCH_MIN_BYTES', 'INGEST_FETCH_MAX_WAIT_MS', 'INGEST_NORMALIZE_WORKERS'])
+    for (const name of [
+      'INGEST_FETCH_MIN_BYTES',
+      'INGEST_FETCH_MAX_WAIT_MS',
+      'INGEST_NORMALIZE_WORKERS',
+      'INGEST_STORE_LINGER_MS',
+      'INGEST_STORE_BUFFER_ROWS',
+    ])
       expect(message).toContain(name);
   });
 });

@@ -43,6 +43,19 @@ export const ingestConfigSchema = z.object({
   fetchMaxWaitMs: intFromEnv(10, 5_000)
     .default(1_000)
     .describe('longest a fetch waits for those bytes (ms); also bounds how long a stop waits'),
+  /**
+   * Raw rows wait up to this long for more before their INSERT (one per table): the engine pays for
+   * every INSERT, so one a second beats one per fetch. Ingest keeps fetching and forwarding
+   * meanwhile; a batch's offset is committed once its rows are stored.
+   */
+  storeLingerMs: intFromEnv(0, 10_000)
+    .default(1_000)
+    .describe(
+      'longest raw rows wait to be stored together (ms; forwarding to the detector does not wait; 0: one INSERT per fetch)',
+    ),
+  storeBufferRows: intFromEnv(1_000, 10_000_000)
+    .default(50_000)
+    .describe('rows waiting to be stored beyond which ingest stops fetching until ClickHouse catches up'),
   /** Worker threads that validate and normalise; unset: see defaultPrepareWorkers. */
   normalizeWorkers: intFromEnv(0, 64)
     .optional()
@@ -92,6 +105,8 @@ export const ingestEnv = {
   INGEST_NORMALIZE_WORKERS: 'normalizeWorkers',
   INGEST_FETCH_MIN_BYTES: 'fetchMinBytes',
   INGEST_FETCH_MAX_WAIT_MS: 'fetchMaxWaitMs',
+  INGEST_STORE_LINGER_MS: 'storeLingerMs',
+  INGEST_STORE_BUFFER_ROWS: 'storeBufferRows',
   BODY_STORAGE: 'privacy.bodyStorage',
   FLOODGATE_HMAC_KEY: 'privacy.hmacKey',
   PREFIX_DIGITS: 'privacy.prefixDigits',

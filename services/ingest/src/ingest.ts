@@ -1,9 +1,11 @@
 /**
  * services/ingest: consumes the producer topics, validates every record, dead-letters the invalid
  * ones with their reasons, normalises the rest once, stores raw rows in ClickHouse and forwards
- * normalised events to `traffic.normalized` keyed by account. A batch's offsets are committed only
- * after its rows and its forwarded records are acknowledged; while ClickHouse is down the batch is
- * retried with capped, jittered backoff (heartbeating, readiness degraded) instead of dropped.
+ * normalised events to `traffic.normalized` keyed by account. Forwarding does not wait for storage:
+ * raw rows linger up to `storeLingerMs` so each table gets about one INSERT a second, and a batch's
+ * offsets are committed once its rows are stored and its forwarded records acknowledged (see
+ * DeferredCommits). While ClickHouse is down the rows are retried with capped, jittered backoff
+ * (readiness degraded) and ingest stops fetching once `storeBufferRows` wait, instead of dropping.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type Clickhouse, InsertCoalescer, serviceClickhouse } from '@floodgate/clickhouse';
@@ -11,6 +13,7 @@ import { sampleErrorCodeCategories } from '@floodgate/detect';
 import {
   createKafka,
   createRecordSender,
+  DeferredCommits,
   type EachBatchPayload,
   ensureTopics,
   groupedSends,
@@ -24,6 +27,7 @@ import {
   consumerLagReporter,
   createLogger,
   createRegistry,
+  Gauge,
   Histogram,
   type Logger,
   type Registry,
@@ -51,6 +55,11 @@ export interface IngestHandle {
   stop(): Promise<void>;
 }
 
+/** How long a stop waits for the lingering rows to be stored and their offsets committed. */
+const STOP_DRAIN_MS = 5_000;
+/** At most one warning per table this often while its INSERTs fail (with the count since the last). */
+const FAILURE_LOG_INTERVAL_MS = 10_000;
+
 export function loadInventory(path: string): ApiKeyInventoryEntry[] {
   return apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
@@ -75,7 +84,7 @@ export async function startIngest(
   });
   const insertLatency = new Histogram({
     name: 'floodgate_ingest_clickhouse_insert_seconds',
-    help: 'ClickHouse insert latency of a batch (including the wait for the INSERT it joins)',
+    help: 'ClickHouse insert latency of a batch (including the linger and the wait for the INSERT it joins)',
     registers: [registry],
   });
   const deadLettered = new Counter({
@@ -214,15 +223,39 @@ export async function startIngest(
       : null;
   let assigned = false;
   let sinkDegraded = '';
+  /** A stop has begun: batches fetched from now on are left for the next start, rows are flushed. */
+  let draining = false;
+  /** Storage retries give up (after the drain). */
   let stopping = false;
+  let stopped: Promise<void> | undefined;
+
+  // Offsets follow the INSERTs that stored their rows. A (re)join makes kafkajs fetch from the
+  // committed offsets, so what was tracked before it is forgotten.
+  const commits = new DeferredCommits({
+    commit: (offsets) => consumer.commitOffsets(offsets),
+    onCommitError: (error) => logger.warn({ err: error }, 'offset commit failed; retrying'),
+  });
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     assigned = Object.keys(event.payload.memberAssignment).length > 0;
+    commits.reset();
+  });
+  new Gauge({
+    name: 'floodgate_ingest_store_pending_rows',
+    help: 'Raw rows handed to ClickHouse and not yet stored (their offsets wait for them)',
+    registers: [registry],
+    collect() {
+      this.set(commits.pendingRows);
+    },
   });
 
   const inserts = new InsertCoalescer(clickhouse.client, {
     // The embedded engine runs one query at a time: one INSERT of ingest's at a time there keeps the
     // detector's writes (sharing the engine in one process) from queueing behind five of them.
     ...(clickhouse.mode === 'embedded' ? { maxConcurrentInserts: 1 } : {}),
+    lingerMs: config.storeLingerMs,
+    // ClickHouse's advice is INSERTs of 10,000 rows or more at most once a second; a busy table
+    // goes at that size, the rest when their linger ends.
+    flushRows: Math.min(10_000, Math.floor(config.storeBufferRows / 2)),
     onInsert: (_table, rows, batches) => {
       insertRows.observe(rows);
       insertBatches.observe(batches);
@@ -232,6 +265,10 @@ export async function startIngest(
   // The batches processed at once share their forwards' produce requests, as they share INSERTs.
   const forwards = groupedSends(forwardSender, config.topics.normalized);
   const phases = batchPhaseTimer(registry, config.groupId);
+
+  /** Failed INSERT attempts per table not yet logged, and when the last warning was. */
+  const failuresUnlogged = new Map<string, number>();
+  const failuresLoggedAt = new Map<string, number>();
 
   async function insertWithRetry(
     table: string,
@@ -259,9 +296,20 @@ export async function startIngest(
         onFailure: (what, attempt, delayMs, error) => {
           sinkErrors.inc();
           sinkDegraded = `ClickHouse ${what} failing: ${(error as Error).message}`;
-          logger.warn({ what, attempt, delayMs, err: error }, 'ClickHouse insert failed; retrying');
+          // Every batch waiting on the table retries on its own: one line per table per interval.
+          const failures = (failuresUnlogged.get(table) ?? 0) + 1;
+          const loggedAt = failuresLoggedAt.get(table) ?? Number.NEGATIVE_INFINITY;
+          if (Date.now() - loggedAt < FAILURE_LOG_INTERVAL_MS) {
+            failuresUnlogged.set(table, failures);
+            return;
+          }
+          failuresLoggedAt.set(table, Date.now());
+          failuresUnlogged.set(table, 0);
+          logger.warn({ what, attempt, delayMs, failures, err: error }, 'ClickHouse insert failed; retrying');
         },
         onSuccess: () => {
+          failuresLoggedAt.delete(table);
+          failuresUnlogged.delete(table);
           if (sinkDegraded) logger.info({ table }, 'ClickHouse answers again; resuming');
           sinkDegraded = '';
         },
@@ -277,7 +325,8 @@ export async function startIngest(
     partitionsConsumedConcurrently: config.partitionConcurrency,
     eachBatch: async (payload) => {
       const { batch } = payload;
-      if (batch.messages.length === 0) return;
+      // Left unresolved during a stop: read again from the committed offset after the next start.
+      if (batch.messages.length === 0 || draining) return;
       const clock = phases.start(`${batch.topic}:${batch.partition}`);
       batchSize.observe(batch.messages.length);
       consumed.inc({ topic: batch.topic }, batch.messages.length);
@@ -335,18 +384,20 @@ export async function startIngest(
       }
       clock.mark('process');
       const span = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`;
-      // The inserts and the forward are independent, so they run at once (the profile showed the
-      // main thread idle a quarter of the time while they were awaited one after another); the
-      // offset is committed only when all succeeded. A retry after a crash repeats them: ClickHouse
-      // drops the repeated inserts by token and the detector skips the forwarded copies by source.
-      const forward = () => forwards.send(forwarded);
-      await Promise.all([
-        ...[...rowsByTable].map(([table, rows]) =>
+      // The rows go to their tables' lingering INSERTs and the batch moves on once its forward and
+      // dead letters are acknowledged; its offset is committed when the rows are stored too. A
+      // retry after a crash repeats both: ClickHouse drops the repeated inserts by token (or
+      // ReplacingMergeTree collapses them by event id) and the detector skips the forwarded copies
+      // by source.
+      let rowCount = 0;
+      for (const rows of rowsByTable.values()) rowCount += rows.length;
+      const stored = Promise.all(
+        [...rowsByTable].map(([table, rows]) =>
           insertWithRetry(table, rows, `${config.groupId}:${span}:${table}`, payload),
         ),
-        forward(),
-      ]);
-      clock.mark('write');
+      );
+      await forwards.send(forwarded);
+      clock.mark('forward');
       for (const deadLetter of deadLetters) {
         await producer.send({ topic: config.topics.deadLetter, acks: -1, messages: [deadLetter] });
         deadLettered.inc({ topic: batch.topic });
@@ -354,16 +405,23 @@ export async function startIngest(
       if (deadLetters.length > 0) clock.mark('dead_letter');
       payload.resolveOffset(batch.lastOffset());
       lag.processed(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
-      await payload.commitOffsetsIfNecessary({
-        topics: [
-          {
-            topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }],
-          },
-        ],
-      });
+      commits.track(batch.topic, batch.partition, String(Number(batch.lastOffset()) + 1), rowCount, stored);
+      // Storage behind (or ClickHouse down): hold this partition's next fetch, heartbeating, until it
+      // catches up, so the rows held stay bounded.
+      if (commits.pendingRows > config.storeBufferRows) {
+        while (
+          commits.pendingRows > config.storeBufferRows &&
+          !draining &&
+          payload.isRunning() &&
+          !payload.isStale()
+        ) {
+          await commits.whenRowsAtMost(config.storeBufferRows, 1_000);
+          await payload.heartbeat();
+        }
+        clock.mark('store_wait');
+      }
       await payload.heartbeat();
-      clock.mark('commit');
+      clock.mark('heartbeat');
       if (clock.finish())
         logger.info(
           {
@@ -386,23 +444,37 @@ export async function startIngest(
         : assigned
           ? { ready: true, reason: 'ready' }
           : { ready: false, reason: 'waiting for partition assignment' },
-    stop: async () => {
-      const startedAt = Date.now();
-      stopping = true;
-      if (config.inventoryFile) unwatchFile(config.inventoryFile);
-      await lag.stop();
-      await consumer.disconnect();
-      await pool?.close();
-      try {
-        await forwardSender.close();
-      } finally {
+    // Once, however often it is called.
+    stop: () => {
+      stopped ??= (async () => {
+        const startedAt = Date.now();
+        // Store what lingers and commit it while still in the group; what is not stored in time is
+        // read again after the next start.
+        draining = true;
+        consumer.pause(inputTopics.map((topic) => ({ topic })));
+        inserts.flush();
+        if (!(await commits.drain(STOP_DRAIN_MS)))
+          logger.warn(
+            { pendingRows: commits.pendingRows },
+            'stopping with rows not yet stored; their records are read again at the next start',
+          );
+        stopping = true;
+        if (config.inventoryFile) unwatchFile(config.inventoryFile);
+        await lag.stop();
+        await consumer.disconnect();
+        await pool?.close();
         try {
-          await producer.disconnect();
+          await forwardSender.close();
         } finally {
-          if (ownsClickhouse) await clickhouse.close();
+          try {
+            await producer.disconnect();
+          } finally {
+            if (ownsClickhouse) await clickhouse.close();
+          }
         }
-      }
-      logger.info({ tookMs: Date.now() - startedAt }, 'ingest stopped');
+        logger.info({ tookMs: Date.now() - startedAt }, 'ingest stopped');
+      })();
+      return stopped;
     },
   };
 }
