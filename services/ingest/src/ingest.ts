@@ -396,6 +396,9 @@ export async function startIngest(
           insertWithRetry(table, rows, `${config.groupId}:${span}:${table}`, payload),
         ),
       );
+      // Its outcome is read where the batch is tracked; should the forward fail first, the batch is
+      // read again anyway (the consumer restarts from the committed offset), so nothing waits on it.
+      stored.catch(() => {});
       await forwards.send(forwarded);
       clock.mark('forward');
       for (const deadLetter of deadLetters) {
@@ -451,7 +454,12 @@ export async function startIngest(
         // Store what lingers and commit it while still in the group; what is not stored in time is
         // read again after the next start.
         draining = true;
-        consumer.pause(inputTopics.map((topic) => ({ topic })));
+        try {
+          consumer.pause(inputTopics.map((topic) => ({ topic })));
+        } catch (error) {
+          // Not running (it failed and is restarting): nothing is fetched anyway.
+          logger.debug({ err: error }, 'pausing the consumer for the stop failed');
+        }
         inserts.flush();
         if (!(await commits.drain(STOP_DRAIN_MS)))
           logger.warn(
