@@ -10,7 +10,7 @@ import {
 } from './setup/pipeline.ts';
 
 /** Long enough that nothing is stored by the linger's timer while the test looks. */
-const LINGER_MS = 10_000;
+const LINGER_MS = 30_000;
 
 describe('ingest stores rows lingering, forwards at once, and commits offsets after the rows', () => {
   let ch: TestClickhouse;
@@ -42,7 +42,7 @@ describe('ingest stores rows lingering, forwards at once, and commits offsets af
     await eventually(
       async () =>
         (await metricTotal(pipeline.detector.registry, 'floodgate_detector_consumed_total')) >= outbound,
-      LINGER_MS / 2,
+      LINGER_MS - 10_000,
       'the detector to consume the forwarded outbound events',
     );
     const [row] = await (

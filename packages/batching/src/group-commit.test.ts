@@ -138,7 +138,7 @@ describe('GroupCommit with a linger', () => {
 
   it('holds the first item for the linger and writes everything that arrived meanwhile with it', async () => {
     const sink = controlledSink<string>();
-    const group = new GroupCommit<string>({ write: sink.write, lingerMs: 150 });
+    const group = new GroupCommit<string>({ write: sink.write, lingerMs: 1_000 });
     const started = performance.now();
     const a = group.submit('a');
     await tick();
@@ -147,7 +147,7 @@ describe('GroupCommit with a linger', () => {
     const c = group.submit('c');
     expect(sink.writes).toHaveLength(0);
     await writesReach(sink.writes, 1);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(995);
     expect(sink.writes[0]?.items).toEqual(['a', 'b', 'c']);
     sink.writes[0]?.finish();
     await Promise.all([a, b, c]);
@@ -179,7 +179,7 @@ describe('GroupCommit with a linger', () => {
     await Promise.all([late, more]);
   });
 
-  it('flush() ends the linger now and for good', async () => {
+  it('flush() ends the current linger; stopLingering() ends it for good', async () => {
     const sink = controlledSink<string>();
     const group = new GroupCommit<string>({ write: sink.write, lingerMs: 60_000 });
     const a = group.submit('a');
@@ -190,6 +190,9 @@ describe('GroupCommit with a linger', () => {
     const b = group.submit('b');
     sink.writes[0]?.finish();
     await a;
+    await sleep(30);
+    expect(sink.writes, 'after a flush, new items linger again').toHaveLength(1);
+    group.stopLingering();
     await writesReach(sink.writes, 2);
     expect(sink.writes[1]?.items).toEqual(['b']);
     sink.writes[1]?.finish();

@@ -115,13 +115,17 @@ export class GroupCommit<T> {
     return done;
   }
 
-  /** Stops lingering for good and starts the write the waiting items linger for (before a stop). */
+  /** Starts the write the waiting items linger for now, if they do. */
   flush(): void {
+    this.#endLinger();
+  }
+
+  /** Stops lingering for good, starting the write that lingers now (before a stop). */
+  stopLingering(): void {
     this.#lingerMs = 0;
     this.#endLinger();
   }
 
-  /** Starts the write a linger waits for now, if one does. */
   #endLinger(): void {
     if (this.#timer === undefined) return;
     clearTimeout(this.#timer);

@@ -129,7 +129,7 @@ describe('InsertCoalescer', () => {
     expect(calls.map((c) => c.rows)).toEqual([1, 6, 6, 15]);
   });
 
-  it('with a linger, combines batches that trickle in; flushRows starts an INSERT early, flush() all now', async () => {
+  it('with a linger, combines batches that trickle in; flushRows starts an INSERT early, flush() all now; stopLingering() for good', async () => {
     const { client, calls } = controlledClient();
     const coalescer = new InsertCoalescer(client, { lingerMs: 60_000, flushRows: 10 });
     const a = coalescer.insert('t', rows(3), 'a');
@@ -149,5 +149,12 @@ describe('InsertCoalescer', () => {
     ]);
     for (const call of calls) call.finish();
     await Promise.all([a, b, c, u]);
+    // stopLingering() holds for tables written to later too.
+    coalescer.stopLingering();
+    const v = coalescer.insert('v', rows(2), 'v');
+    await tick();
+    expect(calls.at(-1)?.table).toBe('v');
+    calls.at(-1)?.finish();
+    await v;
   });
 });

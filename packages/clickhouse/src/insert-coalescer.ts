@@ -45,7 +45,7 @@ export class InsertCoalescer {
   readonly #onInsert: InsertCoalescerOptions['onInsert'];
   readonly #tables = new Map<string, GroupCommit<Batch>>();
   readonly #lane: WriteLane | undefined;
-  readonly #lingerMs: number;
+  #lingerMs: number;
   readonly #flushRows: number | undefined;
 
   constructor(client: ClickHouseClient, options: InsertCoalescerOptions = {}) {
@@ -85,9 +85,15 @@ export class InsertCoalescer {
     return queue.submit({ rows, token });
   }
 
-  /** Stops lingering: every table's waiting rows go out now, and later ones at once (before a stop). */
+  /** Every table's lingering rows go out now. */
   flush(): void {
     for (const queue of this.#tables.values()) queue.flush();
+  }
+
+  /** Stops lingering for good, in tables written to later too (before a stop). */
+  stopLingering(): void {
+    this.#lingerMs = 0;
+    for (const queue of this.#tables.values()) queue.stopLingering();
   }
 }
 

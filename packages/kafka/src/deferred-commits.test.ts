@@ -82,7 +82,7 @@ describe('DeferredCommits', () => {
     commits.track('t', 0, '5', 1, Promise.resolve());
     await tick();
     sink.commits[0]?.finish(new Error('coordinator moved'));
-    for (let i = 0; i < 100 && sink.commits.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 1_000 && sink.commits.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
     expect(errors).toHaveLength(1);
     expect(sink.committed()).toEqual(['t/0@5', 't/0@5']);
     sink.commits[1]?.finish();
@@ -104,6 +104,19 @@ describe('DeferredCommits', () => {
     late.resolve();
     await tick();
     expect(sink.commits).toHaveLength(2);
+    // The new assignment's batches commit as before, from the partition's committed offset again.
+    commits.track('t', 0, '6', 1, Promise.resolve());
+    await tick();
+    expect(sink.committed().at(-1)).toBe('t/0@6');
+    sink.commits.at(-1)?.finish();
+    await expect(commits.drain(1_000)).resolves.toBe(true);
+  });
+
+  it('counts the join epoch, so a batch that spans a rejoin can tell', () => {
+    const commits = new DeferredCommits({ commit: async () => {} });
+    const before = commits.epoch;
+    commits.reset();
+    expect(commits.epoch).not.toBe(before);
   });
 
   it('whenRowsAtMost waits for storage to catch up, or for its timeout', async () => {

@@ -62,6 +62,15 @@ export class DeferredCommits {
     this.#retryMs = options.retryMs ?? 1_000;
   }
 
+  /**
+   * Changes with every reset: a consumer that reads it when a batch starts and finds it changed
+   * before the batch is done knows the batch spans a rejoin, whose new assignment fetches from the
+   * committed offsets; it must neither resolve nor track the batch (its rows may not be stored).
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
   /** Rows of the tracked batches whose storage has not settled yet. */
   get pendingRows(): number {
     return this.#pendingRows;

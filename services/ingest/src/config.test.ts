@@ -38,7 +38,7 @@ describe('ingest configuration', () => {
           INGEST_FETCH_MIN_BYTES: '0',
           INGEST_FETCH_MAX_WAIT_MS: 'soon',
           INGEST_NORMALIZE_WORKERS: '-1',
-          INGEST_STORE_LINGER_MS: '60000',
+          INGEST_STORE_LINGER_MS: '600000',
           INGEST_STORE_BUFFER_ROWS: '10',
         },
       });

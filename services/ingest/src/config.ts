@@ -48,7 +48,7 @@ export const ingestConfigSchema = z.object({
    * every INSERT, so one a second beats one per fetch. Ingest keeps fetching and forwarding
    * meanwhile; a batch's offset is committed once its rows are stored.
    */
-  storeLingerMs: intFromEnv(0, 10_000)
+  storeLingerMs: intFromEnv(0, 60_000)
     .default(1_000)
     .describe(
       'longest raw rows wait to be stored together (ms; forwarding to the detector does not wait; 0: one INSERT per fetch)',

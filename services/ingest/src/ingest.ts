@@ -19,6 +19,7 @@ import {
   groupedSends,
   restartingConsumerRetry,
   retrySink,
+  sleep,
   startLagTracker,
 } from '@floodgate/kafka';
 import {
@@ -291,8 +292,10 @@ export async function startIngest(
       },
       {
         ...config.retry,
+        // No heartbeat from here: the retries outlive their batch (kafkajs heartbeats as it fetches,
+        // and the backpressure wait does), and a failed heartbeat would give up rows for good
+        // while the consumer reads on past them.
         shouldStop: () => stopping || !payload.isRunning() || payload.isStale(),
-        heartbeat: () => payload.heartbeat(),
         onFailure: (what, attempt, delayMs, error) => {
           sinkErrors.inc();
           sinkDegraded = `ClickHouse ${what} failing: ${(error as Error).message}`;
@@ -325,8 +328,11 @@ export async function startIngest(
     partitionsConsumedConcurrently: config.partitionConcurrency,
     eachBatch: async (payload) => {
       const { batch } = payload;
-      // Left unresolved during a stop: read again from the committed offset after the next start.
-      if (batch.messages.length === 0 || draining) return;
+      if (batch.messages.length === 0) return;
+      // Left unresolved during a stop: read again from the committed offset after the next start
+      // (the pause lets nothing new in; should it have failed, this keeps the refetch from spinning).
+      if (draining) return await sleep(100);
+      const joinEpoch = commits.epoch;
       const clock = phases.start(`${batch.topic}:${batch.partition}`);
       batchSize.observe(batch.messages.length);
       consumed.inc({ topic: batch.topic }, batch.messages.length);
@@ -406,12 +412,16 @@ export async function startIngest(
         deadLettered.inc({ topic: batch.topic });
       }
       if (deadLetters.length > 0) clock.mark('dead_letter');
+      // The group was rejoined meanwhile: the new assignment reads from the committed offsets, and
+      // resolving this batch there would move past batches the rejoin forgot (stored or not).
+      if (commits.epoch !== joinEpoch) return;
       payload.resolveOffset(batch.lastOffset());
       lag.processed(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
       commits.track(batch.topic, batch.partition, String(Number(batch.lastOffset()) + 1), rowCount, stored);
       // Storage behind (or ClickHouse down): hold this partition's next fetch, heartbeating, until it
       // catches up, so the rows held stay bounded.
       if (commits.pendingRows > config.storeBufferRows) {
+        inserts.flush();
         while (
           commits.pendingRows > config.storeBufferRows &&
           !draining &&
@@ -460,7 +470,7 @@ export async function startIngest(
           // Not running (it failed and is restarting): nothing is fetched anyway.
           logger.debug({ err: error }, 'pausing the consumer for the stop failed');
         }
-        inserts.flush();
+        inserts.stopLingering();
         if (!(await commits.drain(STOP_DRAIN_MS)))
           logger.warn(
             { pendingRows: commits.pendingRows },
