@@ -29,7 +29,7 @@ import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { createClickhouse, migrate, runReadOnlyQuery } from '@floodgate/clickhouse';
 import { prefixedTopics } from '@floodgate/config';
 import { detectorConfigSchema, startDetector } from '@floodgate/detector';
-import { ingestConfigSchema, startIngest } from '@floodgate/ingest';
+import { ingestConfigSchema, ingestEnv, startIngest } from '@floodgate/ingest';
 import { createKafka, DEFAULT_MAX_RECORDS_PER_REQUEST } from '@floodgate/kafka';
 import { createLogger, createRegistry, histogramTotals, type Registry } from '@floodgate/observability';
 
@@ -462,24 +462,24 @@ const common = () => ({
   lagIntervalMs: 500,
 });
 
-/**
- * INGEST_PARTITION_CONCURRENCY, INGEST_NORMALIZE_WORKERS and INGEST_FETCH_* from the environment,
- * for A/B runs (default: the service's).
- */
-const ingestTuning = () => ({
-  ...(process.env['INGEST_PARTITION_CONCURRENCY']
-    ? { partitionConcurrency: Number(process.env['INGEST_PARTITION_CONCURRENCY']) }
-    : {}),
-  ...(process.env['INGEST_NORMALIZE_WORKERS']
-    ? { normalizeWorkers: Number(process.env['INGEST_NORMALIZE_WORKERS']) }
-    : {}),
-  ...(process.env['INGEST_FETCH_MIN_BYTES']
-    ? { fetchMinBytes: Number(process.env['INGEST_FETCH_MIN_BYTES']) }
-    : {}),
-  ...(process.env['INGEST_FETCH_MAX_WAIT_MS']
-    ? { fetchMaxWaitMs: Number(process.env['INGEST_FETCH_MAX_WAIT_MS']) }
-    : {}),
-});
+/** Ingest's tuning variables the stages take from the environment, for A/B runs. */
+const INGEST_TUNING = [
+  'INGEST_PARTITION_CONCURRENCY',
+  'INGEST_NORMALIZE_WORKERS',
+  'INGEST_FETCH_MIN_BYTES',
+  'INGEST_FETCH_MAX_WAIT_MS',
+  'INGEST_STORE_LINGER_MS',
+  'INGEST_STORE_BUFFER_ROWS',
+] as const;
+
+/** Those of INGEST_TUNING that are set, as config fields (default: the service's). */
+const ingestTuning = (): Record<string, number> =>
+  Object.fromEntries(
+    INGEST_TUNING.filter((name) => process.env[name]).map((name) => [
+      ingestEnv[name],
+      Number(process.env[name]),
+    ]),
+  );
 
 /** Waits until `consumedMetric` reached `expected` and the group's lag is 0; returns first/last progress times. */
 async function waitProcessed(registry: Registry, consumedMetric: string, expected: () => number) {

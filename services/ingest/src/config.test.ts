@@ -27,7 +27,7 @@ describe('ingest configuration', () => {
     expect(config.fetchMaxWaitMs).toBe(1_000);
     expect(config.normalizeWorkers).toBeUndefined();
     expect(config.storeLingerMs).toBe(1_000);
-    expect(config.storeBufferRows).toBe(50_000);
+    expect(config.storeBufferRows).toBe(10_000);
   });
 
   it('names every wrong setting at once', () => {

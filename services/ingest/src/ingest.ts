@@ -254,9 +254,9 @@ export async function startIngest(
     // detector's writes (sharing the engine in one process) from queueing behind five of them.
     ...(clickhouse.mode === 'embedded' ? { maxConcurrentInserts: 1 } : {}),
     lingerMs: config.storeLingerMs,
-    // ClickHouse's advice is INSERTs of 10,000 rows or more at most once a second; a busy table
-    // goes at that size, the rest when their linger ends.
-    flushRows: Math.min(10_000, Math.floor(config.storeBufferRows / 2)),
+    // ClickHouse's advice is INSERTs of thousands of rows at most about once a second: a busy table
+    // goes at half the buffer (5,000 rows by default), the rest when their linger ends.
+    flushRows: Math.floor(config.storeBufferRows / 2),
     onInsert: (_table, rows, batches) => {
       insertRows.observe(rows);
       insertBatches.observe(batches);
