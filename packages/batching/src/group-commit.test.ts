@@ -204,6 +204,42 @@ describe('GroupCommit with a linger', () => {
   });
 });
 
+describe('GroupCommit with retries', () => {
+  it('writes a failed group again as it was, with later items waiting for the write after it, until the policy gives up', async () => {
+    const sink = controlledSink<string>();
+    const lane = new WriteLane(1);
+    const attempts: number[] = [];
+    let giveUp = false;
+    const group = new GroupCommit<string>({
+      write: sink.write,
+      lane,
+      retryDelayMs: (attempt) => {
+        attempts.push(attempt);
+        return giveUp ? null : 50;
+      },
+    });
+    const a = group.submit('a');
+    const b = group.submit('b');
+    await tick();
+    const c = group.submit('c');
+    sink.writes[0]?.finish(new Error('down'));
+    // The lane is free during the delay: another group writes meanwhile.
+    const other = new GroupCommit<string>({ write: async () => {}, lane });
+    await other.submit('x');
+    expect(sink.writes, 'not retried yet').toHaveLength(1);
+    for (let i = 0; i < 1_000 && sink.writes.length < 2; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(sink.writes[1]?.items, 'the same items again; c waits').toEqual(['a', 'b']);
+    sink.writes[1]?.finish();
+    await Promise.all([a, b]);
+    for (let i = 0; i < 1_000 && sink.writes.length < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(sink.writes[2]?.items).toEqual(['c']);
+    giveUp = true;
+    sink.writes[2]?.finish(new Error('still down'));
+    await expect(c).rejects.toThrow('still down');
+    expect(attempts).toEqual([0, 0]);
+  });
+});
+
 describe('WriteLane', () => {
   it('grants at most its slots at once, the rest in request order, and a release counts once', async () => {
     const lane = new WriteLane(2);

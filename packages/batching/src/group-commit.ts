@@ -6,7 +6,9 @@
  * of one Kafka fetch, handed out together) share it; under load the writes grow by themselves.
  *
  * Each item's promise settles with the write that carried it: resolved when it succeeded, rejected
- * with its error otherwise, so a caller's own retry loop simply joins the next write.
+ * with its error otherwise, so a caller's own retry loop simply joins the next write. With
+ * `retryDelayMs`, a failed write is instead retried as it was — the same items, so the same
+ * deduplication token for an INSERT — until it succeeds or the policy gives up.
  *
  * With `lingerMs`, a write waits until its oldest item has waited that long (or `flushSize` is
  * reached), as a Kafka producer's linger.ms does: fewer, larger writes when the items trickle in,
@@ -28,6 +30,12 @@ export interface GroupCommitOptions<T> {
   lingerMs?: number;
   /** Waiting size that starts a write without lingering (default `maxSize`). */
   flushSize?: number;
+  /**
+   * After a failed write: how long to wait before writing the same items again (the lane is
+   * released meanwhile, and items submitted meanwhile wait for the write after it), or null to
+   * give up and reject them. Unset: reject at once.
+   */
+  retryDelayMs?: (attempt: number, error: unknown) => number | null;
 }
 
 /**
@@ -80,6 +88,7 @@ export class GroupCommit<T> {
   readonly #lane: WriteLane | undefined;
   #lingerMs: number;
   readonly #flushSize: number;
+  readonly #retryDelayMs: GroupCommitOptions<T>['retryDelayMs'];
   readonly #waiting: Waiting<T>[] = [];
   #waitingSize = 0;
   /** A write is running, or scheduled (at the end of this turn, or when the linger ends). */
@@ -94,6 +103,7 @@ export class GroupCommit<T> {
     this.#lane = options.lane;
     this.#lingerMs = options.lingerMs ?? 0;
     this.#flushSize = options.flushSize ?? this.#maxSize;
+    this.#retryDelayMs = options.retryDelayMs;
   }
 
   /** Items waiting for the next write. */
@@ -153,12 +163,7 @@ export class GroupCommit<T> {
   }
 
   async #flush(): Promise<void> {
-    const release = await this.#lane?.acquire();
-    try {
-      await this.#writeGroup();
-    } finally {
-      release?.();
-    }
+    await this.#writeGroup();
     // Whatever arrived during the write goes next: at once, or when its linger ends; otherwise the
     // next submit schedules.
     if (this.#waiting.length === 0) this.#inFlight = false;
@@ -167,6 +172,8 @@ export class GroupCommit<T> {
   }
 
   async #writeGroup(): Promise<void> {
+    // The group is formed once the lane is held, so the items that arrive while it waits join it.
+    let release = await this.#lane?.acquire();
     const group: Waiting<T>[] = [];
     let size = 0;
     while (this.#waiting.length > 0) {
@@ -177,12 +184,28 @@ export class GroupCommit<T> {
       this.#waiting.shift();
     }
     this.#waitingSize -= size;
-    if (group.length === 0) return;
+    const items = group.map((w) => w.item);
     try {
-      await this.#write(group.map((w) => w.item));
-      for (const w of group) w.resolve();
-    } catch (error) {
-      for (const w of group) w.reject(error);
+      if (group.length === 0) return;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.#write(items);
+          for (const w of group) w.resolve();
+          return;
+        } catch (error) {
+          const delayMs = this.#retryDelayMs?.(attempt, error) ?? null;
+          if (delayMs === null) {
+            for (const w of group) w.reject(error);
+            return;
+          }
+          release?.();
+          // Unreferenced: a retry alone does not keep a stopping process alive.
+          await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+          release = await this.#lane?.acquire();
+        }
+      }
+    } finally {
+      release?.();
     }
   }
 }

@@ -157,4 +157,31 @@ describe('InsertCoalescer', () => {
     calls.at(-1)?.finish();
     await v;
   });
+
+  it('with retryDelayMs, makes a failed INSERT again with the same rows and token', async () => {
+    const { client, calls } = controlledClient();
+    const retried: [string, number][] = [];
+    const coalescer = new InsertCoalescer(client, {
+      retryDelayMs: (table, attempt) => {
+        retried.push([table, attempt]);
+        return attempt < 1 ? 1 : null;
+      },
+    });
+    const a = coalescer.insert('t', rows(2), 'a');
+    const b = coalescer.insert('t', rows(3), 'b');
+    await tick();
+    calls[0]?.finish(new Error('timeout'));
+    for (let i = 0; i < 1_000 && calls.length < 2; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(calls[1]?.rows).toBe(5);
+    expect(calls[1]?.token, 'the same token, so ClickHouse drops it if the first was stored').toBe(
+      calls[0]?.token,
+    );
+    calls[1]?.finish(new Error('timeout'));
+    await expect(a).rejects.toThrow('timeout');
+    await expect(b).rejects.toThrow('timeout');
+    expect(retried).toEqual([
+      ['t', 0],
+      ['t', 1],
+    ]);
+  });
 });

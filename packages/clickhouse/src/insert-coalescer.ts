@@ -37,6 +37,12 @@ export interface InsertCoalescerOptions {
    */
   lingerMs?: number;
   flushRows?: number;
+  /**
+   * After a failed INSERT: the delay before it is made again with the same rows and token (so an
+   * INSERT that was stored after all is dropped by ClickHouse), or null to reject its callers.
+   * Unset: callers are rejected at once and retry themselves (their retry joins the next INSERT).
+   */
+  retryDelayMs?: (table: string, attempt: number, error: unknown) => number | null;
 }
 
 export class InsertCoalescer {
@@ -47,6 +53,7 @@ export class InsertCoalescer {
   readonly #lane: WriteLane | undefined;
   #lingerMs: number;
   readonly #flushRows: number | undefined;
+  readonly #retryDelayMs: InsertCoalescerOptions['retryDelayMs'];
 
   constructor(client: ClickHouseClient, options: InsertCoalescerOptions = {}) {
     this.#client = client;
@@ -54,6 +61,7 @@ export class InsertCoalescer {
     this.#onInsert = options.onInsert;
     this.#lingerMs = options.lingerMs ?? 0;
     this.#flushRows = options.flushRows;
+    this.#retryDelayMs = options.retryDelayMs;
     this.#lane = options.maxConcurrentInserts ? new WriteLane(options.maxConcurrentInserts) : undefined;
   }
 
@@ -68,6 +76,9 @@ export class InsertCoalescer {
         lane: this.#lane,
         lingerMs: this.#lingerMs,
         flushSize: this.#flushRows,
+        retryDelayMs: this.#retryDelayMs
+          ? (attempt, error) => this.#retryDelayMs?.(table, attempt, error) ?? null
+          : undefined,
         write: async (batches) => {
           await this.#client.insert({
             table,

@@ -11,14 +11,13 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type Clickhouse, InsertCoalescer, serviceClickhouse } from '@floodgate/clickhouse';
 import { sampleErrorCodeCategories } from '@floodgate/detect';
 import {
+  backoffDelayMs,
   createKafka,
   createRecordSender,
   DeferredCommits,
-  type EachBatchPayload,
   ensureTopics,
   groupedSends,
   restartingConsumerRetry,
-  retrySink,
   sleep,
   startLagTracker,
 } from '@floodgate/kafka';
@@ -58,8 +57,6 @@ export interface IngestHandle {
 
 /** How long a stop waits for the lingering rows to be stored and their offsets committed. */
 const STOP_DRAIN_MS = 5_000;
-/** At most one warning per table this often while its INSERTs fail (with the count since the last). */
-const FAILURE_LOG_INTERVAL_MS = 10_000;
 
 export function loadInventory(path: string): ApiKeyInventoryEntry[] {
   return apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
@@ -226,7 +223,7 @@ export async function startIngest(
   let sinkDegraded = '';
   /** A stop has begun: batches fetched from now on are left for the next start, rows are flushed. */
   let draining = false;
-  /** Storage retries give up (after the drain). */
+  /** INSERT retries give up (after the drain). */
   let stopping = false;
   let stopped: Promise<void> | undefined;
 
@@ -257,9 +254,22 @@ export async function startIngest(
     // ClickHouse's advice is INSERTs of thousands of rows at most about once a second: a busy table
     // goes at half the buffer (5,000 rows by default), the rest when their linger ends.
     flushRows: Math.floor(config.storeBufferRows / 2),
-    onInsert: (_table, rows, batches) => {
+    // A failed INSERT is made again as it was — the same rows and token, so one that was stored
+    // after all (a timeout) is dropped by ClickHouse — with capped, jittered backoff, until it
+    // succeeds or a stop gives up on it; its batches wait and later rows queue behind it.
+    retryDelayMs: (table, attempt, error) => {
+      if (stopping) return null;
+      const delayMs = backoffDelayMs(attempt, config.retry.initialBackoffMs, config.retry.maxBackoffMs);
+      sinkErrors.inc();
+      sinkDegraded = `ClickHouse insert into ${table} failing: ${(error as Error).message}`;
+      logger.warn({ table, attempt, delayMs, err: error }, 'ClickHouse insert failed; retrying');
+      return delayMs;
+    },
+    onInsert: (table, rows, batches) => {
       insertRows.observe(rows);
       insertBatches.observe(batches);
+      if (sinkDegraded) logger.info({ table }, 'ClickHouse answers again; resuming');
+      sinkDegraded = '';
     },
   });
 
@@ -267,57 +277,17 @@ export async function startIngest(
   const forwards = groupedSends(forwardSender, config.topics.normalized);
   const phases = batchPhaseTimer(registry, config.groupId);
 
-  /** Failed INSERT attempts per table not yet logged, and when the last warning was. */
-  const failuresUnlogged = new Map<string, number>();
-  const failuresLoggedAt = new Map<string, number>();
-
-  async function insertWithRetry(
-    table: string,
-    rows: Record<string, unknown>[],
-    token: string,
-    payload: EachBatchPayload,
-  ): Promise<void> {
-    await retrySink(
-      `insert into ${table}`,
-      async () => {
-        const stopTimer = insertLatency.startTimer();
-        try {
-          // The same batch re-delivered after a crash carries the same token: ClickHouse drops it
-          // (when it is inserted alone or with the same batches; otherwise ReplacingMergeTree
-          // collapses the copies by event id).
-          await inserts.insert(table, rows, token);
-        } finally {
-          stopTimer();
-        }
-      },
-      {
-        ...config.retry,
-        // No heartbeat from here: the retries outlive their batch (kafkajs heartbeats as it fetches,
-        // and the backpressure wait does), and a failed heartbeat would give up rows for good
-        // while the consumer reads on past them.
-        shouldStop: () => stopping || !payload.isRunning() || payload.isStale(),
-        onFailure: (what, attempt, delayMs, error) => {
-          sinkErrors.inc();
-          sinkDegraded = `ClickHouse ${what} failing: ${(error as Error).message}`;
-          // Every batch waiting on the table retries on its own: one line per table per interval.
-          const failures = (failuresUnlogged.get(table) ?? 0) + 1;
-          const loggedAt = failuresLoggedAt.get(table) ?? Number.NEGATIVE_INFINITY;
-          if (Date.now() - loggedAt < FAILURE_LOG_INTERVAL_MS) {
-            failuresUnlogged.set(table, failures);
-            return;
-          }
-          failuresLoggedAt.set(table, Date.now());
-          failuresUnlogged.set(table, 0);
-          logger.warn({ what, attempt, delayMs, failures, err: error }, 'ClickHouse insert failed; retrying');
-        },
-        onSuccess: () => {
-          failuresLoggedAt.delete(table);
-          failuresUnlogged.delete(table);
-          if (sinkDegraded) logger.info({ table }, 'ClickHouse answers again; resuming');
-          sinkDegraded = '';
-        },
-      },
-    );
+  /** Stores a batch's rows for one table (in the table's next INSERT, which retries as it was). */
+  async function timedInsert(table: string, rows: Record<string, unknown>[], token: string): Promise<void> {
+    const stopTimer = insertLatency.startTimer();
+    try {
+      // The same batch re-delivered after a crash carries the same token: ClickHouse drops it
+      // (when it is inserted alone or with the same batches; otherwise ReplacingMergeTree
+      // collapses the copies by event id).
+      await inserts.insert(table, rows, token);
+    } finally {
+      stopTimer();
+    }
   }
 
   await consumer.run({
@@ -399,7 +369,7 @@ export async function startIngest(
       for (const rows of rowsByTable.values()) rowCount += rows.length;
       const stored = Promise.all(
         [...rowsByTable].map(([table, rows]) =>
-          insertWithRetry(table, rows, `${config.groupId}:${span}:${table}`, payload),
+          timedInsert(table, rows, `${config.groupId}:${span}:${table}`),
         ),
       );
       // Its outcome is read where the batch is tracked; should the forward fail first, the batch is
