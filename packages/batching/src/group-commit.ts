@@ -121,22 +121,18 @@ export class GroupCommit<T> {
       this.#inFlight = true;
       if (this.#lingers()) this.#linger();
       else setImmediate(() => void this.#flush());
-    } else if (!this.#lingers()) this.#endLinger();
+    } else if (!this.#lingers()) this.flush();
     return done;
-  }
-
-  /** Starts the write the waiting items linger for now, if they do. */
-  flush(): void {
-    this.#endLinger();
   }
 
   /** Stops lingering for good, starting the write that lingers now (before a stop). */
   stopLingering(): void {
     this.#lingerMs = 0;
-    this.#endLinger();
+    this.flush();
   }
 
-  #endLinger(): void {
+  /** Starts the write the waiting items linger for now, if they do. */
+  flush(): void {
     if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;

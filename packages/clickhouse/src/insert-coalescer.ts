@@ -7,7 +7,8 @@
  * of one Kafka fetch share it; under load the batches grow on their own.
  *
  * Each caller's promise settles with the INSERT that carried its rows: resolved when it succeeded,
- * rejected with its error otherwise — the caller retries as before (its retry joins the next INSERT).
+ * rejected with its error otherwise — the caller retries (its retry joins the next INSERT), unless
+ * `retryDelayMs` makes the failed INSERT again itself, with the same rows and token.
  * The deduplication token of an INSERT with one batch is that batch's token; a combined INSERT gets
  * a token derived from all of its batches' tokens (sorted, so the same batches give the same token).
  */

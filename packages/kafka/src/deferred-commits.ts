@@ -4,7 +4,7 @@
  * tracked with the promise of its storage; a partition's offset is committed up to its oldest batch
  * not yet stored, so whatever a crash or a rebalance interrupts is read again, never skipped.
  *
- * A batch whose storage is given up (the consumer stopping, restarting or seeking) blocks its
+ * A batch whose storage is given up (ingest: a stop whose drain ran out of time) blocks its
  * partition's commits until `reset()`, which the consumer calls when it (re)joins its group: kafkajs
  * then fetches every assigned partition from its committed offset, so the tracked batches of the
  * previous assignment are forgotten (rows of theirs that are stored after all are stored twice at
