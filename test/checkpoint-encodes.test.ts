@@ -68,7 +68,7 @@ describe('checkpointed stage: checkpoint encodes', () => {
             active--;
           }
         },
-        decode: (value) => ({ event: Number(value.toString('utf8')), source: undefined }),
+        decode: (value) => [{ event: Number(value.toString('utf8')), source: undefined }],
         process: (state) => {
           state.count++;
         },

@@ -3,8 +3,9 @@
  * Kafka client it is built on, on this machine, with the real broker and the embedded engine:
  *
  *   1. consume-only: a kafkajs consumer group reading and JSON-decoding every event (the ceiling);
- *      the same with @platformatic/kafka when it is installed; produce-only: ingest's forwarded records
- *      (up to 300,000) sent the way ingest sends them, with kafkajs and with @platformatic/kafka; both
+ *      the same with @platformatic/kafka when it is installed; produce-only: ingest's forwarded events
+ *      (up to 300,000) sent the way ingest sends them (grouped per partition into records), with
+ *      kafkajs and with @platformatic/kafka; both
  *      again with @confluentinc/kafka-javascript, which the benchmark builds from source into .cache/
  *      (BENCH_CONFLUENT=0 skips it);
  *   2. ingest: consume, validate, normalise, store into ClickHouse, forward;
@@ -462,7 +463,7 @@ async function main(): Promise<void> {
         });
         results[stage]?.push(result);
         say(
-          `run ${run} ${stage}: ${result['skipped'] ? `skipped (${result['skipped']})` : `${fmt(Number(result['eventsPerSecond']))} records/s, ${fmt(Number(result['cpuMicrosPerRecord']), 1)} µs CPU per record, RSS ${result.rssMaxMiB} MiB`}`,
+          `run ${run} ${stage}: ${result['skipped'] ? `skipped (${result['skipped']})` : stage.startsWith('produce') ? `${fmt(Number(result['eventsPerSecond']))} events/s in ${fmt(Number(result['records']))} records, ${fmt(Number(result['cpuMicrosPerRecord']), 1)} µs CPU per event, RSS ${result.rssMaxMiB} MiB` : `${fmt(Number(result['eventsPerSecond']))} records/s, ${fmt(Number(result['cpuMicrosPerRecord']), 1)} µs CPU per record, RSS ${result.rssMaxMiB} MiB`}`,
         );
       }
       for (const stage of ['consume-kafkajs', 'consume-platformatic', 'consume-confluent'] as const) {
@@ -504,7 +505,7 @@ async function main(): Promise<void> {
           sourcePrefix: `${id}-r${run}`,
           groupId: `${id}-detector-${run}`,
           dataPath: fresh(),
-          expected: 0,
+          expected: Number(ingest['forwarded']),
         },
         STAGES_WITH_STORE,
       );
@@ -847,21 +848,21 @@ async function main(): Promise<void> {
       report.consumeOnly.platformatic.runs.length > 0
         ? `| 1b. consume-only, @platformatic/kafka | ${range(report.consumeOnly.platformatic)} | ${fmt(report.consumeOnly.platformatic.median / consumeOnly.median, 2)} | | ${range(summary((results['consume-platformatic'] ?? []).map((r) => r.rssMaxMiB)))} |`
         : '| 1b. consume-only, @platformatic/kafka | not installed | | | |',
-      `| 1c. produce-only, kafkajs (ingest's forwards: ${fmt(report.produceOnly.records)} records of ${fmt(report.produceOnly.meanValueBytes.median)} B, 500 per request, acks all, idempotent) | ${range(report.produceOnly.kafkajs)} | ${fmt(report.produceOnly.kafkajs.median / consumeOnly.median, 2)} | ${range(report.produceOnly.kafkajsCpuMicrosPerRecord, 1)} µs CPU per record | ${range(summary((results['produce-kafkajs'] ?? []).map((r) => r.rssMaxMiB)))} |`,
+      `| 1c. produce-only, kafkajs (ingest's forwards: ${fmt(report.produceOnly.records)} events of ${fmt(report.produceOnly.meanValueBytes.median)} B, 500 at a time grouped by partition into records of up to 64 KiB as ingest sends them, acks all, idempotent) | ${range(report.produceOnly.kafkajs)} events/s | ${fmt(report.produceOnly.kafkajs.median / consumeOnly.median, 2)} | ${range(report.produceOnly.kafkajsCpuMicrosPerRecord, 1)} µs CPU per event | ${range(summary((results['produce-kafkajs'] ?? []).map((r) => r.rssMaxMiB)))} |`,
       report.produceOnly.platformatic.runs.length > 0
-        ? `| 1d. produce-only, @platformatic/kafka (the same) | ${range(report.produceOnly.platformatic)} | ${fmt(report.produceOnly.platformatic.median / consumeOnly.median, 2)} | ${range(report.produceOnly.platformaticCpuMicrosPerRecord, 1)} µs CPU per record | ${range(summary((results['produce-platformatic'] ?? []).map((r) => r.rssMaxMiB)))} |`
+        ? `| 1d. produce-only, @platformatic/kafka (the same) | ${range(report.produceOnly.platformatic)} events/s | ${fmt(report.produceOnly.platformatic.median / consumeOnly.median, 2)} | ${range(report.produceOnly.platformaticCpuMicrosPerRecord, 1)} µs CPU per event | ${range(summary((results['produce-platformatic'] ?? []).map((r) => r.rssMaxMiB)))} |`
         : '| 1d. produce-only, @platformatic/kafka | not installed | | | |',
-      `| ≈ ingest's ceiling from kafkajs' CPU alone: 10^6 / (CPU µs per record consumed (1) + produced (1c)) | ${fmt(report.produceOnly.kafkajsIngestCeiling)} | ${fmt(report.produceOnly.kafkajsIngestCeiling / consumeOnly.median, 2)} | ${fmt(consumeCpu.median, 1)} + ${fmt(report.produceOnly.kafkajsCpuMicrosPerRecord.median, 1)} µs | |`,
+      `| ≈ ingest's ceiling from kafkajs' CPU alone: 10^6 / (CPU µs per record consumed (1) + per event produced (1c)) | ${fmt(report.produceOnly.kafkajsIngestCeiling)} | ${fmt(report.produceOnly.kafkajsIngestCeiling / consumeOnly.median, 2)} | ${fmt(consumeCpu.median, 1)} + ${fmt(report.produceOnly.kafkajsCpuMicrosPerRecord.median, 1)} µs | |`,
       ...(report.produceOnly.platformatic.runs.length > 0
         ? [
-            `| ≈ ingest's ceiling from the default clients' CPU alone (kafkajs consumer, @platformatic/kafka producer): 10^6 / (CPU µs per record consumed (1) + produced (1d)) | ${fmt(report.produceOnly.defaultClientsIngestCeiling)} | ${fmt(report.produceOnly.defaultClientsIngestCeiling / consumeOnly.median, 2)} | ${fmt(consumeCpu.median, 1)} + ${fmt(report.produceOnly.platformaticCpuMicrosPerRecord.median, 1)} µs | |`,
+            `| ≈ ingest's ceiling from the default clients' CPU alone (kafkajs consumer, @platformatic/kafka producer): 10^6 / (CPU µs per record consumed (1) + per event produced (1d)) | ${fmt(report.produceOnly.defaultClientsIngestCeiling)} | ${fmt(report.produceOnly.defaultClientsIngestCeiling / consumeOnly.median, 2)} | ${fmt(consumeCpu.median, 1)} + ${fmt(report.produceOnly.platformaticCpuMicrosPerRecord.median, 1)} µs | |`,
           ]
         : []),
       ...(report.consumeOnly.confluent.runs.length > 0
         ? [
             `| 1e. consume-only, @confluentinc/kafka-javascript ${CONFLUENT_VERSION} (librdkafka; eachBatch, 6 partitions at once) | ${range(report.consumeOnly.confluent)} | ${fmt(report.consumeOnly.confluent.median / consumeOnly.median, 2)} | ${range(report.consumeOnly.confluentCpuMicrosPerRecord, 1)} µs CPU per record (all threads) | ${range(summary((results['consume-confluent'] ?? []).map((r) => r.rssMaxMiB)))} |`,
-            `| 1f. produce-only, @confluentinc/kafka-javascript (the same records and requests as 1c) | ${range(report.produceOnly.confluent)} | ${fmt(report.produceOnly.confluent.median / consumeOnly.median, 2)} | ${range(report.produceOnly.confluentCpuMicrosPerRecord, 1)} µs CPU per record (all threads) | ${range(summary((results['produce-confluent'] ?? []).map((r) => r.rssMaxMiB)))} |`,
-            `| ≈ ingest's ceiling with @confluentinc/kafka-javascript both ways: 10^6 / (1e + 1f CPU µs per record) | ${fmt(report.produceOnly.confluentIngestCeiling)} | ${fmt(report.produceOnly.confluentIngestCeiling / consumeOnly.median, 2)} | | |`,
+            `| 1f. produce-only, @confluentinc/kafka-javascript (the same events, records and requests as 1c) | ${range(report.produceOnly.confluent)} events/s | ${fmt(report.produceOnly.confluent.median / consumeOnly.median, 2)} | ${range(report.produceOnly.confluentCpuMicrosPerRecord, 1)} µs CPU per event (all threads) | ${range(summary((results['produce-confluent'] ?? []).map((r) => r.rssMaxMiB)))} |`,
+            `| ≈ ingest's ceiling with @confluentinc/kafka-javascript both ways: 10^6 / (1e CPU µs per record + 1f per event) | ${fmt(report.produceOnly.confluentIngestCeiling)} | ${fmt(report.produceOnly.confluentIngestCeiling / consumeOnly.median, 2)} | | |`,
           ]
         : [`| 1e/1f. @confluentinc/kafka-javascript | not built: ${confluentBuild.note} | | | |`]),
       `| 2. ingest (validate, normalise, store, forward; producer: ${process.env['KAFKA_PRODUCER_CLIENT'] ?? 'platformatic, the default'}) | ${range(ingestRate)} | ${fmt(report.ingest.ratioToConsumeOnly, 2)} | ${range(report.ingest.rowsPerSecond)} rows/s; ${cpuCell(report.ingest)} | ${range(report.ingest.rssMaxMiB)} |`,

@@ -4,7 +4,7 @@
  */
 import { topicMessagesOf } from '@floodgate/cli';
 import { prefixedTopics } from '@floodgate/config';
-import { DetectionEngine, type NormalizedEvent, parseForwarded } from '@floodgate/detect';
+import { DetectionEngine, type NormalizedEvent, parseForwardedRecords } from '@floodgate/detect';
 import {
   type DetectorHandle,
   detectorConfigSchema,
@@ -164,15 +164,17 @@ export async function eventually<T>(
 
 /**
  * What an uninterrupted detector would have found: reads every record of `topic` (`expected` of
- * them), skips the copies ingest re-forwarded after a crash exactly as the detector does, and runs
- * one engine per partition in offset order. Returns the detection ids and how many copies it skipped.
+ * them; a record may carry several events), skips the copies ingest re-forwarded after a crash
+ * exactly as the detector does, and runs one engine per partition in offset order. Returns the
+ * detection ids, how many events it read and how many of them were copies.
  */
 export async function referenceDetections(
   kafka: Kafka,
   topic: string,
   expected: number,
-): Promise<{ ids: Set<string>; copies: number; described: Map<string, string> }> {
+): Promise<{ ids: Set<string>; events: number; copies: number; described: Map<string, string> }> {
   const byPartition = new Map<number, { events: NormalizedEvent[]; sources: Map<string, bigint> }>();
+  let events = 0;
   let copies = 0;
   let read = 0;
   const reader = kafka.consumer({ groupId: `${topic}-reference-${Date.now()}` });
@@ -192,9 +194,11 @@ export async function referenceDetections(
             byPartition.set(batch.partition, partition);
           }
           for (const m of batch.messages) {
-            const { event, source } = parseForwarded(String(m.value));
-            if (isReplayedCopy(partition.sources, source ?? m.headers?.['floodgate.source'])) copies++;
-            else partition.events.push(event);
+            for (const { event, source } of parseForwardedRecords(String(m.value))) {
+              events++;
+              if (isReplayedCopy(partition.sources, source ?? m.headers?.['floodgate.source'])) copies++;
+              else partition.events.push(event);
+            }
           }
           read += batch.messages.length;
           if (read >= expected) {
@@ -219,7 +223,7 @@ export async function referenceDetections(
         );
       }
   }
-  return { ids, copies, described };
+  return { ids, events, copies, described };
 }
 
 /** Three hours of 20 accounts' traffic with an account takeover 2.5 h in (seed 5): the process tests' input. */

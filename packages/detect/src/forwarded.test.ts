@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardedValue, parseForwarded } from './forwarded.ts';
+import { forwardedBatchValue, forwardedValue, parseForwarded, parseForwardedRecords } from './forwarded.ts';
 import { normalizeEvent } from './normalize.ts';
 
 const event = normalizeEvent(
@@ -46,5 +46,23 @@ describe('traffic.normalized record values', () => {
   it('refuse what is not a non-empty object (its value would not be JSON)', () => {
     expect(() => forwardedValue({} as never, 's')).toThrow(TypeError);
     expect(() => forwardedValue([] as never, 's')).toThrow(TypeError);
+  });
+
+  it('carry several events in one value, in order, each with its source', () => {
+    const second = { ...event, eventId: 'evt_2' };
+    const value = forwardedBatchValue([
+      forwardedValue(event, 'messages.outbound/3@42'),
+      forwardedValue(second, 'messages.outbound/3@45'),
+    ]);
+    const parsed = parseForwardedRecords(value);
+    expect(parsed.map((r) => [r.event.eventId, r.source])).toEqual([
+      ['evt_1', 'messages.outbound/3@42'],
+      ['evt_2', 'messages.outbound/3@45'],
+    ]);
+    expect(JSON.stringify(parsed[1]?.event)).toBe(JSON.stringify(second));
+    // One event is a plain value, as ingest forwarded before batching (and other producers do).
+    const single = forwardedBatchValue([forwardedValue(event, 'messages.outbound/3@42')]);
+    expect(single).toBe(forwardedValue(event, 'messages.outbound/3@42'));
+    expect(parseForwardedRecords(single)).toEqual([parseForwarded(single)]);
   });
 });

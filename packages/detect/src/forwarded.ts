@@ -23,9 +23,32 @@ export function forwardedValue(event: NormalizedEvent, source: string): string {
   return `${json.slice(0, -1)},"source":${JSON.stringify(source)}}`;
 }
 
-/** The event and its source from a record value; the event's own `source` is cleared. */
+/**
+ * One record value carrying several forwarded events — the values `forwardedValue` gave, in order —
+ * as a JSON array. Ingest forwards a batch's events bound for one partition in as few records as
+ * this allows: the Kafka clients' cost is largely per record (kafkajs ~5 µs to decode one,
+ * @platformatic/kafka ~10 µs to produce one, measured), so an event riding with others costs the
+ * pipeline a fraction of that.
+ */
+export function forwardedBatchValue(values: readonly string[]): string {
+  return values.length === 1 ? (values[0] as string) : `[${values.join(',')}]`;
+}
+
+/** The events of a record value: one forwarded event (an object) or several (an array of them). */
+export function parseForwardedRecords(value: string): ForwardedRecord[] {
+  const parsed = JSON.parse(value) as unknown;
+  if (!Array.isArray(parsed)) return [withoutSource(parsed as ForwardedObject)];
+  return parsed.map((element) => withoutSource(element as ForwardedObject));
+}
+
+/** The event and its source from a record value of one event; the event's own `source` is cleared. */
 export function parseForwarded(value: string): ForwardedRecord {
-  const parsed = JSON.parse(value) as NormalizedEvent & { source?: unknown };
+  return withoutSource(JSON.parse(value) as ForwardedObject);
+}
+
+type ForwardedObject = NormalizedEvent & { source?: unknown };
+
+function withoutSource(parsed: ForwardedObject): ForwardedRecord {
   const source = parsed.source;
   if (source === undefined) return { event: parsed, source: undefined };
   // Cleared rather than deleted (0.1 µs instead of 0.8): JSON leaves undefined properties out, so

@@ -27,7 +27,13 @@ export {
   type FingerprintObservation,
 } from './engine/engine.ts';
 export type { EngineSnapshot } from './engine/snapshot.ts';
-export { type ForwardedRecord, forwardedValue, parseForwarded } from './forwarded.ts';
+export {
+  type ForwardedRecord,
+  forwardedBatchValue,
+  forwardedValue,
+  parseForwarded,
+  parseForwardedRecords,
+} from './forwarded.ts';
 export { type NormalizeOptions, networkOf, normalizeEvent, recipientKeyOf } from './normalize.ts';
 export type * from './normalized-event.ts';
 export { sampleErrorCodeCategories, samplePricePerSegmentUsd } from './sample-tables.ts';

@@ -6,6 +6,7 @@ export const kafkaErrorCodes = [
   'KAFKA_START_TIMEOUT',
   'KAFKA_EXITED',
   'KAFKA_NO_BROKER',
+  'KAFKA_TOPIC_MISSING',
 ] as const;
 export type KafkaErrorCode = (typeof kafkaErrorCodes)[number];
 

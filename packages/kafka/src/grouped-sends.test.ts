@@ -35,3 +35,13 @@ describe('groupedSends', () => {
     expect(requests.flatMap((r) => r.keys)).toEqual(messages('m', 1_200).map((m) => m.key));
   });
 });
+
+describe('groupedSends, by size', () => {
+  it('keeps a request within maxBytes of keys and values, one record at least', async () => {
+    const { producer, requests } = recordingProducer();
+    const sends = groupedSends(producer, 't', 500, 1_000);
+    const big = (key: string, bytes: number) => ({ key, value: 'x'.repeat(bytes - key.length) });
+    await sends.send([big('a', 400), big('b', 400), big('c', 400), big('d', 2_500), big('e', 100)]);
+    expect(requests.map((r) => r.keys)).toEqual([['a', 'b'], ['c'], ['d'], ['e']]);
+  });
+});

@@ -14,7 +14,12 @@ export {
   type TopicPartitionOffset,
 } from './deferred-commits.ts';
 export { type KafkaErrorCode, KafkaSetupError } from './errors.ts';
-export { DEFAULT_MAX_RECORDS_PER_REQUEST, type GroupedSends, groupedSends } from './grouped-sends.ts';
+export {
+  DEFAULT_MAX_BYTES_PER_REQUEST,
+  DEFAULT_MAX_RECORDS_PER_REQUEST,
+  type GroupedSends,
+  groupedSends,
+} from './grouped-sends.ts';
 export {
   ensureKafkaJars,
   freePort,
@@ -22,6 +27,7 @@ export {
   type LocalBrokerOptions,
   startLocalBroker,
 } from './local-broker.ts';
+export { murmur2, partitionOfKey } from './murmur2.ts';
 export { createRecordSender, type KeyedRecord, type RecordSender } from './record-sender.ts';
 export { restartingConsumerRetry, retrySink, type SinkRetryOptions } from './sink-retry.ts';
-export { ensureTopics, type TopicSpec } from './topics.ts';
+export { ensureTopics, type TopicSpec, topicPartitionCount } from './topics.ts';

@@ -25,6 +25,8 @@ import { KafkaSetupError } from './errors.ts';
 export interface KeyedRecord {
   key: string;
   value: string;
+  /** The partition to send to; by default the key's (Java's murmur2, see murmur2.ts). */
+  partition?: number;
 }
 
 export interface RecordSender {
@@ -112,7 +114,11 @@ export async function createRecordSender(
     client: 'platformatic',
     send: async (topic, records) => {
       await platformatic.send({
-        messages: records.map((record) => ({ topic, key: record.key, value: record.value })),
+        messages: records.map((record) =>
+          record.partition === undefined
+            ? { topic, key: record.key, value: record.value }
+            : { topic, key: record.key, value: record.value, partition: record.partition },
+        ),
       });
     },
     close: () => platformatic.close(),

@@ -1,5 +1,6 @@
 /** Creates the pipeline's topics when missing (idempotent), with short retention for internal ones. */
 import type { Admin } from 'kafkajs';
+import { KafkaSetupError } from './errors.ts';
 
 export interface TopicSpec {
   topic: string;
@@ -49,4 +50,17 @@ async function createTopics(admin: Admin, missing: readonly TopicSpec[]): Promis
       ],
     })),
   });
+}
+
+/** How many partitions `topic` has; a KafkaSetupError naming it when it does not exist. */
+export async function topicPartitionCount(admin: Admin, topic: string): Promise<number> {
+  if (!(await admin.listTopics()).includes(topic))
+    throw new KafkaSetupError(
+      'KAFKA_TOPIC_MISSING',
+      `topic ${topic} does not exist: create it (the services create their topics unless told not to)`,
+    );
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  const partitions = metadata.topics[0]?.partitions.length ?? 0;
+  if (partitions === 0) throw new KafkaSetupError('KAFKA_TOPIC_MISSING', `topic ${topic} has no partitions`);
+  return partitions;
 }

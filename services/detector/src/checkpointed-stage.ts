@@ -30,11 +30,12 @@ export interface StageLogic<S, I> {
    */
   serialize(state: S): Iterable<string>;
   /**
-   * Decodes one record's value, with the source record it names in the value, if any (else the
-   * `floodgate.source` header is used): records already counted from that source are skipped.
+   * Decodes one record's value into its items (one, or several when the producer batched them),
+   * each with the source record it names, if any (else the record's `floodgate.source` header is
+   * used): items already counted from that source are skipped.
    */
-  decode(value: Buffer): { event: I; source: string | undefined };
-  /** Processes one decoded record; pushes what it found into `detections`. */
+  decode(value: Buffer): { event: I; source: string | undefined }[];
+  /** Processes one decoded item; pushes what it found into `detections`. */
   process(state: S, event: I, detections: Detection[]): void;
   /** Called after each batch with its detections, before offsets move (writes must be idempotent). */
   flush(
@@ -389,13 +390,15 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
         const offset = BigInt(message.offset ?? 0);
         if (offset < p.nextOffset) continue; // already inside the restored state
         p.nextOffset = offset + 1n;
-        count++;
-        const decoded = message.value ? logic.decode(message.value) : undefined;
-        if (isReplayedCopy(p.sources, decoded?.source ?? message.headers?.[SOURCE_HEADER])) {
-          duplicates++;
-          continue;
+        if (!message.value) continue;
+        for (const item of logic.decode(message.value)) {
+          count++;
+          if (isReplayedCopy(p.sources, item.source ?? message.headers?.[SOURCE_HEADER])) {
+            duplicates++;
+            continue;
+          }
+          logic.process(p.state, item.event, detections);
         }
-        if (decoded) logic.process(p.state, decoded.event, detections);
       }
       processed += count;
       options.onProcessed?.(count);

@@ -16,7 +16,7 @@ import {
   DetectionEngine,
   type FingerprintObservation,
   type NormalizedEvent,
-  parseForwarded,
+  parseForwardedRecords,
 } from '@floodgate/detect';
 import { createKafka, createRecordSender, ensureTopics, groupedSends } from '@floodgate/kafka';
 import {
@@ -191,7 +191,7 @@ export async function startDetector(
       create: () => new DetectionEngine({ config: config.detect, inventory }),
       restore: (text) => DetectionEngine.restoreLines(linesOf(text), { config: config.detect, inventory }),
       serialize: (engine) => engine.snapshotLines(),
-      decode: (value) => parseForwarded(value.toString('utf8')),
+      decode: (value) => parseForwardedRecords(value.toString('utf8')),
       process: (engine, event, detections) => {
         for (const d of engine.process(event)) detections.push(d);
       },
@@ -226,10 +226,9 @@ export async function startDetector(
       create: () => new CrossAccountStage(config.detect),
       restore: (json) => CrossAccountStage.restore(JSON.parse(json) as CrossAccountSnapshot, config.detect),
       serialize: (stage) => [JSON.stringify(stage.snapshot())],
-      decode: (value) => ({
-        event: JSON.parse(value.toString('utf8')) as FingerprintObservation,
-        source: undefined,
-      }),
+      decode: (value) => [
+        { event: JSON.parse(value.toString('utf8')) as FingerprintObservation, source: undefined },
+      ],
       process: (stage, observation, detections) => {
         for (const d of stage.process(observation)) detections.push(d);
       },

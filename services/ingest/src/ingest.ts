@@ -20,6 +20,7 @@ import {
   restartingConsumerRetry,
   sleep,
   startLagTracker,
+  topicPartitionCount,
 } from '@floodgate/kafka';
 import {
   batchPhaseTimer,
@@ -39,6 +40,7 @@ import {
   type ParseProblem,
 } from '@floodgate/schema';
 import type { IngestConfig } from './config.ts';
+import { forwardRecords } from './forward-records.ts';
 import { type Prepared, type PrepareOptions, prepareRecord } from './prepare.ts';
 import { defaultPrepareWorkers, PreparePool } from './prepare-pool.ts';
 import { apiKeyRow } from './raw-rows.ts';
@@ -143,7 +145,11 @@ export async function startIngest(
       { topic: config.topics.detections, partitions: config.partitions },
     ]);
   }
-  await admin.disconnect();
+  // Forwards go to explicit partitions (see forward-records.ts): the count as the topic has it now.
+  // Partitions added later are used after a restart; until then accounts keep their partitions.
+  const normalizedPartitions = await topicPartitionCount(admin, config.topics.normalized).finally(() =>
+    admin.disconnect(),
+  );
 
   // The inventory is stored in `api_keys` for analysts (the detector applies it in scope checks),
   // at start and whenever the file changes; an invalid file is reported and the table left alone.
@@ -375,7 +381,7 @@ export async function startIngest(
       // Its outcome is read where the batch is tracked; should the forward fail first, the batch is
       // read again anyway (the consumer restarts from the committed offset), so nothing waits on it.
       stored.catch(() => {});
-      await forwards.send(forwarded);
+      await forwards.send(forwardRecords(forwarded, normalizedPartitions));
       clock.mark('forward');
       for (const deadLetter of deadLetters) {
         await producer.send({ topic: config.topics.deadLetter, acks: -1, messages: [deadLetter] });
