@@ -73,7 +73,7 @@ export async function startDetector(
   });
   const duplicatesTotal = new Counter({
     name: 'floodgate_detector_replayed_copies_skipped_total',
-    help: 'Normalized records skipped as copies re-forwarded after an ingest crash',
+    help: 'Normalized events skipped as copies re-forwarded after an ingest crash',
     registers: [registry],
   });
   const groupJoins = new Counter({
