@@ -18,11 +18,8 @@ export function murmur2(key: string): number {
       break;
     }
   }
-  return ascii ? hashBytes(key.length, (i) => key.charCodeAt(i)) : murmur2Bytes(Buffer.from(key, 'utf8'));
-}
-
-/** Java's `Utils.murmur2` of `bytes`. */
-export function murmur2Bytes(bytes: Uint8Array): number {
+  if (ascii) return hashBytes(key.length, (i) => key.charCodeAt(i));
+  const bytes = Buffer.from(key, 'utf8');
   return hashBytes(bytes.length, (i) => bytes[i] as number);
 }
 
