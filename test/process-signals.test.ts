@@ -134,12 +134,14 @@ describe('services as processes: SIGTERM and SIGKILL mid-stream', () => {
       ids: expectedIds,
       events: forwardedEvents,
       copies,
+      misplaced,
       described,
     } = await referenceDetections(kafka, topics.normalized, expectedRecords);
     console.log(
       `reference detections: ${expectedIds.size}; ${expectedRecords} normalized records carrying ${forwardedEvents} events of ${total}, ${copies} copies`,
     );
     expect(forwardedEvents - copies, 'each event counted once by the engine').toBe(total);
+    expect(misplaced, "every event forwarded to its account's partition").toBe(0);
     expect(expectedIds.size, 'the takeover should be detected').toBeGreaterThan(0);
 
     const clickhouse = await createClickhouse(clickhouseConnectionSchema.parse({ dataPath }));

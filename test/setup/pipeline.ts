@@ -12,7 +12,7 @@ import {
   startDetector,
 } from '@floodgate/detector';
 import { type IngestHandle, ingestConfigSchema, startIngest } from '@floodgate/ingest';
-import { createKafka, ensureTopics, type Kafka } from '@floodgate/kafka';
+import { createKafka, ensureTopics, type Kafka, partitionOfKey, topicPartitionCount } from '@floodgate/kafka';
 import { createLogger, type Registry } from '@floodgate/observability';
 import type { FloodgateEvent } from '@floodgate/schema';
 import { simulate } from '@floodgate/simulator';
@@ -172,11 +172,22 @@ export async function referenceDetections(
   kafka: Kafka,
   topic: string,
   expected: number,
-): Promise<{ ids: Set<string>; events: number; copies: number; described: Map<string, string> }> {
+): Promise<{
+  ids: Set<string>;
+  events: number;
+  copies: number;
+  /** Events on another partition than the one Kafka's default partitioner gives their account. */
+  misplaced: number;
+  described: Map<string, string>;
+}> {
   const byPartition = new Map<number, { events: NormalizedEvent[]; sources: Map<string, bigint> }>();
   let events = 0;
   let copies = 0;
+  let misplaced = 0;
   let read = 0;
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = await topicPartitionCount(admin, topic).finally(() => admin.disconnect());
   const reader = kafka.consumer({ groupId: `${topic}-reference-${Date.now()}` });
   await reader.connect();
   await reader.subscribe({ topic, fromBeginning: true });
@@ -196,6 +207,7 @@ export async function referenceDetections(
           for (const m of batch.messages) {
             for (const { event, source } of parseForwardedRecords(String(m.value))) {
               events++;
+              if (partitionOfKey(event.accountId, partitions) !== batch.partition) misplaced++;
               if (isReplayedCopy(partition.sources, source ?? m.headers?.['floodgate.source'])) copies++;
               else partition.events.push(event);
             }
@@ -223,7 +235,7 @@ export async function referenceDetections(
         );
       }
   }
-  return { ids, events, copies, described };
+  return { ids, events, copies, misplaced, described };
 }
 
 /** Three hours of 20 accounts' traffic with an account takeover 2.5 h in (seed 5): the process tests' input. */

@@ -44,4 +44,12 @@ describe('groupedSends, by size', () => {
     await sends.send([big('a', 400), big('b', 400), big('c', 400), big('d', 2_500), big('e', 100)]);
     expect(requests.map((r) => r.keys)).toEqual([['a', 'b'], ['c'], ['d'], ['e']]);
   });
+
+  it('counts UTF-8 bytes, not characters (a CJK character is 3 bytes)', async () => {
+    const { producer, requests } = recordingProducer();
+    const sends = groupedSends(producer, 't', 500, 1_000);
+    // 200 characters each, 600 bytes: two would pass 1,000 bytes.
+    await sends.send(['a', 'b', 'c'].map((key) => ({ key, value: '日'.repeat(200) })));
+    expect(requests.map((r) => r.keys)).toEqual([['a'], ['b'], ['c']]);
+  });
 });

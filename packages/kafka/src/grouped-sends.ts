@@ -2,15 +2,15 @@
  * Group-committed produce requests to one topic. Every request is a broker round trip (acks=all)
  * and an idempotent producer has one in flight, so the batches a service processes at once share
  * requests instead of queueing one each (GroupCommit). Kafka caps a record batch at the broker's
- * message.max.bytes (1 MiB by default), so a request carries at most `maxRecords` records and about
- * `maxBytes` of keys and values; a larger submission goes out alone, in chunks within both.
+ * message.max.bytes (1 MiB by default), so a request carries at most `maxRecords` records and
+ * `maxBytes` of keys and values (UTF-8); a larger submission goes out alone, in chunks within both.
  */
 import { GroupCommit } from '@floodgate/batching';
 import type { KeyedRecord, RecordSender } from './record-sender.ts';
 
 /** Records per request: ~1 KiB each keeps a request far below the usual 1 MiB limit. */
 export const DEFAULT_MAX_RECORDS_PER_REQUEST = 500;
-/** Keys and values per request (string lengths: bytes for ASCII), half the usual 1 MiB limit. */
+/** UTF-8 bytes of keys and values per request: half the usual 1 MiB limit. */
 export const DEFAULT_MAX_BYTES_PER_REQUEST = 512 * 1024;
 
 export interface GroupedSends {
@@ -18,7 +18,8 @@ export interface GroupedSends {
   send(messages: KeyedRecord[]): Promise<void>;
 }
 
-const sizeOf = (record: KeyedRecord): number => record.key.length + record.value.length;
+const sizeOf = (record: KeyedRecord): number =>
+  Buffer.byteLength(record.key, 'utf8') + Buffer.byteLength(record.value, 'utf8');
 
 export function groupedSends(
   sender: RecordSender,

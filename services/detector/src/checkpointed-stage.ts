@@ -59,7 +59,7 @@ export interface StageOptions<S, I> {
   retry: { initialBackoffMs: number; maxBackoffMs: number };
   logic: StageLogic<S, I>;
   onProcessed?: (count: number) => void;
-  /** Records skipped as copies of records already counted (re-forwarded after an ingest crash). */
+  /** Items skipped as copies of items already counted (re-forwarded after an ingest crash). */
   onDuplicates?: (count: number) => void;
   /** Called on every (re)join of the consumer group: a rebalance pauses the stage and reloads its states. */
   onGroupJoin?: () => void;
@@ -429,7 +429,7 @@ export async function startCheckpointedStage<S, I>(options: StageOptions<S, I>):
       clock.mark('heartbeat');
       if (clock.finish())
         logger.info(
-          { stage: options.name, partition: batch.partition, records: count, phases: clock.phases },
+          { stage: options.name, partition: batch.partition, events: count, phases: clock.phases },
           'slow batch',
         );
     },

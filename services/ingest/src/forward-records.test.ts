@@ -43,6 +43,12 @@ describe('forwardRecords', () => {
     expect(records.length).toBeGreaterThan(1);
     for (const record of records) expect(record.value.length).toBeLessThanOrEqual(1_000);
     expect(records.flatMap((r) => idsOf(r.value))).toEqual(input.map((e) => JSON.parse(e.value).eventId));
+    // Bytes, not characters: 300 characters of Chinese are 900 bytes, so two never share 1,000.
+    const wide = [0, 1, 2].map((i) => ({
+      key: 'acct_0',
+      value: JSON.stringify({ eventId: `w${i}`, body: '日'.repeat(300) }),
+    }));
+    expect(forwardRecords(wide, 3, 1_000).map((r) => idsOf(r.value))).toEqual([['w0'], ['w1'], ['w2']]);
     const [only] = forwardRecords(input.slice(0, 1), 3);
     expect(only?.value).toBe(input[0]?.value);
     expect(only?.key).toBe('acct_0');

@@ -8,7 +8,7 @@
 import { forwardedBatchValue } from '@floodgate/detect';
 import { type KeyedRecord, partitionOfKey } from '@floodgate/kafka';
 
-/** A forwarded record's largest value (string length), well below Kafka's 1 MiB default per record. */
+/** A forwarded record's largest value (UTF-8 bytes), well below Kafka's 1 MiB default per record. */
 export const DEFAULT_FORWARD_RECORD_BYTES = 64 * 1024;
 
 export function forwardRecords(
@@ -26,13 +26,15 @@ export function forwardRecords(
       groups.set(partition, chunks);
     }
     let open = chunks[chunks.length - 1];
-    // +1 for the comma between values in the array.
-    if (open === undefined || (open.values.length > 0 && open.bytes + value.length + 1 > maxBytes)) {
+    // Bytes on the wire, not string length: a body in Chinese is up to 3 bytes a character. +1 for
+    // the comma between values in the array.
+    const bytes = Buffer.byteLength(value, 'utf8') + 1;
+    if (open === undefined || (open.values.length > 0 && open.bytes + bytes > maxBytes)) {
       open = { key, values: [], bytes: 2 };
       chunks.push(open);
     }
     open.values.push(value);
-    open.bytes += value.length + 1;
+    open.bytes += bytes;
   }
   for (const [partition, chunks] of groups)
     for (const chunk of chunks)

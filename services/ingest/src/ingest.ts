@@ -59,6 +59,8 @@ export interface IngestHandle {
 
 /** How long a stop waits for the lingering rows to be stored and their offsets committed. */
 const STOP_DRAIN_MS = 5_000;
+/** How often ingest re-reads traffic.normalized's partition count (the clients' metadata.max.age). */
+const PARTITION_REFRESH_MS = 5 * 60_000;
 
 export function loadInventory(path: string): ApiKeyInventoryEntry[] {
   return apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
@@ -145,9 +147,10 @@ export async function startIngest(
       { topic: config.topics.detections, partitions: config.partitions },
     ]);
   }
-  // Forwards go to explicit partitions (see forward-records.ts): the count as the topic has it now.
-  // Partitions added later are used after a restart; until then accounts keep their partitions.
-  const normalizedPartitions = await topicPartitionCount(admin, config.topics.normalized).finally(() =>
+  // Forwards go to explicit partitions (see forward-records.ts), so ingest tracks the topic's
+  // partition count itself, refreshed as often as the Kafka clients refresh their metadata (5 min):
+  // partitions added later are used from the next refresh, as a keyed producer would.
+  let normalizedPartitions = await topicPartitionCount(admin, config.topics.normalized).finally(() =>
     admin.disconnect(),
   );
 
@@ -425,6 +428,26 @@ export async function startIngest(
   });
   logger.info({ topics: inputTopics, groupId: config.groupId, normalizeWorkers: workers }, 'ingest running');
 
+  const partitionRefresh = setInterval(() => {
+    const refresher = kafka.admin();
+    refresher
+      .connect()
+      .then(() => topicPartitionCount(refresher, config.topics.normalized))
+      .then((partitions) => {
+        if (partitions !== normalizedPartitions)
+          logger.info(
+            { topic: config.topics.normalized, from: normalizedPartitions, to: partitions },
+            'partition count changed; forwarding to the new partitions',
+          );
+        normalizedPartitions = partitions;
+      })
+      .catch((error: unknown) =>
+        logger.warn({ topic: config.topics.normalized, err: error }, 'partition count refresh failed'),
+      )
+      .finally(() => refresher.disconnect().catch(() => undefined));
+  }, PARTITION_REFRESH_MS);
+  partitionRefresh.unref();
+
   return {
     registry,
     ready: () =>
@@ -453,6 +476,7 @@ export async function startIngest(
             'stopping with rows not yet stored; their records are read again at the next start',
           );
         stopping = true;
+        clearInterval(partitionRefresh);
         if (config.inventoryFile) unwatchFile(config.inventoryFile);
         await lag.stop();
         await consumer.disconnect();
