@@ -1,7 +1,8 @@
 /**
  * services/ingest: consumes the producer topics, validates every record, dead-letters the invalid
  * ones with their reasons, normalises the rest once, stores raw rows in ClickHouse and forwards
- * normalised events to `traffic.normalized` keyed by account. Forwarding does not wait for storage:
+ * normalised events to `traffic.normalized` on their account's partition, a batch's events for one
+ * partition in one record (forward-records.ts). Forwarding does not wait for storage:
  * raw rows linger up to `storeLingerMs` so each table gets about one INSERT a second, and a batch's
  * offsets are committed once its rows are stored and its forwarded records acknowledged (see
  * DeferredCommits). While ClickHouse is down the rows are retried with capped, jittered backoff
