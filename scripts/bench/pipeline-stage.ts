@@ -396,6 +396,8 @@ function recordsToProduce(): { key: string; value: string }[] {
     });
 }
 
+/** Partitions of the topics pipeline.ts creates (and the stages' ingest creates when missing). */
+const PARTITIONS = 6;
 /** Records per produce request, as ingest forwards them. */
 const PRODUCE_REQUEST_RECORDS = DEFAULT_MAX_RECORDS_PER_REQUEST;
 
@@ -407,13 +409,12 @@ async function timedProduce(
   events: { key: string; value: string }[],
   send: (chunk: KeyedRecord[]) => Promise<unknown>,
 ): Promise<void> {
-  const partitions = 6; // the topic pipeline.ts creates
-  await send(forwardRecords(events.slice(0, 10), partitions)); // connection, metadata and producer id outside the clock
+  await send(forwardRecords(events.slice(0, 10), PARTITIONS)); // connection, metadata and producer id outside the clock
   const cpu = process.cpuUsage();
   const started = performance.now();
   let records = 0;
   for (let start = 0; start < events.length; start += PRODUCE_REQUEST_RECORDS) {
-    const chunk = forwardRecords(events.slice(start, start + PRODUCE_REQUEST_RECORDS), partitions);
+    const chunk = forwardRecords(events.slice(start, start + PRODUCE_REQUEST_RECORDS), PARTITIONS);
     records += chunk.length;
     await send(chunk);
   }
@@ -558,7 +559,12 @@ async function ingest(): Promise<void> {
   const registry = createRegistry('bench');
   const started = performance.now();
   const handle = await startIngest(
-    ingestConfigSchema.parse({ ...common(), ...ingestTuning(), groupId: input.groupId, partitions: 6 }),
+    ingestConfigSchema.parse({
+      ...common(),
+      ...ingestTuning(),
+      groupId: input.groupId,
+      partitions: PARTITIONS,
+    }),
     { clickhouse, registry, logger },
   );
   const { first, last, consumed, ...cpu } = await waitProcessed(
@@ -682,7 +688,7 @@ async function startPair(config: ReturnType<typeof common>) {
       ...config,
       ...ingestTuning(),
       groupId: `${input.groupId}-ingest`,
-      partitions: 6,
+      partitions: PARTITIONS,
     }),
     { clickhouse, registry, logger },
   );

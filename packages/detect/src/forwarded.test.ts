@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { forwardedBatchValue, forwardedValue, parseForwarded, parseForwardedRecords } from './forwarded.ts';
+import {
+  type ForwardedRecord,
+  forwardedBatchValue,
+  forwardedValue,
+  parseForwardedRecords,
+} from './forwarded.ts';
 import { normalizeEvent } from './normalize.ts';
 
 const event = normalizeEvent(
@@ -19,6 +24,13 @@ const event = normalizeEvent(
   },
   { hmacKey: 'test-key' },
 );
+
+/** The one event of a record value that carries one. */
+function parseForwarded(value: string): ForwardedRecord {
+  const records = parseForwardedRecords(value);
+  expect(records).toHaveLength(1);
+  return records[0] as ForwardedRecord;
+}
 
 describe('traffic.normalized record values', () => {
   it('carry the source record after the event and give both back', () => {
@@ -63,6 +75,6 @@ describe('traffic.normalized record values', () => {
     // One event is a plain value, as ingest forwarded before batching (and other producers do).
     const single = forwardedBatchValue([forwardedValue(event, 'messages.outbound/3@42')]);
     expect(single).toBe(forwardedValue(event, 'messages.outbound/3@42'));
-    expect(parseForwardedRecords(single)).toEqual([parseForwarded(single)]);
+    expect(parseForwardedRecords(single)).toEqual([{ event, source: 'messages.outbound/3@42' }]);
   });
 });

@@ -41,13 +41,9 @@ export function parseForwardedRecords(value: string): ForwardedRecord[] {
   return parsed.map((element) => withoutSource(element as ForwardedObject));
 }
 
-/** The event and its source from a record value of one event; the event's own `source` is cleared. */
-export function parseForwarded(value: string): ForwardedRecord {
-  return withoutSource(JSON.parse(value) as ForwardedObject);
-}
-
 type ForwardedObject = NormalizedEvent & { source?: unknown };
 
+/** The event and its source; the event's own `source` is cleared. */
 function withoutSource(parsed: ForwardedObject): ForwardedRecord {
   const source = parsed.source;
   if (source === undefined) return { event: parsed, source: undefined };

@@ -31,7 +31,6 @@ export {
   type ForwardedRecord,
   forwardedBatchValue,
   forwardedValue,
-  parseForwarded,
   parseForwardedRecords,
 } from './forwarded.ts';
 export { type NormalizeOptions, networkOf, normalizeEvent, recipientKeyOf } from './normalize.ts';

@@ -1,4 +1,4 @@
-import { parseForwarded } from '@floodgate/detect';
+import { parseForwardedRecords } from '@floodgate/detect';
 import { exampleEvents } from '@floodgate/schema';
 import { describe, expect, it } from 'vitest';
 import { type PrepareOptions, prepareRecord } from './prepare.ts';
@@ -22,9 +22,10 @@ describe('prepareRecord', () => {
     expect(prepared.row['event_id']).toBe(exampleEvents['message.outbound'].eventId);
     // The recipient is stored as its keyed hash, never as the number.
     expect(JSON.stringify(prepared.row)).not.toContain(exampleEvents['message.outbound'].to.slice(1));
-    const forwarded = parseForwarded(prepared.value);
-    expect(forwarded.source).toBe('traffic.outbound/2@41');
-    expect(forwarded.event).toMatchObject({
+    const [forwarded, ...more] = parseForwardedRecords(prepared.value);
+    expect(more).toHaveLength(0);
+    expect(forwarded?.source).toBe('traffic.outbound/2@41');
+    expect(forwarded?.event).toMatchObject({
       kind: 'outbound',
       eventId: exampleEvents['message.outbound'].eventId,
     });
