@@ -312,9 +312,10 @@ async function main(): Promise<void> {
       return bytes;
     },
   );
-  console.log(
-    `    = ${Math.round(perKey.median / 3).toLocaleString('en-US')} bytes per account-level key (account, API key, country)`,
-  );
+  if (wanted('memory'))
+    console.log(
+      `    = ${Math.round(perKey.median / 3).toLocaleString('en-US')} bytes per account-level key (account, API key, country)`,
+    );
 
   const eviction = await measure(
     'eviction',

@@ -6,6 +6,9 @@ interface Call {
   table: string;
   rows: number;
   token: string;
+  format: string;
+  columns: string[] | undefined;
+  values: unknown[];
   finish: (error?: Error) => void;
 }
 
@@ -16,6 +19,8 @@ function controlledClient(): { client: ClickHouseClient; calls: Call[] } {
     insert: (params: {
       table: string;
       values: unknown[];
+      format: string;
+      columns?: string[];
       clickhouse_settings: { insert_deduplication_token: string };
     }) =>
       new Promise<void>((resolve, reject) => {
@@ -23,6 +28,9 @@ function controlledClient(): { client: ClickHouseClient; calls: Call[] } {
           table: params.table,
           rows: params.values.length,
           token: params.clickhouse_settings.insert_deduplication_token,
+          format: params.format,
+          columns: params.columns,
+          values: params.values,
           finish: (error) => (error ? reject(error) : resolve()),
         });
       }),
@@ -183,5 +191,31 @@ describe('InsertCoalescer', () => {
       ['t', 0],
       ['t', 1],
     ]);
+  });
+
+  it("with columnsOf, sends a table's rows as JSONCompactEachRow values in its column order; other tables as JSONEachRow", async () => {
+    const { client, calls } = controlledClient();
+    const coalescer = new InsertCoalescer(client, {
+      columnsOf: (table) => (table === 'raw' ? ['b', 'a', 'c'] : undefined),
+    });
+    const first = coalescer.insert('raw', [{ a: 1, b: 'x', c: [1] }], 'r1');
+    const named = coalescer.insert('other', [{ a: 1 }], 'o1');
+    await tick();
+    // A row lacking a column sends null: ClickHouse gives it the column's default, as JSONEachRow does.
+    const second = coalescer.insert('raw', [{ c: [], a: 2 }], 'r2');
+    const third = coalescer.insert('raw', [{ a: 3, b: 'z', c: [3] }], 'r3');
+    calls[0]?.finish();
+    calls[1]?.finish();
+    await tick();
+    expect(calls.map((c) => [c.table, c.format, c.columns])).toEqual([
+      ['raw', 'JSONCompactEachRow', ['b', 'a', 'c']],
+      ['other', 'JSONEachRow', undefined],
+      ['raw', 'JSONCompactEachRow', ['b', 'a', 'c']],
+    ]);
+    expect(calls[0]?.values).toEqual([['x', 1, [1]]]);
+    expect(calls[1]?.values).toEqual([{ a: 1 }]);
+    expect(JSON.stringify(calls[2]?.values)).toBe('[[null,2,[]],["z",3,[3]]]');
+    calls[2]?.finish();
+    await Promise.all([first, named, second, third]);
   });
 });

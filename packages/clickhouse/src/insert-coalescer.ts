@@ -44,6 +44,13 @@ export interface InsertCoalescerOptions {
    * Unset: callers are rejected at once and retry themselves (their retry joins the next INSERT).
    */
   retryDelayMs?: (table: string, attempt: number, error: unknown) => number | null;
+  /**
+   * The columns of a table whose rows go as JSONCompactEachRow (each row's values in this order,
+   * a column the row lacks taking its default as in JSONEachRow) instead of JSONEachRow: without
+   * a name per value ClickHouse parses a 21-column row in about a third less CPU, and the body is
+   * smaller. Undefined for a table: JSONEachRow.
+   */
+  columnsOf?: (table: string) => readonly string[] | undefined;
 }
 
 export class InsertCoalescer {
@@ -55,6 +62,7 @@ export class InsertCoalescer {
   #lingerMs: number;
   readonly #flushRows: number | undefined;
   readonly #retryDelayMs: InsertCoalescerOptions['retryDelayMs'];
+  readonly #columnsOf: InsertCoalescerOptions['columnsOf'];
 
   constructor(client: ClickHouseClient, options: InsertCoalescerOptions = {}) {
     this.#client = client;
@@ -63,14 +71,16 @@ export class InsertCoalescer {
     this.#lingerMs = options.lingerMs ?? 0;
     this.#flushRows = options.flushRows;
     this.#retryDelayMs = options.retryDelayMs;
+    this.#columnsOf = options.columnsOf;
     this.#lane = options.maxConcurrentInserts ? new WriteLane(options.maxConcurrentInserts) : undefined;
   }
 
-  /** Inserts `rows` into `table` (JSONEachRow), possibly together with other callers' rows. */
+  /** Inserts `rows` into `table`, possibly together with other callers' rows. */
   insert(table: string, rows: readonly Record<string, unknown>[], token: string): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     let queue = this.#tables.get(table);
     if (!queue) {
+      const columns = this.#columnsOf?.(table);
       queue = new GroupCommit<Batch>({
         sizeOf: (batch) => batch.rows.length,
         maxSize: this.#maxRows,
@@ -81,12 +91,18 @@ export class InsertCoalescer {
           ? (attempt, error) => this.#retryDelayMs?.(table, attempt, error) ?? null
           : undefined,
         write: async (batches) => {
-          await this.#client.insert({
-            table,
-            values: batches.length === 1 ? (batches[0] as Batch).rows : batches.flatMap((b) => b.rows),
-            format: 'JSONEachRow',
-            clickhouse_settings: { insert_deduplication_token: combinedToken(batches) },
-          });
+          const rows = batches.length === 1 ? (batches[0] as Batch).rows : batches.flatMap((b) => b.rows);
+          const clickhouse_settings = { insert_deduplication_token: combinedToken(batches) };
+          if (columns === undefined || columns.length === 0)
+            await this.#client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings });
+          else
+            await this.#client.insert<unknown[]>({
+              table,
+              columns: columns as [string, ...string[]],
+              values: rows.map((row) => valuesOf(row, columns)),
+              format: 'JSONCompactEachRow',
+              clickhouse_settings,
+            });
           let count = 0;
           for (const batch of batches) count += batch.rows.length;
           this.#onInsert?.(table, count, batches.length);
@@ -107,6 +123,12 @@ export class InsertCoalescer {
     this.#lingerMs = 0;
     for (const queue of this.#tables.values()) queue.stopLingering();
   }
+}
+
+function valuesOf(row: Record<string, unknown>, columns: readonly string[]): unknown[] {
+  const values = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) values[i] = row[columns[i] as string];
+  return values;
 }
 
 function combinedToken(batches: readonly Batch[]): string {

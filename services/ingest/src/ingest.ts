@@ -44,7 +44,7 @@ import type { IngestConfig } from './config.ts';
 import { forwardRecords } from './forward-records.ts';
 import { type Prepared, type PrepareOptions, prepareRecord } from './prepare.ts';
 import { defaultPrepareWorkers, PreparePool } from './prepare-pool.ts';
-import { apiKeyRow } from './raw-rows.ts';
+import { apiKeyRow, rawColumnsOf } from './raw-rows.ts';
 
 export interface IngestDependencies {
   clickhouse?: Clickhouse;
@@ -261,6 +261,7 @@ export async function startIngest(
     // detector's writes (sharing the engine in one process) from queueing behind five of them.
     ...(clickhouse.mode === 'embedded' ? { maxConcurrentInserts: 1 } : {}),
     lingerMs: config.storeLingerMs,
+    columnsOf: rawColumnsOf,
     // ClickHouse's advice is INSERTs of thousands of rows at most about once a second: a busy table
     // goes at half the buffer (5,000 rows by default), the rest when their linger ends.
     flushRows: Math.floor(config.storeBufferRows / 2),

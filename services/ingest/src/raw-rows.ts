@@ -19,6 +19,78 @@ export interface RawRow {
   row: Record<string, unknown>;
 }
 
+/**
+ * Each raw table's columns in the order rawRowOf writes them: ingest inserts its rows as
+ * JSONCompactEachRow in this order (see InsertCoalescerOptions.columnsOf). Columns left out
+ * (`ingested_at`) take their defaults.
+ */
+export const RAW_COLUMNS: Readonly<Record<RawTable, readonly string[]>> = {
+  messages_outbound: [
+    'event_id',
+    'event_time',
+    'account_id',
+    'sub_account_id',
+    'campaign_id',
+    'api_key_id',
+    'source_ip',
+    'user_agent',
+    'sender',
+    'recipient_hash',
+    'recipient_country',
+    'recipient_prefix',
+    'recipient_type',
+    'channel',
+    'body',
+    'body_hash',
+    'template',
+    'fingerprint',
+    'link_domains',
+    'segments',
+    'metadata',
+  ],
+  messages_inbound: [
+    'event_id',
+    'event_time',
+    'account_id',
+    'sender_hash',
+    'sender_country',
+    'sender_prefix',
+    'recipient',
+    'body',
+    'classification',
+    'provider_opt_out',
+    'in_reply_to',
+  ],
+  messages_status: [
+    'event_id',
+    'event_time',
+    'account_id',
+    'message_id',
+    'status',
+    'error_code',
+    'error_category',
+    'carrier',
+    'recipient_country',
+  ],
+  messages_feedback: ['event_id', 'event_time', 'account_id', 'message_id', 'converted', 'recipient_country'],
+  accounts_audit: [
+    'event_id',
+    'event_time',
+    'account_id',
+    'actor',
+    'action',
+    'mfa_used',
+    'source_ip',
+    'user_agent',
+    'target_api_key_id',
+  ],
+};
+
+/** The columns ingest names in its INSERT into `table`, if it is a raw table. */
+export function rawColumnsOf(table: string): readonly string[] | undefined {
+  return Object.hasOwn(RAW_COLUMNS, table) ? RAW_COLUMNS[table as RawTable] : undefined;
+}
+
 function bodyFor(mode: BodyStorage, full: string | undefined, masked: string): string {
   if (mode === 'none' || full === undefined) return '';
   return mode === 'full' ? full : masked;
