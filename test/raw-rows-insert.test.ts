@@ -23,7 +23,13 @@ describe("ingest's compact raw-row inserts on the real engine", () => {
     const rowsByTable = new Map<string, Record<string, unknown>[]>();
     for (const example of Object.values(exampleEvents)) {
       for (let copy = 0; copy < 3; copy++) {
-        const parsed = parseEvent({ ...example, eventId: `${example.eventId}-${copy}` });
+        // One outbound copy carries a link, so an array column (link_domains) holds a value.
+        const link = example.type === 'message.outbound' && copy === 1;
+        const parsed = parseEvent({
+          ...example,
+          eventId: `${example.eventId}-${copy}`,
+          ...(link ? { body: 'Your parcel is held: https://acme-parcels.example/p/9f2 to release it.' } : {}),
+        });
         if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
         const event: FloodgateEvent = parsed.value;
         const raw = rawRowOf(event, normalizeEvent(event, { hmacKey: 'raw-rows-insert-key' }), 'full');
@@ -55,6 +61,10 @@ describe("ingest's compact raw-row inserts on the real engine", () => {
       expect(stored, table).toHaveLength(3);
       expect(stored, table).toEqual(await read(`${table}_named`));
       expect(stored[0]?.['event_id'], table).toMatch(/-0$/);
+      if (table === 'messages_outbound') {
+        expect(stored[1]?.['link_domains']).toEqual(['acme-parcels.example']);
+        expect(stored[0]?.['metadata']).toEqual({ purpose: 'otp' });
+      }
     }
   });
 });

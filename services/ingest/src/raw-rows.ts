@@ -20,8 +20,9 @@ export interface RawRow {
 }
 
 /**
- * Each raw table's columns in the order rawRowOf writes them: ingest inserts its rows as
- * JSONCompactEachRow in this order (see InsertCoalescerOptions.columnsOf). Columns left out
+ * Each raw table's columns, as rawRowOf writes them: ingest's INSERTs name these columns and send
+ * each row's values for them as JSONCompactEachRow (see InsertCoalescerOptions.columnsOf), so a row
+ * field missing here would not be stored (raw-rows.test.ts keeps the two equal). Columns left out
  * (`ingested_at`) take their defaults.
  */
 export const RAW_COLUMNS: Readonly<Record<RawTable, readonly string[]>> = {
