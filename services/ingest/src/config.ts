@@ -66,6 +66,16 @@ export const ingestConfigSchema = z.object({
     .describe(
       'worker threads that validate and normalise records (0: on the main thread; default: none on up to 2 cores, else one fewer than the cores, at most 4)',
     ),
+  /**
+   * How often traffic.normalized's partition count is re-read: ingest places each forward on its
+   * account's partition itself, so partitions added to the topic are used within this interval (the
+   * Kafka clients refresh their metadata every 5 minutes too).
+   */
+  partitionRefreshMs: intFromEnv(100, 3_600_000)
+    .default(300_000)
+    .describe(
+      'how often the partition count of the normalised topic is re-read (ms): added partitions are used within it',
+    ),
   /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
   normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),
   privacy: z
@@ -111,6 +121,7 @@ export const ingestEnv = {
   INGEST_FETCH_MAX_WAIT_MS: 'fetchMaxWaitMs',
   INGEST_STORE_LINGER_MS: 'storeLingerMs',
   INGEST_STORE_BUFFER_ROWS: 'storeBufferRows',
+  INGEST_PARTITION_REFRESH_MS: 'partitionRefreshMs',
   BODY_STORAGE: 'privacy.bodyStorage',
   FLOODGATE_HMAC_KEY: 'privacy.hmacKey',
   PREFIX_DIGITS: 'privacy.prefixDigits',

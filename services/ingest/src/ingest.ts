@@ -60,8 +60,6 @@ export interface IngestHandle {
 
 /** How long a stop waits for the lingering rows to be stored and their offsets committed. */
 const STOP_DRAIN_MS = 5_000;
-/** How often ingest re-reads traffic.normalized's partition count (the clients' metadata.max.age). */
-const PARTITION_REFRESH_MS = 5 * 60_000;
 
 export function loadInventory(path: string): ApiKeyInventoryEntry[] {
   return apiKeyInventorySchema.parse(JSON.parse(readFileSync(path, 'utf8')));
@@ -149,8 +147,9 @@ export async function startIngest(
     ]);
   }
   // Forwards go to explicit partitions (see forward-records.ts), so ingest tracks the topic's
-  // partition count itself, refreshed as often as the Kafka clients refresh their metadata (5 min):
-  // partitions added later are used from the next refresh, as a keyed producer would.
+  // partition count itself, refreshed every `partitionRefreshMs` (by default as often as the Kafka
+  // clients refresh their metadata, 5 min): partitions added later are used from the next refresh,
+  // as a keyed producer would.
   let normalizedPartitions = await topicPartitionCount(admin, config.topics.normalized).finally(() =>
     admin.disconnect(),
   );
@@ -246,6 +245,14 @@ export async function startIngest(
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     assigned = Object.keys(event.payload.memberAssignment).length > 0;
     commits.reset();
+  });
+  new Gauge({
+    name: 'floodgate_ingest_forward_partitions',
+    help: 'Partitions of the normalised topic that ingest places forwards on (re-read every INGEST_PARTITION_REFRESH_MS)',
+    registers: [registry],
+    collect() {
+      this.set(normalizedPartitions);
+    },
   });
   new Gauge({
     name: 'floodgate_ingest_store_pending_rows',
@@ -447,7 +454,7 @@ export async function startIngest(
         logger.warn({ topic: config.topics.normalized, err: error }, 'partition count refresh failed'),
       )
       .finally(() => refresher.disconnect().catch(() => undefined));
-  }, PARTITION_REFRESH_MS);
+  }, config.partitionRefreshMs);
   partitionRefresh.unref();
 
   return {
