@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
 import { eventually, metricTotal, testKafka, topicNames } from './setup/pipeline.ts';
 
-const REFRESH_MS = 300;
+const REFRESH_MS = 1_000;
 
 describe('ingest follows partitions added to traffic.normalized', () => {
   const prefix = `refresh${Date.now()}`;
@@ -103,7 +103,7 @@ describe('ingest follows partitions added to traffic.normalized', () => {
       }
       await eventually(
         async () => (await metricTotal(ingest.registry, 'floodgate_ingest_forward_partitions')) === 3,
-        10_000,
+        15_000,
         'ingest to read 3 partitions',
       );
 

@@ -6,6 +6,7 @@ import {
   groupedSends,
   type RecordSender,
   startLocalBroker,
+  UnknownPartitionError,
 } from '@floodgate/kafka';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -132,6 +133,36 @@ describe('record senders (kafkajs and @platformatic/kafka) against the real brok
     ).toBeGreaterThan(1);
     for (const client of ['kafkajs', 'platformatic'])
       expect(received.filter((r) => r.client === client)).toHaveLength(PER_CLIENT);
+  });
+
+  it('sends a record for a partition added after the client read the metadata there or fails, never elsewhere', async () => {
+    const grown = `${topic}-grown`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [{ topic: grown, partitions: 2 }]);
+      // Each client reads the topic's metadata (2 partitions) with a first record to partition 1.
+      for (const sender of senders)
+        await sender.send(grown, [{ key: 'k', value: sender.client, partition: 1 }]);
+      await admin.createPartitions({ topicPartitions: [{ topic: grown, count: 3 }] });
+      const [kafkajs, platformatic] = senders as [RecordSender, RecordSender];
+      // kafkajs' producer keeps its metadata (5 minutes): it does not know partition 2 yet.
+      expect(kafkajs.newPartitionDelayMs).toBeGreaterThanOrEqual(300_000);
+      await expect(kafkajs.send(grown, [{ key: 'k', value: 'kafkajs', partition: 2 }])).rejects.toThrow(
+        UnknownPartitionError,
+      );
+      // @platformatic/kafka reads the metadata again and sends it where asked.
+      expect(platformatic.newPartitionDelayMs).toBe(0);
+      await platformatic.send(grown, [{ key: 'k', value: 'platformatic', partition: 2 }]);
+      const offsets = await admin.fetchTopicOffsets(grown);
+      const records = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+      expect(
+        [0, 1, 2].map((p) => records.get(p)),
+        'one record per client on partition 1, platformatic’s on 2, nothing sent elsewhere',
+      ).toEqual([0, 2, 1]);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('fails at creation, not at the first send, when no broker answers', async () => {

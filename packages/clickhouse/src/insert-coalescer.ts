@@ -47,7 +47,7 @@ export interface InsertCoalescerOptions {
   /**
    * The columns of a table whose rows go as JSONCompactEachRow (each row's values in this order,
    * a column the row lacks taking its default as in JSONEachRow) instead of JSONEachRow: without a
-   * name per value the body is ~45 % smaller for ingest's raw rows, and storing them costs the
+   * name per value the body is ~44 % smaller for ingest's raw rows, and storing them costs the
    * embedded engine ~18 % less CPU (bench/NOTES.md). Undefined for a table: JSONEachRow.
    */
   columnsOf?: (table: string) => readonly string[] | undefined;

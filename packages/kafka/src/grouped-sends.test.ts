@@ -7,6 +7,7 @@ function recordingProducer() {
   const requests: { topic: string; keys: string[] }[] = [];
   const producer: RecordSender = {
     client: 'kafkajs',
+    newPartitionDelayMs: 0,
     send: async (topic: string, records: readonly KeyedRecord[]) => {
       requests.push({ topic, keys: records.map((m) => m.key) });
     },

@@ -28,6 +28,11 @@ export {
   startLocalBroker,
 } from './local-broker.ts';
 export { murmur2, partitionOfKey } from './murmur2.ts';
-export { createRecordSender, type KeyedRecord, type RecordSender } from './record-sender.ts';
+export {
+  createRecordSender,
+  type KeyedRecord,
+  type RecordSender,
+  UnknownPartitionError,
+} from './record-sender.ts';
 export { restartingConsumerRetry, retrySink, type SinkRetryOptions } from './sink-retry.ts';
 export { ensureTopics, type TopicSpec, topicPartitionCount } from './topics.ts';

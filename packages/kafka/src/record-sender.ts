@@ -31,10 +31,34 @@ export interface KeyedRecord {
 
 export interface RecordSender {
   readonly client: 'kafkajs' | 'platformatic';
-  /** Sends `records` to `topic` in one request; settles when every replica acknowledged them. */
+  /**
+   * Sends `records` to `topic` in one request; settles when every replica acknowledged them. A
+   * record for a partition the client does not know (one added to the topic since the client last
+   * read its metadata) makes the send fail rather than go elsewhere or nowhere.
+   */
   send(topic: string, records: readonly KeyedRecord[]): Promise<void>;
+  /**
+   * How long after partitions are added to a topic this sender may still not know them (its
+   * client's metadata refresh): records for them sent earlier fail (see send). @platformatic/kafka
+   * re-reads its metadata when a record names a partition it does not know, so 0; kafkajs' producer
+   * keeps its metadata for `metadata.max.age` (5 minutes, kafkajs' default, which the services keep).
+   */
+  readonly newPartitionDelayMs: number;
   /** Closes the client this sender made (a kafkajs producer passed in stays its owner's). */
   close(): Promise<void>;
+}
+
+/** kafkajs' default `metadataMaxAge`: how long its producer keeps a topic's partitions. */
+const KAFKAJS_METADATA_MAX_AGE_MS = 300_000;
+
+/** A record named a partition the producer client does not know (yet): nothing was sent there. */
+export class UnknownPartitionError extends Error {
+  constructor(topic: string, partition: number) {
+    super(
+      `the producer does not know partition ${partition} of ${topic} (yet); the send failed instead of sending it elsewhere`,
+    );
+    this.name = 'UnknownPartitionError';
+  }
 }
 
 const SASL_MECHANISMS = {
@@ -61,8 +85,15 @@ export async function createRecordSender(
     if (own) await kafkajsProducer.connect();
     return {
       client: 'kafkajs',
+      // Its metadata age, and a margin for brokers that learn of the partitions a little later.
+      newPartitionDelayMs: KAFKAJS_METADATA_MAX_AGE_MS + 5_000,
       send: async (topic, records) => {
-        await kafkajsProducer.send({ topic, acks: -1, messages: records as KeyedRecord[] });
+        const sent = await kafkajsProducer.send({ topic, acks: -1, messages: records as KeyedRecord[] });
+        // kafkajs leaves out, without an error, the records of a partition its metadata lacks.
+        const partitions = new Set(sent.map((meta) => meta.partition));
+        for (const record of records)
+          if (record.partition !== undefined && !partitions.has(record.partition))
+            throw new UnknownPartitionError(topic, record.partition);
       },
       close: async () => {
         if (own) await kafkajsProducer.disconnect();
@@ -112,7 +143,20 @@ export async function createRecordSender(
   }
   return {
     client: 'platformatic',
+    newPartitionDelayMs: 0,
     send: async (topic, records) => {
+      // @platformatic/kafka would send a record for a partition its metadata lacks to that number
+      // modulo the partitions it knows: read the metadata again first, and fail if it still lacks it.
+      let highest = -1;
+      for (const record of records)
+        if (record.partition !== undefined && record.partition > highest) highest = record.partition;
+      if (highest >= 0) {
+        const known = async (forceUpdate: boolean) =>
+          (await platformatic.metadata({ topics: [topic], forceUpdate })).topics.get(topic)
+            ?.partitionsCount ?? 0;
+        if (highest >= (await known(false)) && highest >= (await known(true)))
+          throw new UnknownPartitionError(topic, highest);
+      }
       await platformatic.send({
         messages: records.map((record) =>
           record.partition === undefined

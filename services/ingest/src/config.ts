@@ -68,13 +68,14 @@ export const ingestConfigSchema = z.object({
     ),
   /**
    * How often traffic.normalized's partition count is re-read: ingest places each forward on its
-   * account's partition itself, so partitions added to the topic are used within this interval (the
-   * Kafka clients refresh their metadata every 5 minutes too).
+   * account's partition itself, so partitions added to the topic are used from the first re-read
+   * after its producer client knows them (at once with @platformatic/kafka, which re-reads its
+   * metadata on demand; after kafkajs' 5-minute metadata refresh with KAFKA_PRODUCER_CLIENT=kafkajs).
    */
-  partitionRefreshMs: intFromEnv(100, 3_600_000)
+  partitionRefreshMs: intFromEnv(1_000, 3_600_000)
     .default(300_000)
     .describe(
-      'how often the partition count of the normalised topic is re-read (ms): added partitions are used within it',
+      'how often the partition count of the normalised topic is re-read (ms): added partitions are used from the first re-read after the producer client knows them',
     ),
   /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
   normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),

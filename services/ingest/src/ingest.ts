@@ -437,25 +437,45 @@ export async function startIngest(
   });
   logger.info({ topics: inputTopics, groupId: config.groupId, normalizeWorkers: workers }, 'ingest running');
 
-  const partitionRefresh = setInterval(() => {
+  // Re-reads the partition count, one read at a time. A grown count is used once the forward
+  // sender's client knows the new partitions too (newPartitionDelayMs after ingest first saw them):
+  // a record for a partition the client does not know would fail its batch (see RecordSender.send).
+  let grown: { partitions: number; seenAt: number } | undefined;
+  const refreshPartitions = async (): Promise<void> => {
     const refresher = kafka.admin();
-    refresher
-      .connect()
-      .then(() => topicPartitionCount(refresher, config.topics.normalized))
-      .then((partitions) => {
-        if (partitions !== normalizedPartitions)
-          logger.info(
-            { topic: config.topics.normalized, from: normalizedPartitions, to: partitions },
-            'partition count changed; forwarding to the new partitions',
-          );
-        normalizedPartitions = partitions;
-      })
-      .catch((error: unknown) =>
-        logger.warn({ topic: config.topics.normalized, err: error }, 'partition count refresh failed'),
-      )
-      .finally(() => refresher.disconnect().catch(() => undefined));
-  }, config.partitionRefreshMs);
-  partitionRefresh.unref();
+    try {
+      await refresher.connect();
+      const partitions = await topicPartitionCount(refresher, config.topics.normalized);
+      if (partitions === normalizedPartitions) {
+        grown = undefined;
+        return;
+      }
+      if (partitions > normalizedPartitions) {
+        if (grown?.partitions !== partitions) grown = { partitions, seenAt: Date.now() };
+        if (Date.now() - grown.seenAt < forwardSender.newPartitionDelayMs) return;
+      }
+      logger.info(
+        { topic: config.topics.normalized, from: normalizedPartitions, to: partitions },
+        'partition count changed; forwarding by the new count',
+      );
+      normalizedPartitions = partitions;
+      grown = undefined;
+    } catch (error) {
+      logger.warn({ topic: config.topics.normalized, err: error }, 'partition count refresh failed');
+    } finally {
+      await refresher.disconnect().catch(() => undefined);
+    }
+  };
+  let partitionRefresh: NodeJS.Timeout | undefined;
+  const scheduleRefresh = (): void => {
+    if (stopping) return;
+    partitionRefresh = setTimeout(
+      () => void refreshPartitions().finally(scheduleRefresh),
+      config.partitionRefreshMs,
+    );
+    partitionRefresh.unref();
+  };
+  scheduleRefresh();
 
   return {
     registry,
@@ -485,7 +505,7 @@ export async function startIngest(
             'stopping with rows not yet stored; their records are read again at the next start',
           );
         stopping = true;
-        clearInterval(partitionRefresh);
+        clearTimeout(partitionRefresh);
         if (config.inventoryFile) unwatchFile(config.inventoryFile);
         await lag.stop();
         await consumer.disconnect();
