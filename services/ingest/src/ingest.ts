@@ -147,9 +147,8 @@ export async function startIngest(
     ]);
   }
   // Forwards go to explicit partitions (see forward-records.ts), so ingest tracks the topic's
-  // partition count itself, refreshed every `partitionRefreshMs` (by default as often as the Kafka
-  // clients refresh their metadata, 5 min): partitions added later are used from the next refresh,
-  // as a keyed producer would.
+  // partition count itself, re-read every `partitionRefreshMs` (5 min by default): partitions added
+  // later are used once the forward sender's client knows them too (see refreshPartitions below).
   let normalizedPartitions = await topicPartitionCount(admin, config.topics.normalized).finally(() =>
     admin.disconnect(),
   );
