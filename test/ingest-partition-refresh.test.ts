@@ -8,7 +8,7 @@ import { parseForwardedRecords } from '@floodgate/detect';
 import { type IngestHandle, ingestConfigSchema, startIngest } from '@floodgate/ingest';
 import { partitionOfKey } from '@floodgate/kafka';
 import { createLogger } from '@floodgate/observability';
-import { exampleEvents, type FloodgateEvent, parseEvent } from '@floodgate/schema';
+import { exampleEvent, type FloodgateEvent } from '@floodgate/schema';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestClickhouse, type TestClickhouse } from './setup/clickhouse.ts';
 import { eventually, metricTotal, testKafka, topicNames } from './setup/pipeline.ts';
@@ -31,12 +31,9 @@ describe('ingest follows partitions added to traffic.normalized', () => {
 
   const wave = (name: string): FloodgateEvent[] =>
     accounts.flatMap((accountId) =>
-      Array.from({ length: 5 }, (_, i) => {
-        const eventId = `${name}-${accountId}-${i}`;
-        const parsed = parseEvent({ ...exampleEvents['message.outbound'], accountId, eventId });
-        if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-        return parsed.value;
-      }),
+      Array.from({ length: 5 }, (_, i) =>
+        exampleEvent('message.outbound', { accountId, eventId: `${name}-${accountId}-${i}` }),
+      ),
     );
 
   /** Every forwarded event of the topic so far (a fresh group from the start): event id → partition. */

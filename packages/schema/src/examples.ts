@@ -1,5 +1,6 @@
 /** One valid example of each event type: documentation, JSON Schema examples and test fixtures. */
-import type { FloodgateEventInput } from './events.ts';
+import type { FloodgateEvent, FloodgateEventInput } from './events.ts';
+import { parseEvent } from './parse.ts';
 
 export const exampleEvents = {
   'message.outbound': {
@@ -64,6 +65,17 @@ export const exampleEvents = {
     targetApiKeyId: 'key_live_9c1d',
   },
 } as const satisfies Record<string, FloodgateEventInput>;
+
+/** The example of `type` with `overrides`, validated as ingest validates events (a test fixture). */
+export function exampleEvent(
+  type: keyof typeof exampleEvents,
+  overrides: Record<string, unknown> = {},
+): FloodgateEvent {
+  const parsed = parseEvent({ ...exampleEvents[type], ...overrides });
+  if (!parsed.ok)
+    throw new Error(`the ${type} example does not validate: ${JSON.stringify(parsed.problems)}`);
+  return parsed.value;
+}
 
 export const exampleApiKeyInventory = [
   {

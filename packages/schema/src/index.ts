@@ -1,5 +1,5 @@
 export * from './events.ts';
-export { exampleApiKeyInventory, exampleEvents } from './examples.ts';
+export { exampleApiKeyInventory, exampleEvent, exampleEvents } from './examples.ts';
 export { jsonSchemas } from './json-schemas.ts';
 export { limits } from './limits.ts';
 export {
