@@ -172,17 +172,19 @@ rules:
     ).catch(async (error: Error) => {
       throw new Error(`${error.message}; what the pipeline has: ${await diagnose()}`);
     });
-    // Let the rest of the burst land so the chart and evidence are complete.
+    // Let the rest of the burst land so the chart and evidence are complete: everything consumed,
+    // and ingest's lingering rows stored (consumed events are forwarded before their rows are
+    // stored, so lag 0 alone left the chart racing the last INSERT: one CI run read 7,447 of 10,268).
+    const sum = async (name: string) =>
+      Number(
+        (await handle.registry.getSingleMetric(name)?.get())?.values.reduce((s, v) => s + v.value, 0) ?? 1,
+      );
     await eventually(
       async () =>
-        Number(
-          (await handle.registry.getSingleMetric('floodgate_consumer_lag')?.get())?.values.reduce(
-            (s, v) => s + v.value,
-            0,
-          ) ?? 1,
-        ) === 0,
+        (await sum('floodgate_consumer_lag')) === 0 &&
+        (await sum('floodgate_ingest_store_pending_rows')) === 0,
       60_000,
-      'consumer lag 0',
+      'consumer lag 0 and every raw row stored',
     );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
