@@ -16,7 +16,7 @@ import { bodylessOutbound } from './synthetic.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 /**
- * BENCH_ONLY=rate|rate-floor|rate-100|rate-100k|fingerprint|fingerprint-benign|steady|memory|eviction runs one
+ * BENCH_ONLY=rate|rate-floor|rate-100|rate-100k|fingerprint|fingerprint-benign|steady|memory|eviction|evidence runs one
  * measurement (for `node --cpu-prof`).
  */
 const ONLY = process.env['BENCH_ONLY'];
@@ -339,6 +339,75 @@ async function main(): Promise<void> {
     },
   );
 
+  // Evidence rings at their cap: busy accounts (≥ 20 messages a minute each) sending 160-character
+  // bodies, the events JSON-parsed one by one as the detector reads them from Kafka (so no two share
+  // a string). 1,900 accounts stay under the engine's cap of rings and fill theirs; 3,000 are above
+  // it. Reports the engine's memory and, from its snapshot, how many rings it holds and how full.
+  const evidenceAt = (busy: number) => async () => {
+    const next = random(11);
+    const serialized: string[] = [];
+    for (let i = 0; i < 4_000; i++) {
+      const template = bodies[i % bodies.length] as string;
+      const body = template
+        .replace('usps-redeliver-{n}.top', 'usps-redeliver.top')
+        .replace('{name}', 'Ana')
+        .replaceAll('{n}', String(Math.floor(next() * 1e6)))
+        .replace('{amt}', String(5 + (i % 40)))
+        .slice(0, 160);
+      const event = normalizeEvent(
+        {
+          type: 'message.outbound',
+          schemaVersion: 1,
+          eventId: '00000000-0000-4000-8000-000000000000',
+          eventTime: T0,
+          accountId: 'acct',
+          apiKeyId: 'key',
+          sourceIp: '203.0.113.9',
+          userAgent: 'acme-sdk/4.2.1 (python 3.12)',
+          from: 'ACME',
+          to: `+1415${String(5_000_000 + Math.floor(next() * 4_999_999))}`,
+          channel: 'sms',
+          body,
+          segments: 1,
+        },
+        { hmacKey: 'bench-key' },
+      );
+      serialized.push(JSON.stringify(event));
+    }
+    await settle();
+    const before = usedBytes();
+    const engine = new DetectionEngine();
+    const rounds = 600;
+    let i = 0;
+    for (let round = 0; round < rounds; round++)
+      for (let account = 0; account < busy; account++, i++) {
+        const event = JSON.parse(serialized[i % serialized.length] as string) as NormalizedOutbound;
+        event.accountId = `busy${account}`;
+        event.apiKeyId = `key${account}`;
+        event.eventId = `e${i}`;
+        // 30 messages a minute per account.
+        event.timeMs = T0 + Math.floor((i * 2_000) / busy);
+        engine.process(event);
+      }
+    await settle();
+    const mib = (usedBytes() - before) / 2 ** 20;
+    const rings = engine.snapshot().evidence.map((ring) => ring.size);
+    console.log(
+      `    ${busy.toLocaleString('en-US')} busy accounts: ${rings.length.toLocaleString('en-US')} evidence rings, median ${median(rings)} messages each, ${Math.round(mib)} MiB`,
+    );
+    return mib;
+  };
+  const evidenceUnderCap = await measure(
+    'evidence',
+    'engine memory, 1,900 busy accounts with 160-char bodies (MiB)',
+    evidenceAt(1_900),
+  );
+  const evidenceOverCap = await measure(
+    'evidence',
+    'engine memory, 3,000 busy accounts with 160-char bodies (MiB)',
+    evidenceAt(3_000),
+  );
+
   console.log(
     '\ntargets: rate-only ≥ 1,000,000/s; fingerprint path ≥ 250,000/s; ≤ 1 KiB per active account-level key; no growth with 1M idle keys',
   );
@@ -354,6 +423,8 @@ async function main(): Promise<void> {
       steadyAtCaps: steady,
       bytesPerAccount: perKey,
       evictionGrowthMiB: eviction,
+      evidenceMiB1900Busy: evidenceUnderCap,
+      evidenceMiB3000Busy: evidenceOverCap,
     }),
   );
 }

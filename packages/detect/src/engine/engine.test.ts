@@ -387,6 +387,53 @@ describe('delivery_failure_spike', () => {
   });
 });
 
+describe('evidence rings', () => {
+  /** `accounts` accounts sending `messages` each in turn, 40 a minute each, from `startMs`. */
+  function busy(accounts: number, messages: number, startMs: number, prefix = 'busy'): NormalizedEvent[] {
+    const events: NormalizedEvent[] = [];
+    for (let m = 0; m < messages; m++)
+      for (let a = 0; a < accounts; a++)
+        events.push(
+          outbound({
+            timeMs: startMs + Math.floor(((m * accounts + a) * 1_500) / accounts),
+            accountId: `${prefix}${a}`,
+            apiKeyId: `key_${a}`,
+          }),
+        );
+    return events;
+  }
+  const ringSizes = (engine: DetectionEngine) =>
+    new Map(engine.snapshot().evidence.map((ring) => [ring.accountId, ring.size]));
+
+  it('stay with the accounts that hold them when more accounts are busy than there are rings', () => {
+    // 2,400 accounts, each busy (≥ 20 messages a minute) from its 20th message on: 2,000 get a
+    // ring and keep filling it, instead of the rings going round and each holding one message.
+    const engine = new DetectionEngine();
+    run(engine, busy(2_400, 45, T0));
+    const sizes = [...ringSizes(engine).values()];
+    expect(sizes).toHaveLength(2_000);
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(25);
+  });
+
+  it('go to newly busy accounts once their holders are idle, and to a suspicious account at once', () => {
+    const engine = new DetectionEngine({ config: { accountWarmupMs: 0 } });
+    run(engine, busy(2_000, 25, T0));
+    // All 2,000 rings are taken and in use: a new link domain makes this account suspicious, and it
+    // takes a ring anyway.
+    const end = T0 + 25 * 1_500;
+    run(engine, [
+      outbound({ timeMs: end, accountId: 'phisher', linkDomains: ['pay-fee.top'] }),
+      outbound({ timeMs: end + 10, accountId: 'phisher', linkDomains: ['pay-fee.top'] }),
+    ]);
+    expect(ringSizes(engine).get('phisher')).toBeGreaterThanOrEqual(1);
+    // A minute after the busy accounts stopped, newly busy ones get rings.
+    run(engine, busy(100, 25, end + 2 * MIN, 'later'));
+    const sizes = ringSizes(engine);
+    expect(sizes.size).toBe(2_000);
+    for (let a = 0; a < 100; a++) expect(sizes.get(`later${a}`)).toBeGreaterThanOrEqual(5);
+  });
+});
+
 describe('event time', () => {
   it('drops events later than the allowed lateness and counts them', () => {
     const engine = new DetectionEngine({ config: { allowedLatenessMs: 30_000 } });

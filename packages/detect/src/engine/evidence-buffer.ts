@@ -1,32 +1,285 @@
 /**
- * Recent outbound messages of an account kept for evidence: a fixed ring of references to the
- * normalised events (no copies), allocated only for accounts that are busy or suspicious, with a
- * cap on how many accounts hold one. Evidence is built from it when a detection fires.
+ * Recent outbound messages of an account kept for evidence: a fixed ring of what evidence reads of
+ * each message, allocated only for accounts that are busy or suspicious, with a cap on how many
+ * accounts hold one (the engine's). Evidence is built from it when a detection fires.
+ *
+ * The ring keeps what evidence shows and nothing else — not the normalised event: that holds the
+ * body's template and masked text, the event id and the recipient's keyed hash, each its own string
+ * (the detector parses every event from JSON), ~1 KB a message, so the engine's 2,000 rings of 512
+ * held ~1 GiB at their cap (measured: `BENCH_ONLY=evidence pnpm bench:detect`). Each slot is an
+ * object made once and overwritten as the ring goes round (no allocation per message); it shares its
+ * strings with the slot before when they are equal (an account's messages mostly repeat its key,
+ * address, agent, country, template and domains), its masked body also with the ring's last message
+ * of the same fingerprint, and keeps the recipient as a 30-bit hash (distinct recipients among at
+ * most 512 messages: two of them colliding is a one-in-8,000 event per full ring, and costs one
+ * recipient in the count).
  */
+import { hash32 } from '../content/string-hash.ts';
 import type { CountItem, Evidence, TemplateEvidence } from '../detection.ts';
 import type { NormalizedOutbound } from '../normalized-event.ts';
 
 export const EVIDENCE_RING = 512;
 
+/** A slot in a snapshot: the fields in order, the masked body as an index into the ring's samples. */
+export type EvidenceEntryTuple = [
+  timeMs: number,
+  apiKeyId: string,
+  sourceIp: string,
+  userAgent: string,
+  country: string,
+  prefix: string,
+  recipient: number,
+  fingerprint: string,
+  sample: number,
+  linkDomains: string[],
+  segments: number,
+];
+
+/** A ring in a snapshot (version 4). */
+export interface EvidenceSnapshot {
+  accountId: string;
+  next: number;
+  size: number;
+  lastUsedMs?: number;
+  /** Distinct masked bodies the entries refer to. */
+  samples?: string[];
+  entries?: (EvidenceEntryTuple | null)[];
+  /** Before version 4: the ring held whole normalised events. */
+  events?: (NormalizedOutbound | null)[];
+}
+
+const SEED = 0x2545f491;
+/** Masked bodies remembered per ring for sharing; past it the memory starts over. */
+const MAX_SAMPLES = 32;
+/** Characters of a recipient's keyed hash (hex) hashed: its last 16 carry 64 bits. */
+const RECIPIENT_CHARS = 16;
+const NO_DOMAINS: readonly string[] = Object.freeze([]);
+
+/**
+ * The hash a ring keeps of a recipient's keyed hash: 30 bits, so it is a small integer (a wider one
+ * would be a boxed number of its own in every slot).
+ */
+export function recipientHash(recipientKey: string): number {
+  return hash32(recipientKey, SEED, Math.max(0, recipientKey.length - RECIPIENT_CHARS)) & 0x3fffffff;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What evidence reads of one message. */
+export class EvidenceSlot {
+  timeMs = 0;
+  apiKeyId = '';
+  sourceIp = '';
+  userAgent = '';
+  country = '';
+  prefix = '';
+  recipient = 0;
+  fingerprint = '';
+  /** The masked body. */
+  sample = '';
+  linkDomains: readonly string[] = NO_DOMAINS;
+  segments = 0;
+}
+
 export class EvidenceBuffer {
-  readonly events: (NormalizedOutbound | undefined)[] = new Array(EVIDENCE_RING);
+  /** Slots made as the ring first fills, then reused. */
+  readonly slots: EvidenceSlot[] = [];
+  /** Slot the next message goes to. */
   next = 0;
   size = 0;
+  /** Event time of the last message pushed: an idle ring may go to another account. */
   lastUsedMs = 0;
+  /** Fingerprint → the last masked body pushed with it, so equal bodies share one string. */
+  readonly #sampleOf = new Map<string, string>();
 
-  /** Empties the ring for reuse; indistinguishable from a new buffer, snapshots included. */
+  /**
+   * Empties the ring for reuse; indistinguishable from a new buffer, snapshots included. The slots
+   * stay for the next owner to overwrite (what they still hold is never read: reads stop at size).
+   */
   reset(): this {
-    this.events.fill(undefined);
     this.next = 0;
     this.size = 0;
     this.lastUsedMs = 0;
+    this.#sampleOf.clear();
     return this;
   }
 
   push(event: NormalizedOutbound): void {
-    this.events[this.next] = event;
-    this.next = (this.next + 1) % EVIDENCE_RING;
+    this.#fill(
+      event.timeMs,
+      event.apiKeyId,
+      event.sourceIp,
+      event.userAgent,
+      event.country,
+      event.prefix,
+      recipientHash(event.recipientKey),
+      event.fingerprint,
+      event.maskedBody,
+      event.linkDomains,
+      event.segments,
+    );
+    if (event.timeMs > this.lastUsedMs) this.lastUsedMs = event.timeMs;
+  }
+
+  /** Writes the next slot, sharing equal strings with the slot before. */
+  #fill(
+    timeMs: number,
+    apiKeyId: string,
+    sourceIp: string,
+    userAgent: string,
+    country: string,
+    prefix: string,
+    recipient: number,
+    fingerprint: string,
+    maskedBody: string,
+    linkDomains: readonly string[],
+    segments: number,
+  ): void {
+    const at = this.next;
+    let slot = this.slots[at];
+    if (slot === undefined) {
+      slot = new EvidenceSlot();
+      this.slots.push(slot);
+    }
+    const before = this.size === 0 ? undefined : this.slots[(at + EVIDENCE_RING - 1) % EVIDENCE_RING];
+    slot.timeMs = timeMs;
+    slot.recipient = recipient;
+    slot.segments = segments;
+    if (before === undefined) {
+      slot.apiKeyId = apiKeyId;
+      slot.sourceIp = sourceIp;
+      slot.userAgent = userAgent;
+      slot.country = country;
+      slot.prefix = prefix;
+      slot.fingerprint = fingerprint;
+      slot.sample = this.#sample(fingerprint, maskedBody);
+      slot.linkDomains = linkDomains.length === 0 ? NO_DOMAINS : linkDomains;
+    } else {
+      // `===` compares contents; the slot keeps the earlier copy when they are equal.
+      slot.apiKeyId = before.apiKeyId === apiKeyId ? before.apiKeyId : apiKeyId;
+      slot.sourceIp = before.sourceIp === sourceIp ? before.sourceIp : sourceIp;
+      slot.userAgent = before.userAgent === userAgent ? before.userAgent : userAgent;
+      slot.country = before.country === country ? before.country : country;
+      slot.prefix = before.prefix === prefix ? before.prefix : prefix;
+      if (before.fingerprint === fingerprint) {
+        slot.fingerprint = before.fingerprint;
+        slot.sample = before.sample === maskedBody ? before.sample : this.#sample(fingerprint, maskedBody);
+      } else {
+        slot.fingerprint = fingerprint;
+        slot.sample = this.#sample(fingerprint, maskedBody);
+      }
+      slot.linkDomains =
+        linkDomains.length === 0
+          ? NO_DOMAINS
+          : sameList(before.linkDomains, linkDomains)
+            ? before.linkDomains
+            : linkDomains;
+    }
+    this.next = (at + 1) % EVIDENCE_RING;
     if (this.size < EVIDENCE_RING) this.size++;
+  }
+
+  /** `maskedBody`, or the equal string the ring already holds for this fingerprint. */
+  #sample(fingerprint: string, maskedBody: string): string {
+    const known = this.#sampleOf.get(fingerprint);
+    if (known === maskedBody && known !== undefined) return known;
+    if (this.#sampleOf.size >= MAX_SAMPLES) this.#sampleOf.clear();
+    this.#sampleOf.set(fingerprint, maskedBody);
+    return maskedBody;
+  }
+
+  /** The i-th newest message (0: the newest); i < size. */
+  newest(i: number): EvidenceSlot {
+    return this.slots[(this.next - 1 - i + 2 * EVIDENCE_RING) % EVIDENCE_RING] as EvidenceSlot;
+  }
+
+  toJSON(accountId: string): EvidenceSnapshot {
+    const samples: string[] = [];
+    const sampleIndex = new Map<string, number>();
+    const entries = new Array<EvidenceEntryTuple | null>(EVIDENCE_RING).fill(null);
+    for (let i = 0; i < this.size; i++) {
+      const at = (this.next - 1 - i + 2 * EVIDENCE_RING) % EVIDENCE_RING;
+      const slot = this.slots[at] as EvidenceSlot;
+      let index = sampleIndex.get(slot.sample);
+      if (index === undefined) {
+        index = samples.length;
+        samples.push(slot.sample);
+        sampleIndex.set(slot.sample, index);
+      }
+      entries[at] = [
+        slot.timeMs,
+        slot.apiKeyId,
+        slot.sourceIp,
+        slot.userAgent,
+        slot.country,
+        slot.prefix,
+        slot.recipient,
+        slot.fingerprint,
+        index,
+        [...slot.linkDomains],
+        slot.segments,
+      ];
+    }
+    return { accountId, next: this.next, size: this.size, lastUsedMs: this.lastUsedMs, samples, entries };
+  }
+
+  /** A ring from its snapshot, of this version or (whole events) an older one. */
+  static fromJSON(snapshot: EvidenceSnapshot): EvidenceBuffer {
+    const buffer = new EvidenceBuffer();
+    const samples = snapshot.samples ?? [];
+    const size = Math.min(EVIDENCE_RING, snapshot.size);
+    const next = snapshot.next % EVIDENCE_RING;
+    // Slots in push order, oldest first, from where the oldest was: the ring comes back as it was
+    // (the slots before it made first, as #fill makes a missing slot at the end of the list).
+    buffer.next = (next - size + EVIDENCE_RING) % EVIDENCE_RING;
+    for (let at = 0; at < buffer.next; at++) buffer.slots.push(new EvidenceSlot());
+    for (let i = size - 1; i >= 0; i--) {
+      const at = (next - 1 - i + 2 * EVIDENCE_RING) % EVIDENCE_RING;
+      const tuple = snapshot.entries?.[at];
+      const event = snapshot.events?.[at];
+      if (tuple) {
+        const [timeMs, apiKeyId, sourceIp, userAgent, country, prefix, recipient, fingerprint] = tuple;
+        const [, , , , , , , , sample, linkDomains, segments] = tuple;
+        buffer.#fill(
+          timeMs,
+          apiKeyId,
+          sourceIp,
+          userAgent,
+          country,
+          prefix,
+          recipient,
+          fingerprint,
+          samples[sample] ?? '',
+          linkDomains,
+          segments,
+        );
+      } else if (event) {
+        buffer.#fill(
+          event.timeMs,
+          event.apiKeyId,
+          event.sourceIp,
+          event.userAgent,
+          event.country,
+          event.prefix,
+          recipientHash(event.recipientKey),
+          event.fingerprint,
+          event.maskedBody,
+          event.linkDomains,
+          event.segments,
+        );
+        if (event.timeMs > buffer.lastUsedMs) buffer.lastUsedMs = event.timeMs;
+      } else {
+        throw new RangeError(
+          `evidence ring of ${snapshot.accountId}: slot ${at} of its ${size} messages is empty`,
+        );
+      }
+    }
+    if (snapshot.lastUsedMs !== undefined) buffer.lastUsedMs = snapshot.lastUsedMs;
+    return buffer;
   }
 }
 
@@ -57,15 +310,6 @@ function bump(map: Map<string, number>, key: string): void {
   if (key) map.set(key, (map.get(key) ?? 0) + 1);
 }
 
-export function matchesFocus(event: NormalizedOutbound, focus: EvidenceFocus): boolean {
-  if (focus.sinceMs !== undefined && event.timeMs < focus.sinceMs) return false;
-  if (focus.apiKeyId !== undefined && event.apiKeyId !== focus.apiKeyId) return false;
-  if (focus.country !== undefined && event.country !== focus.country) return false;
-  if (focus.fingerprint !== undefined && event.fingerprint !== focus.fingerprint) return false;
-  if (focus.domain !== undefined && !event.linkDomains.includes(focus.domain)) return false;
-  return true;
-}
-
 export function buildEvidence(
   buffer: EvidenceBuffer | undefined,
   trigger: NormalizedOutbound | undefined,
@@ -84,31 +328,71 @@ export function buildEvidence(
   const ips = new Map<string, number>();
   const agents = new Map<string, number>();
   const domains = new Map<string, number>();
-  const recipients = new Set<string>();
+  const recipients = new Set<number>();
   let cost = 0;
   let matched = 0;
-  const visit = (event: NormalizedOutbound): void => {
-    if (!matchesFocus(event, focus)) return;
+  const visit = (
+    timeMs: number,
+    apiKeyId: string,
+    sourceIp: string,
+    userAgent: string,
+    country: string,
+    prefix: string,
+    recipient: number,
+    fingerprint: string,
+    sample: string,
+    linkDomains: readonly string[],
+    segments: number,
+  ): void => {
+    if (focus.sinceMs !== undefined && timeMs < focus.sinceMs) return;
+    if (focus.apiKeyId !== undefined && apiKeyId !== focus.apiKeyId) return;
+    if (focus.country !== undefined && country !== focus.country) return;
+    if (focus.fingerprint !== undefined && fingerprint !== focus.fingerprint) return;
+    if (focus.domain !== undefined && !linkDomains.includes(focus.domain)) return;
     matched++;
-    const template = templates.get(event.fingerprint);
+    const template = templates.get(fingerprint);
     if (template) template.count++;
-    else templates.set(event.fingerprint, { sample: event.maskedBody, count: 1 });
-    bump(countries, event.country);
-    bump(prefixes, event.prefix);
-    bump(keys, event.apiKeyId);
-    bump(ips, event.sourceIp);
-    bump(agents, event.userAgent);
-    for (const domain of event.linkDomains) bump(domains, domain);
-    recipients.add(event.recipientKey);
-    cost += (pricePerSegment[event.country] ?? pricePerSegment['default'] ?? 0) * event.segments;
+    else templates.set(fingerprint, { sample, count: 1 });
+    bump(countries, country);
+    bump(prefixes, prefix);
+    bump(keys, apiKeyId);
+    bump(ips, sourceIp);
+    bump(agents, userAgent);
+    for (const domain of linkDomains) bump(domains, domain);
+    recipients.add(recipient);
+    cost += (pricePerSegment[country] ?? pricePerSegment['default'] ?? 0) * segments;
   };
   if (buffer) {
     for (let i = 0; i < buffer.size; i++) {
-      const event = buffer.events[(buffer.next - 1 - i + 2 * 512) % 512];
-      if (event) visit(event);
+      const slot = buffer.newest(i);
+      visit(
+        slot.timeMs,
+        slot.apiKeyId,
+        slot.sourceIp,
+        slot.userAgent,
+        slot.country,
+        slot.prefix,
+        slot.recipient,
+        slot.fingerprint,
+        slot.sample,
+        slot.linkDomains,
+        slot.segments,
+      );
     }
   } else if (trigger) {
-    visit(trigger);
+    visit(
+      trigger.timeMs,
+      trigger.apiKeyId,
+      trigger.sourceIp,
+      trigger.userAgent,
+      trigger.country,
+      trigger.prefix,
+      recipientHash(trigger.recipientKey),
+      trigger.fingerprint,
+      trigger.maskedBody,
+      trigger.linkDomains,
+      trigger.segments,
+    );
   }
   const topTemplates: TemplateEvidence[] = [...templates.entries()]
     .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))

@@ -5,7 +5,6 @@
  * READABLE_SNAPSHOT_VERSIONS and refuses any other rather than guess.
  */
 import { HyperLogLog } from '../content/index.ts';
-import type { NormalizedOutbound } from '../normalized-event.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
 import {
   AccountState,
@@ -16,6 +15,7 @@ import {
   type RiskyAudit,
   type TrackerFactory,
 } from './account-state.ts';
+import type { EvidenceSnapshot } from './evidence-buffer.ts';
 import { NETWORKS, USER_AGENTS } from './habit-counts.ts';
 import { intern } from './intern.ts';
 import type { RateTrackerState } from './rate-tracker.ts';
@@ -25,9 +25,11 @@ import type { RateTrackerState } from './rate-tracker.ts';
  * beside it. Version 1 snapshots still restore: their minute rings are regridded.
  * 3: accounts carry the template clusters they dropped (`knownClusters`); older snapshots restore
  * with none.
+ * 4: evidence rings hold what evidence reads of each message (EvidenceSnapshot's `entries`, masked
+ * bodies once per ring in `samples`) instead of whole normalised events; older rings convert.
  */
-export const SNAPSHOT_VERSION = 3;
-export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2, 3];
+export const SNAPSHOT_VERSION = 4;
+export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2, 3, 4];
 
 type Ring = { head: number; counts: number[]; bucketMs?: number };
 /** A ring with its bucket size, so a restore under other window settings regrids it. */
@@ -65,7 +67,7 @@ export interface EngineSnapshot {
   populationLog: Record<string, number>;
   stats: Record<string, number>;
   accounts: AccountSnapshot[];
-  evidence: Array<{ accountId: string; next: number; size: number; events: (NormalizedOutbound | null)[] }>;
+  evidence: EvidenceSnapshot[];
   lastFingerprint: Array<[string, string]>;
 }
 
