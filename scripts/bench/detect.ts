@@ -392,8 +392,13 @@ async function main(): Promise<void> {
     await settle();
     const mib = (usedBytes() - before) / 2 ** 20;
     const rings = engine.snapshot().evidence.map((ring) => ring.size);
+    // What a checkpoint of this state writes (before compression), and how long the lines take.
+    const start = process.hrtime.bigint();
+    let snapshotChars = 0;
+    for (const line of engine.snapshotLines()) snapshotChars += line.length;
+    const snapshotMs = Number(process.hrtime.bigint() - start) / 1e6;
     console.log(
-      `    ${busy.toLocaleString('en-US')} busy accounts: ${rings.length.toLocaleString('en-US')} evidence rings, median ${median(rings)} messages each, ${Math.round(mib)} MiB`,
+      `    ${busy.toLocaleString('en-US')} busy accounts: ${rings.length.toLocaleString('en-US')} evidence rings, median ${median(rings)} messages each, ${Math.round(mib)} MiB; snapshot ${Math.round(snapshotChars / 2 ** 20)} MiB of JSON lines in ${Math.round(snapshotMs)} ms`,
     );
     return mib;
   };

@@ -93,6 +93,24 @@ describe('EvidenceBuffer', () => {
     expect(restored.lastUsedMs).toBe(buffer.lastUsedMs);
   });
 
+  it('writes a field the message before repeats once, and times as differences', () => {
+    const buffer = new EvidenceBuffer();
+    for (let i = 0; i < 300; i++)
+      buffer.push(outbound({ timeMs: T0 + i * 250, linkDomains: ['acme.example'] }));
+    const json = JSON.stringify(buffer.toJSON('acct_a'));
+    for (const value of [
+      'key_a1',
+      '203.0.113.10',
+      'acme-sdk/1.0',
+      '+141555',
+      'a1b2c3d4e5f60718',
+      'acme.example',
+    ])
+      expect(json.split(value).length - 1, value).toBe(1);
+    expect(buffer.toJSON('acct_a').entries?.[1]?.[0]).toBe(250);
+    expect(evidenceOf(EvidenceBuffer.fromJSON(JSON.parse(json)))).toEqual(evidenceOf(buffer));
+  });
+
   it('reads a ring of whole events from a snapshot of version 3 or older', () => {
     const events = traffic(30);
     const buffer = new EvidenceBuffer();
