@@ -405,11 +405,12 @@ export class DetectionEngine implements EngineCore {
 
   /**
    * A ring for the account's evidence, or undefined when all MAX_EVIDENCE_BUFFERS are taken by
-   * accounts still sending. Past the cap a ring comes from an account idle for a short window (the
-   * least recently refused first, a few looked at); a suspicious account takes the least recently
-   * refused ring even from a busy one. Handing rings round in insertion order, as the engine once
-   * did, left every ring near-empty once more accounts than the cap were busy at once (measured:
-   * 3,000 busy accounts, a median of 1 message per ring, `BENCH_ONLY=evidence pnpm bench:detect`).
+   * accounts still sending. Past the cap a ring comes from an account idle for a short window (a
+   * few looked at, the one handed out or last found in use longest ago first); a suspicious account
+   * takes the last one looked at even from a busy account. Handing rings round in insertion order,
+   * as the engine once did, left every ring near-empty once more accounts than the cap were busy at
+   * once (measured: 3,000 busy accounts, a median of 1 message per ring, `BENCH_ONLY=evidence pnpm
+   * bench:detect`).
    */
   #evidenceRing(account: AccountState, timeMs: number, suspicious: boolean): EvidenceBuffer | undefined {
     let buffer: EvidenceBuffer | undefined;
