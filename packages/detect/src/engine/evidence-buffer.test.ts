@@ -124,6 +124,19 @@ describe('EvidenceBuffer', () => {
     expect(old.toJSON('acct_a')).toEqual(buffer.toJSON('acct_a'));
   });
 
+  it('builds evidence from the triggering message alone when the account has no ring', () => {
+    const [trigger] = traffic(1);
+    const evidence = buildEvidence(undefined, trigger, {}, nothingNew, samplePricePerSegmentUsd, 40);
+    expect(evidence.topTemplates).toEqual([
+      { fingerprint: '00000000000000ff', sample: 'Pay the fee at usps-fee.top/<path> (0)', count: 1 },
+    ]);
+    expect(evidence.distinctRecipients).toBe(1);
+    expect(evidence.topCountries).toEqual([{ value: 'GB', count: 1 }]);
+    expect(evidence.linkDomains).toEqual([{ value: 'usps-fee.top', count: 1 }]);
+    // Its cost scaled to the 40 messages observed.
+    expect(evidence.estimatedCostUsd).toBeCloseTo(40 * (samplePricePerSegmentUsd['GB'] ?? 0), 2);
+  });
+
   it('is empty again after reset', () => {
     const buffer = new EvidenceBuffer();
     for (const event of traffic(20)) buffer.push(event);

@@ -296,20 +296,7 @@ export class EvidenceBuffer {
           throw new RangeError(
             `evidence ring of ${snapshot.accountId}: slot ${at} of its ${size} messages is empty`,
           );
-        buffer.#fill(
-          event.timeMs,
-          event.apiKeyId,
-          event.sourceIp,
-          event.userAgent,
-          event.country,
-          event.prefix,
-          recipientHash(event.recipientKey),
-          event.fingerprint,
-          event.maskedBody,
-          event.linkDomains,
-          event.segments,
-        );
-        if (event.timeMs > buffer.lastUsedMs) buffer.lastUsedMs = event.timeMs;
+        buffer.push(event);
       }
     }
     if (snapshot.lastUsedMs !== undefined) buffer.lastUsedMs = snapshot.lastUsedMs;
@@ -365,68 +352,32 @@ export function buildEvidence(
   const recipients = new Set<number>();
   let cost = 0;
   let matched = 0;
-  const visit = (
-    timeMs: number,
-    apiKeyId: string,
-    sourceIp: string,
-    userAgent: string,
-    country: string,
-    prefix: string,
-    recipient: number,
-    fingerprint: string,
-    sample: string,
-    linkDomains: readonly string[],
-    segments: number,
-  ): void => {
-    if (focus.sinceMs !== undefined && timeMs < focus.sinceMs) return;
-    if (focus.apiKeyId !== undefined && apiKeyId !== focus.apiKeyId) return;
-    if (focus.country !== undefined && country !== focus.country) return;
-    if (focus.fingerprint !== undefined && fingerprint !== focus.fingerprint) return;
-    if (focus.domain !== undefined && !linkDomains.includes(focus.domain)) return;
+  const visit = (m: EvidenceSlot): void => {
+    if (focus.sinceMs !== undefined && m.timeMs < focus.sinceMs) return;
+    if (focus.apiKeyId !== undefined && m.apiKeyId !== focus.apiKeyId) return;
+    if (focus.country !== undefined && m.country !== focus.country) return;
+    if (focus.fingerprint !== undefined && m.fingerprint !== focus.fingerprint) return;
+    if (focus.domain !== undefined && !m.linkDomains.includes(focus.domain)) return;
     matched++;
-    const template = templates.get(fingerprint);
+    const template = templates.get(m.fingerprint);
     if (template) template.count++;
-    else templates.set(fingerprint, { sample, count: 1 });
-    bump(countries, country);
-    bump(prefixes, prefix);
-    bump(keys, apiKeyId);
-    bump(ips, sourceIp);
-    bump(agents, userAgent);
-    for (const domain of linkDomains) bump(domains, domain);
-    recipients.add(recipient);
-    cost += (pricePerSegment[country] ?? pricePerSegment['default'] ?? 0) * segments;
+    else templates.set(m.fingerprint, { sample: m.sample, count: 1 });
+    bump(countries, m.country);
+    bump(prefixes, m.prefix);
+    bump(keys, m.apiKeyId);
+    bump(ips, m.sourceIp);
+    bump(agents, m.userAgent);
+    for (const domain of m.linkDomains) bump(domains, domain);
+    recipients.add(m.recipient);
+    cost += (pricePerSegment[m.country] ?? pricePerSegment['default'] ?? 0) * m.segments;
   };
   if (buffer) {
-    for (let i = 0; i < buffer.size; i++) {
-      const slot = buffer.newest(i);
-      visit(
-        slot.timeMs,
-        slot.apiKeyId,
-        slot.sourceIp,
-        slot.userAgent,
-        slot.country,
-        slot.prefix,
-        slot.recipient,
-        slot.fingerprint,
-        slot.sample,
-        slot.linkDomains,
-        slot.segments,
-      );
-    }
+    for (let i = 0; i < buffer.size; i++) visit(buffer.newest(i));
   } else if (trigger) {
-    visit(
-      trigger.timeMs,
-      trigger.apiKeyId,
-      trigger.sourceIp,
-      trigger.userAgent,
-      trigger.country,
-      trigger.prefix,
-      recipientHash(trigger.recipientKey),
-      trigger.fingerprint,
-      trigger.maskedBody,
-      trigger.linkDomains,
-      trigger.segments,
-    );
+    // No ring: the evidence is the triggering message alone.
+    const alone = new EvidenceBuffer();
+    alone.push(trigger);
+    visit(alone.newest(0));
   }
   const topTemplates: TemplateEvidence[] = [...templates.entries()]
     .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))
