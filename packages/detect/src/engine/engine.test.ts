@@ -458,6 +458,25 @@ describe('event time', () => {
     expect(restored.stats()).toMatchObject({ processed: 4, late: 2 });
   });
 
+  it('gives the same output after restoring a snapshot taken before any population prior was learned', () => {
+    // The priors start unknown (NaN, null in JSON); restored as 0 they made the expected rate 0.99.
+    const options = { config: { accountWarmupMs: 0 } };
+    const events = Array.from({ length: 40 }, (_, i) =>
+      outbound({ timeMs: T0 + i * 1_500, accountId: 'fresh' }),
+    );
+    const straight = run(new DetectionEngine(options), events);
+    const first = new DetectionEngine(options);
+    const before = run(first, events.slice(0, 10));
+    for (const restored of [
+      DetectionEngine.restoreLines([...first.snapshotLines()], options),
+      DetectionEngine.restore(JSON.parse(JSON.stringify(first.snapshot())), options),
+    ]) {
+      const after = run(restored, events.slice(10));
+      expect(straight.length).toBeGreaterThan(0);
+      expect(JSON.stringify([...before, ...after])).toBe(JSON.stringify(straight));
+    }
+  });
+
   it('gives the same detections with the same ids for the same input, and after snapshot → restore', () => {
     const attack = Array.from({ length: 500 }, (_, i) =>
       outbound({

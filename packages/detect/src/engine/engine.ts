@@ -892,7 +892,12 @@ export class DetectionEngine implements EngineCore {
     for (const [kind, timeMs] of Object.entries(byKind))
       if (typeof timeMs === 'number') engine.#maxEventTimeByKind.set(kind as NormalizedEvent['kind'], timeMs);
     engine.#lastSweepMs = snapshot.lastSweepMs ?? Number.NEGATIVE_INFINITY;
-    Object.assign(engine.#populationLog, snapshot.populationLog);
+    // A level with no prior learned yet is NaN, which JSON writes as null: it must come back as NaN
+    // (null read as 0 made prior() 0.99 and the first learned value an average with 0).
+    for (const level of ['account', 'apiKey', 'country'] as const) {
+      const value = snapshot.populationLog[level];
+      engine.#populationLog[level] = typeof value === 'number' ? value : Number.NaN;
+    }
     Object.assign(engine.#stats, snapshot.stats);
     return engine;
   }
