@@ -194,8 +194,8 @@ export class EvidenceBuffer {
   /** `maskedBody`, or the equal string the ring already holds for this fingerprint. */
   #sample(fingerprint: string, maskedBody: string): string {
     const known = this.#sampleOf.get(fingerprint);
-    if (known === maskedBody && known !== undefined) return known;
-    if (this.#sampleOf.size >= MAX_SAMPLES) this.#sampleOf.clear();
+    if (known === maskedBody) return known;
+    if (known === undefined && this.#sampleOf.size >= MAX_SAMPLES) this.#sampleOf.clear();
     this.#sampleOf.set(fingerprint, maskedBody);
     return maskedBody;
   }
@@ -254,17 +254,9 @@ export class EvidenceBuffer {
           `evidence ring of ${snapshot.accountId}: ${snapshot.entries.length} messages for a size of ${size}`,
         );
       let before: EvidenceSlot | undefined;
-      for (const [
-        dt,
-        apiKeyId,
-        sourceIp,
-        userAgent,
-        country,
-        prefix,
-        recipient,
-        ...rest
-      ] of snapshot.entries) {
-        const [fingerprint, sample, linkDomains, segments] = rest;
+      for (const entry of snapshot.entries) {
+        const [dt, apiKeyId, sourceIp, userAgent, country, prefix, recipient, fingerprint, sample] = entry;
+        const [, , , , , , , , , linkDomains, segments] = entry;
         const field = <T>(value: T | 0, previous: T | undefined): T => {
           if (value !== 0) return value;
           if (previous === undefined)
