@@ -285,32 +285,51 @@ async function main(): Promise<void> {
   // released by a background sweeper after GC, so a just-dropped engine's slab could still be in
   // `before` and make runs read ~25 % low at random (seen: 3.4 k vs 4.7 k bytes per account).
   const alive: DetectionEngine[] = [];
+  /** Bytes per account of 50k accounts with one key and country; with `receipts`, each message also gets a delivery receipt. */
+  const perAccount = (receipts: boolean) => async () => {
+    await settle();
+    const before = usedBytes();
+    const engine = new DetectionEngine();
+    const accounts = 50_000;
+    for (let i = 0; i < accounts * 4; i++) {
+      const event = rateEvents[i % rateEvents.length] as NormalizedOutbound;
+      const account = i % accounts;
+      const country = account % 5 === 0 ? 'GB' : 'US';
+      engine.process({
+        ...event,
+        accountId: `m${account}`,
+        apiKeyId: `mk${account}`,
+        country,
+        timeMs: T0 + i,
+      });
+      if (receipts)
+        engine.process({
+          kind: 'status',
+          eventId: `s${i}`,
+          timeMs: T0 + i,
+          accountId: `m${account}`,
+          messageId: `msg${i}`,
+          status: 'delivered',
+          errorCode: '',
+          errorCategory: '',
+          country,
+        });
+    }
+    await settle();
+    const bytes = (usedBytes() - before) / accounts;
+    if (engine.stats().accounts !== accounts) throw new Error('accounts were evicted during the measurement');
+    alive.splice(0, alive.length, engine);
+    return bytes;
+  };
   const perKey = await measure(
     'memory',
     'bytes of state per active account (account+key+country, heap+ArrayBuffers)',
-    async () => {
-      await settle();
-      const before = usedBytes();
-      const engine = new DetectionEngine();
-      const accounts = 50_000;
-      for (let i = 0; i < accounts * 4; i++) {
-        const event = rateEvents[i % rateEvents.length] as NormalizedOutbound;
-        const account = i % accounts;
-        engine.process({
-          ...event,
-          accountId: `m${account}`,
-          apiKeyId: `mk${account}`,
-          country: account % 5 === 0 ? 'GB' : 'US',
-          timeMs: T0 + i,
-        });
-      }
-      await settle();
-      const bytes = (usedBytes() - before) / accounts;
-      if (engine.stats().accounts !== accounts)
-        throw new Error('accounts were evicted during the measurement');
-      alive.splice(0, alive.length, engine);
-      return bytes;
-    },
+    perAccount(false),
+  );
+  const perKeyReceipts = await measure(
+    'memory',
+    'the same with a delivery receipt per message (bytes per account)',
+    perAccount(true),
   );
   if (wanted('memory'))
     console.log(
@@ -427,6 +446,7 @@ async function main(): Promise<void> {
       withFingerprintsBenign,
       steadyAtCaps: steady,
       bytesPerAccount: perKey,
+      bytesPerAccountWithReceipts: perKeyReceipts,
       evictionGrowthMiB: eviction,
       evidenceMiB1900Busy: evidenceUnderCap,
       evidenceMiB3000Busy: evidenceOverCap,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BucketRing } from '../windows/bucket-ring.ts';
+import { BucketRing, ringGroup } from '../windows/bucket-ring.ts';
 import { CountryState, countryWords, SEQUENTIAL_MEMORY, type TrackerFactory } from './account-state.ts';
 import { RateTracker, trackerWords, windowLayout } from './rate-tracker.ts';
 import { TrackerSlab } from './tracker-slab.ts';
@@ -15,6 +15,8 @@ function factory(): TrackerFactory {
     countrySlab: new TrackerSlab(countryWords(layout, 24)),
     fine: () =>
       new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
+    fineGroup: (n) =>
+      ringGroup(n, layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
     coarse: () => new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),
   };
 }

@@ -31,6 +31,8 @@ export interface TrackerFactory {
   /** Countries' slots: a rate tracker's words, then SEQUENTIAL_MEMORY Uint32 of recent recipient numbers. */
   countrySlab: TrackerSlab;
   fine(): BucketRing;
+  /** `n` fine rings sharing one typed array (see ringGroup). */
+  fineGroup(n: number): BucketRing[];
   /** Minute buckets over the long window. */
   coarse(): BucketRing;
 }

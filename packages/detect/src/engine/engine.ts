@@ -25,7 +25,7 @@ import { checkDelivery } from '../signals/delivery.ts';
 import { checkConversion, checkDestination } from '../signals/destination.ts';
 import { checkOptOut, learnOptOutRate } from '../signals/opt-out.ts';
 import { checkVolume } from '../signals/volume.ts';
-import { BucketRing } from '../windows/bucket-ring.ts';
+import { BucketRing, ringGroup } from '../windows/bucket-ring.ts';
 import {
   AccountState,
   ApiKeyState,
@@ -171,6 +171,8 @@ export class DetectionEngine implements EngineCore {
       countrySlab,
       fine: () =>
         new BucketRing(layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
+      fineGroup: (n) =>
+        ringGroup(n, layout.fineBucketMs, layout.fineLength, [layout.shortBuckets, layout.fineLength]),
       coarse: () => new BucketRing(layout.coarseBucketMs, layout.coarseLength, [layout.coarseLength]),
     };
     this.#clusterIndex = new NearDuplicateIndex<string>({

@@ -203,13 +203,13 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
       state.premium = factory.fine();
       state.premium.restore(c['premium']);
     }
-    if (c['feedbackTotal']) {
-      state.feedbackTotal = factory.fine();
-      state.feedbackTotal.restore(c['feedbackTotal']);
-    }
-    if (c['feedbackConverted']) {
-      state.feedbackConverted = factory.fine();
-      state.feedbackConverted.restore(c['feedbackConverted']);
+    if (c['feedbackTotal'] || c['feedbackConverted']) {
+      // Made together (see checkConversion), so restored together, into one shared array.
+      const [total, converted] = factory.fineGroup(2) as [BucketRing, BucketRing];
+      if (c['feedbackTotal']) total.restore(c['feedbackTotal']);
+      if (c['feedbackConverted']) converted.restore(c['feedbackConverted']);
+      state.feedbackTotal = total;
+      state.feedbackConverted = converted;
     }
     state.conversionBaseline = c['conversionBaseline'];
     state.conversionSamples = c['conversionSamples'];
@@ -265,9 +265,16 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
   // Rings carry their bucket size since version 2; version 1's hourly opt-outs had minute buckets.
   const optOutsHour = rings['optOutsHour'];
   account.optOutsHour = restoreRing(optOutsHour && { bucketMs: 60_000, ...optOutsHour }, factory.coarse);
-  account.statusTotal = restoreRing(rings['statusTotal'], factory.fine);
-  account.statusFailed = restoreRing(rings['statusFailed'], factory.fine);
-  account.statusFiltered = restoreRing(rings['statusFiltered'], factory.fine);
+  if (rings['statusTotal'] || rings['statusFailed'] || rings['statusFiltered']) {
+    // Made together (see checkDelivery), so restored together, into one shared array.
+    const [total, failed, filtered] = factory.fineGroup(3) as [BucketRing, BucketRing, BucketRing];
+    if (rings['statusTotal']) total.restore(rings['statusTotal']);
+    if (rings['statusFailed']) failed.restore(rings['statusFailed']);
+    if (rings['statusFiltered']) filtered.restore(rings['statusFiltered']);
+    account.statusTotal = total;
+    account.statusFailed = failed;
+    account.statusFiltered = filtered;
+  }
   for (const [n, c] of s.loginNetworks) account.mutableLoginNetworks().set(n, c);
   for (const a of s.riskyAudits) account.mutableRiskyAudits().push({ ...a });
   for (const [k, v] of s.lastEmitted) account.mutableLastEmitted().set(k, { ...v });

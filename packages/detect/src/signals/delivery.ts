@@ -7,6 +7,7 @@
 import type { AccountState } from '../engine/account-state.ts';
 import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
 import type { NormalizedStatus } from '../normalized-event.ts';
+import type { BucketRing } from '../windows/bucket-ring.ts';
 
 export function checkDelivery(
   core: EngineCore,
@@ -18,22 +19,26 @@ export function checkDelivery(
   const t = thresholds.delivery;
   const failed = event.status !== 'delivered';
   const filtered = event.errorCategory === 'carrier_filtered';
-  account.statusTotal ??= core.factory.fine();
-  account.statusFailed ??= core.factory.fine();
-  account.statusFiltered ??= core.factory.fine();
-  account.statusTotal.add(event.timeMs);
-  if (failed) account.statusFailed.add(event.timeMs);
-  if (filtered) account.statusFiltered.add(event.timeMs);
-  const total = account.statusTotal.sum(1);
+  if (account.statusTotal === null || account.statusFailed === null || account.statusFiltered === null)
+    [account.statusTotal, account.statusFailed, account.statusFiltered] = core.factory.fineGroup(3) as [
+      BucketRing,
+      BucketRing,
+      BucketRing,
+    ];
+  const { statusTotal, statusFailed, statusFiltered } = account;
+  statusTotal.add(event.timeMs);
+  if (failed) statusFailed.add(event.timeMs);
+  if (filtered) statusFiltered.add(event.timeMs);
+  const total = statusTotal.sum(1);
   // The failure and filtering rings are added to only by their own statuses: move them to the
   // window the total ended at, or they report counts of a window long gone (seen: 89 filtered out
   // of 40 receipts, a 222 % share, paged).
-  const failures = account.statusFailed.sumAt(1, account.statusTotal.headMs);
-  const filteredCount = account.statusFiltered.sumAt(1, account.statusTotal.headMs);
+  const failures = statusFailed.sumAt(1, statusTotal.headMs);
+  const filteredCount = statusFiltered.sumAt(1, statusTotal.headMs);
   const failureShare = total > 0 ? failures / total : 0;
   const filteredShare = total > 0 ? filteredCount / total : 0;
   // Learn once per fine bucket from windows that are not themselves anomalous.
-  const bucket = account.statusTotal.head;
+  const bucket = statusTotal.head;
   const failureBar = Math.max(t.minFailureShare, account.failureBaseline * t.minRatio);
   const filteredBar = Math.max(t.minFilteredShare, account.filteredBaseline * t.minRatio);
   const anomalous = total >= t.minStatuses5m && (failureShare >= failureBar || filteredShare >= filteredBar);

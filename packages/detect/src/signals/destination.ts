@@ -10,6 +10,7 @@ import { type AccountState, type CountryState, SEQUENTIAL_MEMORY } from '../engi
 import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
 import { MEDIUM } from '../engine/rate-tracker.ts';
 import type { NormalizedFeedback, NormalizedOutbound } from '../normalized-event.ts';
+import type { BucketRing } from '../windows/bucket-ring.ts';
 
 /** Called after the country's counters include `event`; `shareBefore` is the country's share before it. */
 export function checkDestination(
@@ -97,14 +98,18 @@ export function checkConversion(
   thresholds: EffectiveThresholds,
   event: NormalizedFeedback,
 ): void {
-  country.feedbackTotal ??= core.factory.fine();
-  country.feedbackConverted ??= core.factory.fine();
-  country.feedbackTotal.add(event.timeMs);
-  if (event.converted) country.feedbackConverted.add(event.timeMs);
-  const total = country.feedbackTotal.sum(1);
+  if (country.feedbackTotal === null || country.feedbackConverted === null)
+    [country.feedbackTotal, country.feedbackConverted] = core.factory.fineGroup(2) as [
+      BucketRing,
+      BucketRing,
+    ];
+  const { feedbackTotal, feedbackConverted } = country;
+  feedbackTotal.add(event.timeMs);
+  if (event.converted) feedbackConverted.add(event.timeMs);
+  const total = feedbackTotal.sum(1);
   // Conversions are added only by converted feedback: move their ring to the total's window (see
   // checkDelivery), or a stale count of an earlier window hides a collapse.
-  const converted = country.feedbackConverted.sumAt(1, country.feedbackTotal.headMs);
+  const converted = feedbackConverted.sumAt(1, feedbackTotal.headMs);
   const t = thresholds.destination;
   const baseline = country.conversionBaseline;
   if (total >= t.minConversionFeedback5m) {

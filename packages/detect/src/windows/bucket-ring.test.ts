@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BucketRing } from './bucket-ring.ts';
+import { BucketRing, ringGroup } from './bucket-ring.ts';
 
 describe('BucketRing', () => {
   it('sums each window over the newest buckets', () => {
@@ -93,5 +93,46 @@ describe('BucketRing', () => {
     expect(restored.head).toBe(fiveMinutes.head);
     expect(restored.toJSON()).toEqual(fiveMinutes.toJSON());
     expect(restored.sum(0)).toBe(fiveMinutes.sum(0));
+  });
+
+  it('rings of a group share one array and behave exactly as rings of their own', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            ring: fc.integer({ min: 0, max: 2 }),
+            // Mostly small steps, sometimes a gap longer than the ring or a step back.
+            stepMs: fc.oneof(
+              fc.integer({ min: -40_000, max: 30_000 }),
+              fc.integer({ min: 300_000, max: 900_000 }),
+            ),
+            amount: fc.integer({ min: 1, max: 5 }),
+          }),
+          { maxLength: 200 },
+        ),
+        (steps) => {
+          const grouped = ringGroup(3, 10_000, 30, [6, 30]);
+          const own = [0, 1, 2].map(() => new BucketRing(10_000, 30, [6, 30]));
+          let t = 1_000_000;
+          for (const { ring, stepMs, amount } of steps) {
+            t = Math.max(0, t + stepMs);
+            expect(grouped[ring]?.add(t, amount)).toBe(own[ring]?.add(t, amount));
+            for (let r = 0; r < 3; r++) {
+              expect(grouped[r]?.toJSON()).toEqual(own[r]?.toJSON());
+              expect([grouped[r]?.sum(0), grouped[r]?.sum(1)]).toEqual([own[r]?.sum(0), own[r]?.sum(1)]);
+              expect(grouped[r]?.sumAt(1, t)).toBe(own[r]?.sumAt(1, t));
+            }
+          }
+          // A restored state lands in its own part of the shared array.
+          const restored = ringGroup(3, 10_000, 30, [6, 30]);
+          for (let r = 0; r < 3; r++)
+            restored[r]?.restore(own[r]?.toJSON() as { head: number; counts: number[] });
+          for (let r = 0; r < 3; r++) expect(restored[r]?.toJSON()).toEqual(own[r]?.toJSON());
+        },
+      ),
+    );
+    expect(() => new BucketRing(10_000, 30, [6], { counts: new Float32Array(40), offset: 20 })).toThrow(
+      /does not fit/,
+    );
   });
 });
