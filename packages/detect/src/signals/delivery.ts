@@ -19,6 +19,7 @@ export function checkDelivery(
   const t = thresholds.delivery;
   const failed = event.status !== 'delivered';
   const filtered = event.errorCategory === 'carrier_filtered';
+  // The three are made (and restored) together: all null or none.
   if (account.statusTotal === null || account.statusFailed === null || account.statusFiltered === null)
     [account.statusTotal, account.statusFailed, account.statusFiltered] = core.factory.fineGroup(3) as [
       BucketRing,

@@ -98,6 +98,7 @@ export function checkConversion(
   thresholds: EffectiveThresholds,
   event: NormalizedFeedback,
 ): void {
+  // The two are made (and restored) together: both null or neither.
   if (country.feedbackTotal === null || country.feedbackConverted === null)
     [country.feedbackTotal, country.feedbackConverted] = core.factory.fineGroup(2) as [
       BucketRing,

@@ -134,5 +134,9 @@ describe('BucketRing', () => {
     expect(() => new BucketRing(10_000, 30, [6], { counts: new Float32Array(40), offset: 20 })).toThrow(
       /does not fit/,
     );
+    expect(() => new BucketRing(10_000, 30, [6], { counts: new Float32Array(90), offset: 0.5 })).toThrow(
+      /does not fit/,
+    );
+    expect(() => ringGroup(0, 10_000, 30, [6])).toThrow(/at least one ring/);
   });
 });
