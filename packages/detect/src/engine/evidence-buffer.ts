@@ -71,6 +71,16 @@ export function recipientHash(recipientKey: string): number {
   return hash32(recipientKey, SEED, Math.max(0, recipientKey.length - RECIPIENT_CHARS)) & 0x3fffffff;
 }
 
+/** `previous` when it equals `value` (`===` compares contents), so the ring keeps one copy. */
+function kept(previous: string | undefined, value: string): string {
+  return previous === value ? previous : value;
+}
+
+/** A snapshot's `0` for a field that repeats the message before's. */
+function unlessRepeated(previous: string | undefined, value: string): string | 0 {
+  return previous === value ? 0 : value;
+}
+
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -157,36 +167,22 @@ export class EvidenceBuffer {
     slot.timeMs = timeMs;
     slot.recipient = recipient;
     slot.segments = segments;
-    if (before === undefined) {
-      slot.apiKeyId = apiKeyId;
-      slot.sourceIp = sourceIp;
-      slot.userAgent = userAgent;
-      slot.country = country;
-      slot.prefix = prefix;
-      slot.fingerprint = fingerprint;
-      slot.sample = this.#sample(fingerprint, maskedBody);
-      slot.linkDomains = linkDomains.length === 0 ? NO_DOMAINS : linkDomains;
-    } else {
-      // `===` compares contents; the slot keeps the earlier copy when they are equal.
-      slot.apiKeyId = before.apiKeyId === apiKeyId ? before.apiKeyId : apiKeyId;
-      slot.sourceIp = before.sourceIp === sourceIp ? before.sourceIp : sourceIp;
-      slot.userAgent = before.userAgent === userAgent ? before.userAgent : userAgent;
-      slot.country = before.country === country ? before.country : country;
-      slot.prefix = before.prefix === prefix ? before.prefix : prefix;
-      if (before.fingerprint === fingerprint) {
-        slot.fingerprint = before.fingerprint;
-        slot.sample = before.sample === maskedBody ? before.sample : this.#sample(fingerprint, maskedBody);
-      } else {
-        slot.fingerprint = fingerprint;
-        slot.sample = this.#sample(fingerprint, maskedBody);
-      }
-      slot.linkDomains =
-        linkDomains.length === 0
-          ? NO_DOMAINS
-          : sameList(before.linkDomains, linkDomains)
-            ? before.linkDomains
-            : linkDomains;
-    }
+    slot.apiKeyId = kept(before?.apiKeyId, apiKeyId);
+    slot.sourceIp = kept(before?.sourceIp, sourceIp);
+    slot.userAgent = kept(before?.userAgent, userAgent);
+    slot.country = kept(before?.country, country);
+    slot.prefix = kept(before?.prefix, prefix);
+    slot.fingerprint = kept(before?.fingerprint, fingerprint);
+    slot.sample =
+      before?.fingerprint === fingerprint && before.sample === maskedBody
+        ? before.sample
+        : this.#sample(fingerprint, maskedBody);
+    slot.linkDomains =
+      linkDomains.length === 0
+        ? NO_DOMAINS
+        : before !== undefined && sameList(before.linkDomains, linkDomains)
+          ? before.linkDomains
+          : linkDomains;
     this.next = (at + 1) % EVIDENCE_RING;
     if (this.size < EVIDENCE_RING) this.size++;
   }
@@ -218,17 +214,15 @@ export class EvidenceBuffer {
         samples.push(slot.sample);
         sampleIndex.set(slot.sample, index);
       }
-      const same = (field: 'apiKeyId' | 'sourceIp' | 'userAgent' | 'country' | 'prefix' | 'fingerprint') =>
-        before !== undefined && before[field] === slot[field] ? 0 : slot[field];
       entries.push([
         before === undefined ? slot.timeMs : slot.timeMs - before.timeMs,
-        same('apiKeyId'),
-        same('sourceIp'),
-        same('userAgent'),
-        same('country'),
-        same('prefix'),
+        unlessRepeated(before?.apiKeyId, slot.apiKeyId),
+        unlessRepeated(before?.sourceIp, slot.sourceIp),
+        unlessRepeated(before?.userAgent, slot.userAgent),
+        unlessRepeated(before?.country, slot.country),
+        unlessRepeated(before?.prefix, slot.prefix),
         slot.recipient,
-        same('fingerprint'),
+        unlessRepeated(before?.fingerprint, slot.fingerprint),
         index,
         before !== undefined && sameList(before.linkDomains, slot.linkDomains) ? 0 : [...slot.linkDomains],
         slot.segments,
@@ -253,18 +247,18 @@ export class EvidenceBuffer {
         throw new RangeError(
           `evidence ring of ${snapshot.accountId}: ${snapshot.entries.length} messages for a size of ${size}`,
         );
+      const field = <T>(value: T | 0, previous: T | undefined): T => {
+        if (value !== 0) return value;
+        if (previous === undefined)
+          throw new RangeError(
+            `evidence ring of ${snapshot.accountId}: its first message refers to one before`,
+          );
+        return previous;
+      };
       let before: EvidenceSlot | undefined;
       for (const entry of snapshot.entries) {
         const [dt, apiKeyId, sourceIp, userAgent, country, prefix, recipient, fingerprint, sample] = entry;
         const [, , , , , , , , , linkDomains, segments] = entry;
-        const field = <T>(value: T | 0, previous: T | undefined): T => {
-          if (value !== 0) return value;
-          if (previous === undefined)
-            throw new RangeError(
-              `evidence ring of ${snapshot.accountId}: its first message refers to one before`,
-            );
-          return previous;
-        };
         buffer.#fill(
           before === undefined ? dt : before.timeMs + dt,
           field(apiKeyId, before?.apiKeyId),

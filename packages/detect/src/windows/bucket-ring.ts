@@ -4,6 +4,8 @@
  * buckets touches each bucket once). Buckets are absolute (floor(timeMs / bucketMs)): UTC, no DST.
  * Events older than the ring are rejected; the caller decides whether that is "late".
  */
+import { copyOut } from '../engine/tracker-slab.ts';
+
 export class BucketRing {
   readonly bucketMs: number;
   readonly length: number;
@@ -132,7 +134,7 @@ export class BucketRing {
   toJSON(): { head: number; counts: number[] } {
     return {
       head: this.head,
-      counts: Array.from(this.#counts.subarray(this.#offset, this.#offset + this.length)),
+      counts: copyOut(this.#counts, this.#offset, this.length),
     };
   }
 
