@@ -11,7 +11,7 @@ import {
 } from '@floodgate/detect';
 import { RateTracker, TrackerSlab, trackerWords, windowLayout } from '@floodgate/detect/internals';
 import type { OutboundMessage } from '@floodgate/schema';
-import { describeMachine, median } from './machine.ts';
+import { describeMachine, median, memoryLatencyNs } from './machine.ts';
 import { bodylessOutbound } from './synthetic.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -167,6 +167,15 @@ async function measure(
 
 async function main(): Promise<void> {
   console.log(`machine: ${describeMachine()}`);
+  // What a cache miss costs here: the paths over 10,000 accounts and more are bound by it (their
+  // state is far beyond the caches), so their figures move with it between hosts and hours.
+  const latency = {
+    inCacheNs: memoryLatencyNs(256 * 2 ** 10),
+    beyondCacheNs: memoryLatencyNs(256 * 2 ** 20),
+  };
+  console.log(
+    `memory: ${latency.inCacheNs.toFixed(1)} ns per dependent load within 256 KiB, ${latency.beyondCacheNs.toFixed(0)} ns over 256 MiB (pointer chase, median of 3)`,
+  );
   console.log('single thread; events/s unless stated\n');
 
   /** Events/s of a fresh engine over normalised `events` (the rate-only path). */
@@ -438,6 +447,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       machine: describeMachine(),
+      memoryLatency: latency,
       rateOnly,
       rateFloor: floor,
       rateOnly100Accounts: rateSmall,
