@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDetectConfig } from './config.ts';
+import { detectConfigSchema, parseDetectConfig } from './config.ts';
 import { DetectionEngine } from './engine/engine.ts';
 import { outbound } from './engine/test-traffic.ts';
 
@@ -15,6 +15,28 @@ describe('detect config', () => {
     expect(() => parseDetectConfig({ volume: { minRatio: -1 }, allowedLatenessMs: 'soon' })).toThrow(
       /minRatio[\s\S]*allowedLatenessMs|allowedLatenessMs[\s\S]*minRatio/,
     );
+  });
+
+  it('rejects settings that could not work, naming each', () => {
+    const problems = (input: unknown) => {
+      const result = detectConfigSchema.safeParse(input);
+      return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(
+      problems({ allowList: { prefixes: { '+44 7700': {} }, templates: { 'not-a-fingerprint': {} } } }),
+    ).toEqual([
+      'allowList.templates.not-a-fingerprint: a template fingerprint is 16 hex digits',
+      "allowList.prefixes.+44 7700: a prefix is up to 15 digits after an optional '+'",
+    ]);
+    expect(problems({ allowedLatenessMs: 10 * 60_000 })).toEqual([
+      'allowedLatenessMs: must not exceed windowsMs.medium (300000 ms): later events could not be counted',
+    ]);
+    expect(problems({ windowsMs: { short: 600_000 }, severity: { warningScore: 3 } })).toEqual([
+      'windowsMs: windows must be ordered: short ≤ medium ≤ long',
+      'severity.criticalScore: must not be below severity.warningScore',
+    ]);
+    expect(problems({ severity: { maxByKind: { volume_spike: 'page' } } })).toHaveLength(1);
+    expect(problems({ allowList: { prefixes: { '+4474001': {}, '1415': {} } } })).toEqual([]);
   });
 
   it('exempt allow-listed accounts: a known blast never produces a detection', () => {

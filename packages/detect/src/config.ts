@@ -143,108 +143,174 @@ const thresholdOverridesSchema = z.object({
 export type ThresholdOverrides = z.infer<typeof thresholdOverridesSchema>;
 
 const allowEntrySchema = z.object({
-  /** 'exempt' drops detections; 'thresholds' applies `overrides` instead. */
+  /**
+   * 'exempt': the messages it covers are left out of detection — not counted in any window or
+   * baseline, never detected (so a known blast cannot page through other messages' windows
+   * either); 'thresholds': they are counted, and their own checks apply `overrides`.
+   */
   mode: z.enum(['exempt', 'thresholds']).default('exempt'),
   overrides: thresholdOverridesSchema.optional(),
   reason: z.string().optional(),
 });
 
-export const detectConfigSchema = z.object({
-  /** Events older than (max event time seen − lateness) are dropped and counted. */
-  allowedLatenessMs: z.number().int().min(0).default(30_000),
-  /** Window lengths: the short and medium ones on sub-buckets of a sixth of the short (10 s), the long one on whole-minute sub-buckets of about a twelfth of it (5 min). */
-  windowsMs: z
-    .object({
-      short: z.number().int().positive().default(60_000),
-      medium: z
-        .number()
-        .int()
-        .positive()
-        .default(5 * 60_000),
-      long: z
-        .number()
-        .int()
-        .positive()
-        .default(60 * 60_000),
-    })
-    .prefault({}),
-  /** A key idle this long is evicted (account-level baselines are kept longer). */
-  keyIdleTtlMs: z
-    .number()
-    .int()
-    .positive()
-    .default(2 * 60 * 60_000),
-  accountIdleTtlMs: z
-    .number()
-    .int()
-    .positive()
-    .default(14 * 24 * 60 * 60_000),
-  maxAccounts: z.number().int().positive().default(500_000),
-  /** Per account: API keys, countries, clusters, domains kept (past it, the first seen is evicted). */
-  maxSubKeysPerAccount: z.number().int().positive().default(256),
-  /** An account needs this much event-time history before novelty signals fire. */
-  accountWarmupMs: z
-    .number()
-    .int()
-    .min(0)
-    .default(2 * 60 * 60_000),
-  /** Baseline EWMA half-life, in minutes of the key's own history. */
-  baselineHalfLifeMinutes: z
-    .number()
-    .positive()
-    .default(6 * 60),
-  /** 24 = hour-of-day, 168 = hour-of-week seasonality; 0 disables it. */
-  seasonalitySlots: z.union([z.literal(0), z.literal(24), z.literal(168)]).default(24),
-  /** Same (kind, key) is re-emitted at most this often while the anomaly lasts. */
-  repeatAfterMs: z
-    .number()
-    .int()
-    .positive()
-    .default(10 * 60_000),
-  volume: volumeThresholdsSchema.prefault({}),
-  destination: destinationThresholdsSchema.prefault({}),
-  content: contentThresholdsSchema.prefault({}),
-  optOut: optOutThresholdsSchema.prefault({}),
-  credential: credentialThresholdsSchema.prefault({}),
-  delivery: deliveryThresholdsSchema.prefault({}),
-  crossAccount: crossAccountThresholdsSchema.prefault({}),
-  /** Score at or above which a detection is `critical` / `warning` (below: info), per kind. */
-  severity: z
-    .object({
-      warningScore: z.number().default(1),
-      criticalScore: z.number().default(2),
-    })
-    .prefault({}),
-  /** Per destination country (ISO alpha-2) overrides: low-traffic countries need lower floors. */
-  countryOverrides: z.record(z.string().regex(/^[A-Z]{2}$/), thresholdOverridesSchema).default({}),
-  /** Per account overrides. */
-  accountOverrides: z.record(z.string(), thresholdOverridesSchema).default({}),
-  allowList: z
-    .object({
-      accounts: z.record(z.string(), allowEntrySchema).default({}),
-      apiKeys: z.record(z.string(), allowEntrySchema).default({}),
-      /** Template fingerprints (16 hex chars). */
-      templates: z.record(z.string(), allowEntrySchema).default({}),
-      /** Recipient prefixes such as '+4474001'. */
-      prefixes: z.record(z.string(), allowEntrySchema).default({}),
-      /** Recipient keys (HMAC) of trusted recipients, e.g. the sender's own test phones. */
-      recipients: z.record(z.string(), allowEntrySchema).default({}),
-    })
-    .prefault({}),
-  /** USD per segment by destination country; `default` for the rest. */
-  pricePerSegmentUsd: z.record(z.string(), z.number().min(0)).default(samplePricePerSegmentUsd),
-  /** Provider error code → category; codes not listed are 'unknown'. */
-  errorCodeCategories: z
-    .record(
-      z.string(),
-      z.enum(['unreachable', 'invalid_number', 'carrier_filtered', 'rate_limited', 'unknown']),
+export const detectConfigSchema = z
+  .object({
+    /** Events older than (max event time seen − lateness) are dropped and counted. */
+    allowedLatenessMs: z.number().int().min(0).default(30_000),
+    /** Window lengths: the short and medium ones on sub-buckets of a sixth of the short (10 s), the long one on whole-minute sub-buckets of about a twelfth of it (5 min). */
+    windowsMs: z
+      .object({
+        short: z.number().int().positive().default(60_000),
+        medium: z
+          .number()
+          .int()
+          .positive()
+          .default(5 * 60_000),
+        long: z
+          .number()
+          .int()
+          .positive()
+          .default(60 * 60_000),
+      })
+      .prefault({}),
+    /** A key idle this long is evicted (account-level baselines are kept longer). */
+    keyIdleTtlMs: z
+      .number()
+      .int()
+      .positive()
+      .default(2 * 60 * 60_000),
+    accountIdleTtlMs: z
+      .number()
+      .int()
+      .positive()
+      .default(14 * 24 * 60 * 60_000),
+    maxAccounts: z.number().int().positive().default(500_000),
+    /** Per account: API keys, countries, clusters, domains kept (past it, the first seen is evicted). */
+    maxSubKeysPerAccount: z.number().int().positive().default(256),
+    /** An account needs this much event-time history before novelty signals fire. */
+    accountWarmupMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(2 * 60 * 60_000),
+    /** Baseline EWMA half-life, in minutes of the key's own history. */
+    baselineHalfLifeMinutes: z
+      .number()
+      .positive()
+      .default(6 * 60),
+    /** 24 = hour-of-day, 168 = hour-of-week seasonality; 0 disables it. */
+    seasonalitySlots: z.union([z.literal(0), z.literal(24), z.literal(168)]).default(24),
+    /** Same (kind, key) is re-emitted at most this often while the anomaly lasts. */
+    repeatAfterMs: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 60_000),
+    volume: volumeThresholdsSchema.prefault({}),
+    destination: destinationThresholdsSchema.prefault({}),
+    content: contentThresholdsSchema.prefault({}),
+    optOut: optOutThresholdsSchema.prefault({}),
+    credential: credentialThresholdsSchema.prefault({}),
+    delivery: deliveryThresholdsSchema.prefault({}),
+    crossAccount: crossAccountThresholdsSchema.prefault({}),
+    /**
+     * Caps on the severity each signal gives (which rests on corroboration: see the README): a
+     * detection scoring below `warningScore` is at most `info`, below `criticalScore` at most
+     * `warning`; `maxByKind` caps a kind outright (e.g. `{ delivery_failure_spike: 'warning' }`
+     * never pages for receipts). The defaults change nothing the signals decide.
+     */
+    severity: z
+      .object({
+        warningScore: z.number().default(1),
+        criticalScore: z.number().default(2),
+        maxByKind: z.partialRecord(z.enum(detectionKinds), z.enum(severities)).default({}),
+      })
+      .prefault({}),
+    /** Per destination country (ISO alpha-2) overrides: low-traffic countries need lower floors. */
+    countryOverrides: z.record(z.string().regex(/^[A-Z]{2}$/), thresholdOverridesSchema).default({}),
+    /** Per account overrides. */
+    accountOverrides: z.record(z.string(), thresholdOverridesSchema).default({}),
+    allowList: z
+      .object({
+        accounts: z.record(z.string(), allowEntrySchema).default({}),
+        apiKeys: z.record(z.string(), allowEntrySchema).default({}),
+        /** Template fingerprints (16 hex chars); near duplicates of each are allowed with it. */
+        templates: z.record(z.string(), allowEntrySchema).default({}),
+        /** Recipient number prefixes such as '+4474001' (the longest matching one applies). */
+        prefixes: z.record(z.string(), allowEntrySchema).default({}),
+        /** Recipient keys (HMAC) of trusted recipients, e.g. the sender's own test phones. */
+        recipients: z.record(z.string(), allowEntrySchema).default({}),
+      })
+      .prefault({}),
+    /** USD per segment by destination country; `default` for the rest. */
+    pricePerSegmentUsd: z.record(z.string(), z.number().min(0)).default(samplePricePerSegmentUsd),
+    /** Provider error code → category; codes not listed are 'unknown'. */
+    errorCodeCategories: z
+      .record(
+        z.string(),
+        z.enum(['unreachable', 'invalid_number', 'carrier_filtered', 'rate_limited', 'unknown']),
+      )
+      .default(sampleErrorCodeCategories),
+  })
+  .superRefine((config, context) => {
+    // A late event is counted in the 10-second ring that spans the medium window; one accepted
+    // later than that would be let through and counted nowhere.
+    if (config.allowedLatenessMs > config.windowsMs.medium)
+      context.addIssue({
+        code: 'custom',
+        path: ['allowedLatenessMs'],
+        message: `must not exceed windowsMs.medium (${config.windowsMs.medium} ms): later events could not be counted`,
+      });
+    if (
+      !(config.windowsMs.short <= config.windowsMs.medium && config.windowsMs.medium <= config.windowsMs.long)
     )
-    .default(sampleErrorCodeCategories),
-});
+      context.addIssue({
+        code: 'custom',
+        path: ['windowsMs'],
+        message: 'windows must be ordered: short ≤ medium ≤ long',
+      });
+    // Keys are checked here rather than by the records' key schemas, whose failures read only
+    // "Invalid key in record".
+    for (const fingerprint of Object.keys(config.allowList.templates))
+      if (!/^[0-9a-fA-F]{16}$/.test(fingerprint))
+        context.addIssue({
+          code: 'custom',
+          path: ['allowList', 'templates', fingerprint],
+          message: 'a template fingerprint is 16 hex digits',
+        });
+    for (const prefix of Object.keys(config.allowList.prefixes))
+      if (!/^\+?[0-9]{1,15}$/.test(prefix))
+        context.addIssue({
+          code: 'custom',
+          path: ['allowList', 'prefixes', prefix],
+          message: "a prefix is up to 15 digits after an optional '+'",
+        });
+    if (config.severity.criticalScore < config.severity.warningScore)
+      context.addIssue({
+        code: 'custom',
+        path: ['severity', 'criticalScore'],
+        message: 'must not be below severity.warningScore',
+      });
+  });
 
 export type DetectConfig = z.infer<typeof detectConfigSchema>;
 export type DetectConfigInput = z.input<typeof detectConfigSchema>;
 export type VolumeThresholds = z.infer<typeof volumeThresholdsSchema>;
+
+/** A signal's severity within the configured caps (see `severity`). */
+export function cappedSeverity(
+  caps: DetectConfig['severity'],
+  kind: DetectionKind,
+  severity: Severity,
+  score: number,
+): Severity {
+  let rank = severities.indexOf(severity);
+  if (score < caps.warningScore) rank = 0;
+  else if (score < caps.criticalScore) rank = Math.min(rank, 1);
+  const max = caps.maxByKind[kind];
+  if (max !== undefined) rank = Math.min(rank, severities.indexOf(max));
+  return severities[rank] as Severity;
+}
 
 export function parseDetectConfig(input: unknown = {}): DetectConfig {
   return detectConfigSchema.parse(input);

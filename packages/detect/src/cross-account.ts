@@ -6,7 +6,7 @@
  * established and never fire.
  */
 import { deleteOldest } from './bounded-map.ts';
-import { type DetectConfig, type DetectConfigInput, detectConfigSchema } from './config.ts';
+import { cappedSeverity, type DetectConfig, type DetectConfigInput, detectConfigSchema } from './config.ts';
 import { DETECTOR_VERSION, type Detection, detectionId } from './detection.ts';
 import type { FingerprintObservation } from './engine/engine.ts';
 
@@ -96,6 +96,7 @@ export class CrossAccountStage {
           '*',
           key,
           Math.floor(cluster.firstSeenMs / t.windowMs) * t.windowMs,
+          t.windowMs,
         ),
         kind: 'cross_account_campaign',
         accountId: active[0] as string,
@@ -106,7 +107,12 @@ export class CrossAccountStage {
         observed: active.length,
         expected: 0,
         score: 2 + active.length / t.minAccounts,
-        severity: 'critical',
+        severity: cappedSeverity(
+          this.config.severity,
+          'cross_account_campaign',
+          'critical',
+          2 + active.length / t.minAccounts,
+        ),
         labels: { fingerprint: observation.fingerprint, accounts: String(active.length) },
         evidence: {
           reason: `${active.length} accounts started sending the same new template within ${Math.round(t.windowMs / 60_000)} min (${messages} messages)`,

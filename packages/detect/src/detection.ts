@@ -73,14 +73,20 @@ export interface Detection {
   evidence: Evidence;
 }
 
+/**
+ * The id of a detection: a hash of its kind, account, key and window (start and length), so the
+ * same detection replayed or re-emitted after a restart overwrites itself, and two windows of one
+ * key that start together (a 1-minute and a 5-minute spike) stay two detections.
+ */
 export function detectionId(
   kind: DetectionKind,
   accountId: string,
   key: string,
   windowStartMs: number,
+  windowMs: number,
 ): string {
   return createHash('sha256')
-    .update(`${kind}\u0000${accountId}\u0000${key}\u0000${windowStartMs}`)
+    .update(`${kind}\u0000${accountId}\u0000${key}\u0000${windowStartMs}\u0000${windowMs}`)
     .digest('hex')
     .slice(0, 32);
 }

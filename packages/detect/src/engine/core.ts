@@ -6,6 +6,7 @@
 import type { DetectConfig, DetectionKind, Severity } from '../config.ts';
 import type { NormalizedOutbound } from '../normalized-event.ts';
 import type { AccountState, RiskyAudit, TrackerFactory } from './account-state.ts';
+import type { AllowRecipient } from './allow-list.ts';
 import type { EvidenceFocus } from './evidence-buffer.ts';
 
 export type EffectiveThresholds = Pick<
@@ -42,6 +43,7 @@ export interface EngineCore {
     country?: string,
     apiKeyId?: string,
     fingerprint?: string,
+    recipient?: AllowRecipient,
   ): EffectiveThresholds | null;
   /** Typical per-minute rate of mature peer keys of this level (geometric mean). */
   prior(level: 'account' | 'apiKey' | 'country'): number;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DetectConfigInput } from '../config.ts';
 import type { Detection } from '../detection.ts';
 import type { NormalizedEvent } from '../normalized-event.ts';
 import { DetectionEngine } from './engine.ts';
@@ -514,5 +515,92 @@ describe('event time', () => {
     expect(() => first.process(outbound({ timeMs: attackStart }))).toThrow(/being snapshotted/);
     open.return(undefined);
     expect(() => first.process(outbound({ timeMs: attackStart }))).not.toThrow();
+  });
+});
+
+describe('detections', () => {
+  it('of two windows of one key that start together have different ids', () => {
+    // A 1-minute spike, then, four minutes on, the 5-minute window ending then starts where it did.
+    const start = attackStart - (attackStart % 10_000);
+    const burst = Array.from({ length: 700 }, (_, i) =>
+      outbound({ timeMs: start + Math.floor((i * 150_000) / 700), recipientKey: `b${i}` }),
+    );
+    const first = run(new DetectionEngine(), merge(history, burst)).find(
+      (d) => d.kind === 'volume_spike' && d.key === 'account',
+    ) as Detection;
+    const later = outbound({ timeMs: first.detectedAtMs + 4 * MIN, recipientKey: 'later' });
+    const spikes = run(new DetectionEngine(), merge(history, burst, [later])).filter(
+      (d) => d.kind === 'volume_spike' && d.key === 'account',
+    );
+    const sameStart = spikes.filter((d) => d.windowStartMs === first.windowStartMs);
+    expect(new Set(sameStart.map((d) => d.windowEndMs - d.windowStartMs)).size).toBe(2);
+    expect(new Set(sameStart.map((d) => d.id)).size).toBe(sameStart.length);
+  });
+
+  it("carry evidence of their window's messages, not of older ones still in the ring", () => {
+    const engine = new DetectionEngine();
+    const events: NormalizedEvent[] = [];
+    // Ten minutes of a campaign to GB, then nothing sent for 90 minutes, then carriers filter receipts.
+    for (let i = 0; i < 600; i++)
+      events.push(
+        outbound({
+          timeMs: T0 + i * 1_000,
+          country: 'GB',
+          prefix: '+447700',
+          fingerprint: 'ffee0011ffee0011',
+          maskedBody: 'Old campaign https://old.example/<path>',
+          linkDomains: ['old.example'],
+          recipientKey: `o${i}`,
+        }),
+      );
+    for (let i = 0; i < 300; i++)
+      events.push({
+        kind: 'status',
+        eventId: `s${i}`,
+        timeMs: T0 + 100 * MIN + i * 1_000,
+        accountId: 'acct_a',
+        messageId: `m${i}`,
+        status: i > 100 && i % 2 ? 'filtered' : 'delivered',
+        errorCode: '',
+        errorCategory: i > 100 && i % 2 ? 'carrier_filtered' : '',
+        country: 'US',
+      });
+    const spike = run(engine, events).find((d) => d.kind === 'delivery_failure_spike');
+    expect(spike).toBeDefined();
+    expect(spike?.evidence.topTemplates).toEqual([]);
+    expect(spike?.evidence.linkDomains).toEqual([]);
+    expect(spike?.evidence.distinctRecipients).toBe(0);
+    expect(spike?.evidence.estimatedCostUsd).toBe(0);
+    // The campaign's own detections, in its window, do show it.
+    const campaign = run(new DetectionEngine(), events.slice(0, 600)).find((d) => d.kind === 'volume_spike');
+    expect(campaign?.evidence.topTemplates[0]?.fingerprint).toBe('ffee0011ffee0011');
+  });
+
+  it('take severities within the configured caps: by score, and by kind', () => {
+    const pumping = Array.from({ length: 200 }, (_, i) =>
+      outbound({
+        timeMs: attackStart + i * 20,
+        country: 'TJ',
+        prefix: '+992935',
+        recipientNumeric: 992935000100 + i * 3,
+        recipientKey: `p${i}`,
+      }),
+    );
+    const severities = (config: DetectConfigInput) =>
+      run(new DetectionEngine({ config }), merge(history, pumping))
+        .filter((d) => d.kind === 'destination_anomaly')
+        .map((d) => d.severity);
+    expect(severities({})).toContain('critical');
+    expect(new Set(severities({ severity: { warningScore: 1e9, criticalScore: 1e9 } }))).toEqual(
+      new Set(['info']),
+    );
+    const capped = severities({ severity: { criticalScore: 1e9 } });
+    expect(capped.length).toBeGreaterThan(0);
+    expect(capped).not.toContain('critical');
+    expect(
+      new Set(severities({ severity: { maxByKind: { destination_anomaly: 'warning' } } })).has('critical'),
+    ).toBe(false);
+    // Another kind's cap leaves this one alone.
+    expect(severities({ severity: { maxByKind: { opt_out_spike: 'info' } } })).toContain('critical');
   });
 });

@@ -9,6 +9,7 @@
 import type { ApiKeyInventoryEntry } from '@floodgate/schema';
 import { deleteOldest, LruMap } from '../bounded-map.ts';
 import {
+  cappedSeverity,
   type DetectConfig,
   type DetectConfigInput,
   type DetectionKind,
@@ -37,6 +38,7 @@ import {
   type RiskyAudit,
   type TrackerFactory,
 } from './account-state.ts';
+import { type AllowEntry, AllowLists, type AllowRecipient } from './allow-list.ts';
 import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
 import { buildEvidence, EvidenceBuffer, type NoveltyLookup } from './evidence-buffer.ts';
 import { NETWORKS } from './habit-counts.ts';
@@ -71,6 +73,8 @@ export interface EngineStats {
   suppressed: number;
   evictedAccounts: number;
   evictedKeys: number;
+  /** Messages (and replies) left out of detection by an exempt allow-list entry. */
+  allowListed: number;
   accounts: number;
   /** Live rate-tracked keys: accounts, account × API key and account × country (the slab's slots). */
   rateKeys: number;
@@ -104,6 +108,10 @@ const EVENT_KINDS: readonly NormalizedEvent['kind'][] = [
   'audit',
 ];
 
+function exempts(entry: AllowEntry | undefined): boolean {
+  return entry !== undefined && entry.mode === 'exempt';
+}
+
 export class DetectionEngine implements EngineCore {
   readonly config: DetectConfig;
   readonly factory: TrackerFactory;
@@ -133,6 +141,7 @@ export class DetectionEngine implements EngineCore {
     suppressed: 0,
     evictedAccounts: 0,
     evictedKeys: 0,
+    allowListed: 0,
     accounts: 0,
     rateKeys: 0,
   };
@@ -141,10 +150,7 @@ export class DetectionEngine implements EngineCore {
   readonly #countryThresholds = new Map<string, EffectiveThresholds>();
   readonly #hasAccountOverrides: boolean;
   readonly #hasOverrides: boolean;
-  /** Whether any allow-list entry exists per level: most deployments have none to look up. */
-  readonly #hasAccountAllow: boolean;
-  readonly #hasKeyAllow: boolean;
-  readonly #hasTemplateAllow: boolean;
+  readonly #allow: AllowLists;
   /**
    * Event time between sweeps: ten minutes, or a quarter of the shortest idle TTL when that is
    * shorter, so short TTLs really bound the live set (and memory) instead of the sweep period.
@@ -180,20 +186,16 @@ export class DetectionEngine implements EngineCore {
       capacity: 200_000,
     });
     this.#scope = compileInventory(options.inventory ?? []);
-    const allow = this.config.allowList;
+    this.#allow = new AllowLists(this.config);
     this.#hasOverrides =
       Object.keys(this.config.countryOverrides).length > 0 ||
       Object.keys(this.config.accountOverrides).length > 0 ||
-      Object.values(allow.accounts).some((e) => e.mode === 'thresholds') ||
-      Object.values(allow.apiKeys).some((e) => e.mode === 'thresholds');
+      this.#allow.hasThresholdEntries;
     this.#sweepEveryMs = Math.min(
       SWEEP_EVERY_MS,
       Math.max(1_000, Math.floor(Math.min(this.config.accountIdleTtlMs, this.config.keyIdleTtlMs) / 4)),
     );
     this.#hasAccountOverrides = Object.keys(this.config.accountOverrides).length > 0;
-    this.#hasAccountAllow = Object.keys(allow.accounts).length > 0;
-    this.#hasKeyAllow = Object.keys(allow.apiKeys).length > 0;
-    this.#hasTemplateAllow = Object.keys(allow.templates).length > 0;
   }
 
   /** Replaces the API key inventory (reloaded by the service when its file changes). */
@@ -241,13 +243,17 @@ export class DetectionEngine implements EngineCore {
         break;
       case 'inbound': {
         if (event.classification !== 'opt_out') break;
+        const thresholds = this.thresholds(account, event.country, undefined, undefined, event);
+        if (thresholds === null) {
+          this.#stats.allowListed++;
+          break;
+        }
         const fingerprint = this.#lastFingerprint.get(`${event.accountId}\u0000${event.recipientKey}`);
         if (fingerprint) {
           const cluster = account.clusters.get(fingerprint);
           if (cluster) cluster.optOuts++;
         }
-        const thresholds = this.thresholds(account, event.country);
-        if (thresholds) checkOptOut(this, account, thresholds, event.timeMs, fingerprint);
+        checkOptOut(this, account, thresholds, event.timeMs, fingerprint);
         break;
       }
       case 'status': {
@@ -296,10 +302,15 @@ export class DetectionEngine implements EngineCore {
 
   #outbound(account: AccountState, event: NormalizedOutbound): void {
     const config = this.config;
+    const thresholds = this.thresholds(account, event.country, event.apiKeyId, event.fingerprint, event);
+    if (thresholds === null) {
+      // Exempt: left out of every window and baseline, so it cannot page through others' either.
+      this.#stats.allowListed++;
+      return;
+    }
     const minute = Math.floor(event.timeMs / 60_000);
     if (minute > account.weightMinute) this.#accountMinute(account, minute);
     account.rate.add(event.timeMs);
-    const thresholds = this.thresholds(account, event.country, event.apiKeyId, event.fingerprint);
 
     // Evidence is kept only for busy or suspicious accounts, a bounded number of them.
     // account.evidence mirrors this.#evidence.get(account.accountId), without the lookup.
@@ -361,7 +372,6 @@ export class DetectionEngine implements EngineCore {
       this.#lastFingerprint.set(`${account.accountId}\u0000${event.recipientKey}`, clusterId);
     }
 
-    if (thresholds === null) return;
     // Credential first: its novelty marks corroborate the volume and content signals below.
     checkCredential(this, account, apiKey, thresholds, this.#scope, event);
     checkDestination(this, account, country, thresholds, event, shareBefore);
@@ -533,24 +543,35 @@ export class DetectionEngine implements EngineCore {
     return timeMs - account.firstSeenMs >= this.config.accountWarmupMs;
   }
 
+  /**
+   * The thresholds for a message of `account` (to `country`, with `apiKeyId`, of template
+   * `fingerprint`, to `recipient`), or null when an allow-list entry exempts it.
+   */
   thresholds(
     account: AccountState,
     country?: string,
     apiKeyId?: string,
     fingerprint?: string,
+    recipient?: AllowRecipient,
   ): EffectiveThresholds | null {
-    const allow = this.config.allowList;
-    const accountAllow = this.#hasAccountAllow ? allow.accounts[account.accountId] : undefined;
-    const keyAllow = apiKeyId && this.#hasKeyAllow ? allow.apiKeys[apiKeyId] : undefined;
-    const templateAllow = fingerprint && this.#hasTemplateAllow ? allow.templates[fingerprint] : undefined;
-    if (accountAllow?.mode === 'exempt' || keyAllow?.mode === 'exempt' || templateAllow?.mode === 'exempt')
+    const allow = this.#allow;
+    const accountAllow = allow.account(account.accountId);
+    const keyAllow = apiKeyId ? allow.apiKey(apiKeyId) : undefined;
+    const templateAllow = fingerprint ? allow.template(fingerprint) : undefined;
+    const recipientAllow = recipient ? allow.recipient(recipient) : undefined;
+    if (
+      exempts(accountAllow) ||
+      exempts(keyAllow) ||
+      exempts(templateAllow?.entry) ||
+      exempts(recipientAllow?.entry)
+    )
       return null;
-    if (!this.#hasOverrides && !templateAllow) return this.config;
+    if (!this.#hasOverrides) return this.config;
     const accountOverrides = this.#hasAccountOverrides
       ? this.config.accountOverrides[account.accountId]
       : undefined;
     const countryLayer = country ? this.config.countryOverrides[country] : undefined;
-    if (!accountOverrides && !accountAllow && !keyAllow && !templateAllow) {
+    if (!accountOverrides && !accountAllow && !keyAllow && !templateAllow && !recipientAllow) {
       // Only the country's layer can apply (the usual configuration: per-country floors), so the
       // thresholds depend on the country alone: one entry per configured country, instead of one
       // per account, key and country that a large tenant base would churn through.
@@ -562,7 +583,7 @@ export class DetectionEngine implements EngineCore {
       }
       return byCountry;
     }
-    const cacheKey = `${account.accountId}\u0000${country ?? ''}\u0000${apiKeyId ?? ''}\u0000${templateAllow ? fingerprint : ''}`;
+    const cacheKey = `${account.accountId}\u0000${country ?? ''}\u0000${apiKeyId ?? ''}\u0000${templateAllow?.id ?? ''}\u0000${recipientAllow?.id ?? ''}`;
     const cached = this.#overrideCache.get(cacheKey);
     if (cached !== undefined) return cached;
     const merged = this.#merge([
@@ -570,7 +591,8 @@ export class DetectionEngine implements EngineCore {
       accountOverrides,
       accountAllow?.overrides,
       keyAllow?.overrides,
-      templateAllow?.overrides,
+      templateAllow?.entry.overrides,
+      recipientAllow?.entry.overrides,
     ]);
     if (this.#overrideCache.size > 100_000) this.#overrideCache.clear();
     this.#overrideCache.set(cacheKey, merged);
@@ -652,16 +674,20 @@ export class DetectionEngine implements EngineCore {
   emit(request: EmitRequest): boolean {
     const { account, kind, key, timeMs } = request;
     const suppressionKey = `${kind}\u0000${key}`;
-    const rank = SEVERITY_RANK[request.severity];
-    if (this.suppressRepeat(account, kind, key, timeMs, request.severity)) return false;
+    const severity = cappedSeverity(this.config.severity, kind, request.severity, request.score);
+    const rank = SEVERITY_RANK[severity];
+    if (this.suppressRepeat(account, kind, key, timeMs, severity)) return false;
     account.mutableLastEmitted().set(suppressionKey, { timeMs, rank });
     const bucketMs = this.factory.layout.fineBucketMs;
     const windowEndMs = (Math.floor(timeMs / bucketMs) + 1) * bucketMs;
     const windowStartMs = windowEndMs - request.windowMs;
+    // Evidence describes the detection's window: what the ring holds from before it (a campaign
+    // an hour ago, another key's traffic) is not what the detection observed.
+    const since = request.focus.sinceMs;
     const base = buildEvidence(
       this.#evidence.get(account.accountId),
       request.trigger,
-      request.focus,
+      { ...request.focus, sinceMs: since === undefined ? windowStartMs : Math.max(since, windowStartMs) },
       this.#noveltyLookup(account, timeMs),
       this.config.pricePerSegmentUsd,
       typeof request.observed === 'number' && request.observed >= 1
@@ -669,7 +695,7 @@ export class DetectionEngine implements EngineCore {
         : request.messagesBeforeDetection,
     );
     const detection: Detection = {
-      id: detectionId(kind, account.accountId, key, windowStartMs),
+      id: detectionId(kind, account.accountId, key, windowStartMs, request.windowMs),
       kind,
       accountId: account.accountId,
       key,
@@ -679,7 +705,7 @@ export class DetectionEngine implements EngineCore {
       observed: round(request.observed),
       expected: round(request.expected),
       score: round(request.score),
-      severity: request.severity,
+      severity,
       labels: { account_id: account.accountId, ...request.labels },
       evidence: {
         reason: request.reason,
