@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldHomoglyphs, HOMOGLYPHS, removeInvisibleChars } from './fold-text.ts';
+import {
+  foldHomoglyphs,
+  HOMOGLYPHS,
+  lowerAndFold,
+  removeInvisibleChars,
+  UPPER_HOMOGLYPHS,
+} from './fold-text.ts';
 
 /** Text mixing the characters these functions act on with ASCII, other scripts and astral ones. */
 const mixedText = (specials: readonly string[]) =>
@@ -26,6 +32,37 @@ describe('fold-text', () => {
       { numRuns: 500 },
     );
     expect(foldHomoglyphs('раураl'), 'Cyrillic р, а, у inside a Latin word').toBe('paypal');
+  });
+
+  it('folds capitals by what they look like: Greek Ν is an n, not the v its lower case resembles', () => {
+    // Characters whose lower case is one character of the same length (no İ, no final sigma).
+    const letters = [
+      ...Object.keys(UPPER_HOMOGLYPHS),
+      ...Object.keys(HOMOGLYPHS),
+      'A',
+      'N',
+      'Ν',
+      'ν',
+      'Β',
+      'Ж',
+      'Ω',
+      'q',
+    ];
+    fc.assert(
+      fc.property(mixedText(letters), (text) => {
+        const expected = Array.from(text, (char) => {
+          const upper = UPPER_HOMOGLYPHS[char];
+          if (upper !== undefined) return upper;
+          const lower = char.toLowerCase();
+          return HOMOGLYPHS[lower] ?? lower;
+        }).join('');
+        expect(lowerAndFold(text)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+    expect(lowerAndFold('ΝEW OFFER: ΥOUR ΗOΜE ΖONE')).toBe('new offer: your home zone');
+    expect(lowerAndFold('РАУРАL')).toBe('paypal');
+    expect(lowerAndFold('νέο')).toBe('vέo');
   });
 
   it('removes exactly the invisible characters', () => {

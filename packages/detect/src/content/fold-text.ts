@@ -10,8 +10,9 @@
 const INVISIBLE_CHARS =
   /\u034F|[\u00AD\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0]/gu;
 
-// Lower-case sources only: callers lower-case first, so upper-case look-alikes (Cyrillic 'В', 'Н',
-// Greek 'Κ') arrive as their lower-case forms and are folded to the Latin letter they resemble.
+// Lower-case sources: lowerAndFold lower-cases first, so most upper-case look-alikes (Cyrillic 'В',
+// 'Н', Greek 'Κ') arrive as their lower-case forms and are folded to the Latin letter they resemble;
+// the few whose two forms look like different letters are folded as capitals (UPPER_HOMOGLYPHS).
 // Exported for the tests, which check the folding against this table character by character.
 export const HOMOGLYPHS: Readonly<Record<string, string>> = {
   // Cyrillic
@@ -56,7 +57,25 @@ export const HOMOGLYPHS: Readonly<Record<string, string>> = {
   ɡ: 'g',
 };
 
+/**
+ * Capitals that look like a Latin capital while their lower-case form looks like another letter
+ * (Greek Ν looks like N, ν like v; Υ like Y, υ like u) or like none (Η, Μ, Ζ): folded before
+ * lower-casing, onto the letter the capital shows. Their lower-case forms keep the table above.
+ */
+export const UPPER_HOMOGLYPHS: Readonly<Record<string, string>> = {
+  Η: 'h',
+  Μ: 'm',
+  Ν: 'n',
+  Υ: 'y',
+  Ζ: 'z',
+};
+
 const HOMOGLYPH_CHARS = new RegExp(`[${Object.keys(HOMOGLYPHS).join('')}]`, 'gu');
+const UPPER_HOMOGLYPH_CHARS = new RegExp(`[${Object.keys(UPPER_HOMOGLYPHS).join('')}]`, 'gu');
+
+function latinForUpper(char: string): string {
+  return UPPER_HOMOGLYPHS[char] ?? char;
+}
 
 function latinFor(char: string): string {
   return HOMOGLYPHS[char] ?? char;
@@ -69,4 +88,9 @@ export function removeInvisibleChars(text: string): string {
 /** Folds look-alike letters of already lower-cased text onto Latin; other characters pass through. */
 export function foldHomoglyphs(lowerCaseText: string): string {
   return lowerCaseText.replace(HOMOGLYPH_CHARS, latinFor);
+}
+
+/** Lower-cases `text` and folds its look-alikes onto Latin, capitals by what they look like. */
+export function lowerAndFold(text: string): string {
+  return foldHomoglyphs(text.replace(UPPER_HOMOGLYPH_CHARS, latinForUpper).toLowerCase());
 }

@@ -1,9 +1,13 @@
 /**
  * Registrable domains of links, via the Public Suffix List (tldts). Private PSL entries count, so
  * `evil.github.io` stays distinct from `github.io`: each is a separate registrant, which is what
- * clustering and blocklists need. Results are lower-case; functions never throw. Lookups are
+ * clustering and blocklists need. Results are lower-case and in DNS form — an internationalised
+ * name as punycode, so its two spellings are one domain and a look-alike (`pаypal.com`, Cyrillic а)
+ * shows as what it is (`xn--pypal-4ve.com`); the dots WHATWG hosts accept (。．｡) count as dots.
+ * Functions never throw. Lookups are
  * memoised in bounded maps, since a campaign repeats its hosts across thousands of messages.
  */
+import { domainToASCII } from 'node:url';
 import { parse } from 'tldts';
 import { deleteOldest } from '../bounded-map.ts';
 
@@ -40,9 +44,23 @@ function boundedMemo(compute: (key: string) => string | undefined): (key: string
  * `localhost` and single labels; `undefined` when no hostname can be extracted.
  */
 export function registrableDomain(hostOrUrl: string): string | undefined {
-  const parsed = parse(hostOrUrl, PSL_OPTIONS);
+  const parsed = parse(asciiDots(hostOrUrl), PSL_OPTIONS);
   const domain = parsed.domain ?? parsed.hostname;
-  return domain ? domain.toLowerCase() : undefined;
+  return domain ? dnsForm(domain) : undefined;
+}
+
+const NON_ASCII = /[^\0-\x7f]/;
+const IDEOGRAPHIC_DOTS = /[\u3002\uff0e\uff61]/g;
+
+/** `text` with the full stops a WHATWG host parser reads as '.' written as '.'. */
+function asciiDots(text: string): string {
+  return NON_ASCII.test(text) ? text.replace(IDEOGRAPHIC_DOTS, '.') : text;
+}
+
+/** A domain lower-cased, an internationalised one as punycode (as it was, lower-cased, if invalid). */
+function dnsForm(domain: string): string {
+  if (!NON_ASCII.test(domain)) return domain.toLowerCase();
+  return domainToASCII(domain) || domain.toLowerCase();
 }
 
 const memoisedLinkDomain = boundedMemo(registrableDomain);
@@ -80,7 +98,7 @@ export function listedRegistrableDomain(hostname: string): string | undefined {
 }
 
 function lookUpListedDomain(hostname: string): string | undefined {
-  const parsed = parse(hostname, PSL_OPTIONS);
+  const parsed = parse(asciiDots(hostname), PSL_OPTIONS);
   if (parsed.domain === null || !(parsed.isIcann === true || parsed.isPrivate === true)) return undefined;
-  return parsed.domain.toLowerCase();
+  return dnsForm(parsed.domain);
 }

@@ -52,8 +52,30 @@ describe('templateOf: links', () => {
     expect(result.maskedBody).toBe('http://192.168.0.1/<path> and <url>)');
   });
 
-  it('keeps a look-alike domain as registered so the spoof stays visible', () => {
-    expect(templateOf('https://pаypal.com/x').linkDomains, 'Cyrillic а in the host').toEqual(['pаypal.com']);
+  it('writes domains in DNS form: a look-alike shows as what it is, an IDN has one spelling', () => {
+    // Cyrillic а in the host: not paypal.com, and not shown as something that reads like it.
+    expect(templateOf('https://pаypal.com/x').linkDomains).toEqual(['xn--pypal-4ve.com']);
+    expect(templateOf('Login at https://пример.рф/a').template).toBe(
+      templateOf('Login at https://xn--e1afmkfd.xn--p1ai/a').template,
+    );
+    expect(templateOf('See bücher.de today').linkDomains).toEqual(['xn--bcher-kva.de']);
+  });
+
+  it('reads the full stops a browser reads as dots in a host', () => {
+    for (const body of [
+      'Pay at paypal。com/login now',
+      'Pay at paypal．com/login now',
+      'Pay at https://paypal｡com/x',
+    ])
+      expect(templateOf(body).linkDomains, body).toEqual(['paypal.com']);
+    // Between words of other scripts it stays a full stop.
+    expect(templateOf('見てください。明日').template).toBe('見てください。明日');
+  });
+});
+
+describe('templateOf: look-alike letters', () => {
+  it('reads Greek capitals Ν and Υ as N and Y, not as the v and u their lower case resembles', () => {
+    expect(templateOf('ΝEW OFFER for ΥOU').template).toBe('new offer for you');
   });
 });
 

@@ -28,7 +28,7 @@ import {
   unitAt,
   WORD,
 } from './char-classes.ts';
-import { foldHomoglyphs, removeInvisibleChars } from './fold-text.ts';
+import { lowerAndFold, removeInvisibleChars } from './fold-text.ts';
 import { linkRegistrableDomain, listedRegistrableDomain } from './link-domains.ts';
 
 export interface BodyTemplate {
@@ -49,6 +49,7 @@ const PLACEHOLDER_URL = '<url>';
 const PLACEHOLDER_PATH = '/<path>';
 
 const WHITESPACE_RUN = /\s+/gu;
+const HOST_IDEOGRAPHIC_DOT = /(?<=[A-Za-z0-9])\u3002(?=[A-Za-z0-9])/g;
 /** The body size limit (64 KiB); only text grown past it by normalization is cut. */
 const MAX_NORMALIZED_LENGTH = 65_536;
 const NO_MATCH = -1;
@@ -224,7 +225,7 @@ class TemplateWriter {
   /** Folded form of `text[start, end)`, as a word would be looked up in the word sets. */
   foldedSlice(start: number, end: number): string {
     return this.#foldedText === undefined
-      ? foldHomoglyphs(this.text.slice(start, end).toLowerCase())
+      ? lowerAndFold(this.text.slice(start, end))
       : this.#foldedText.slice(start, end);
   }
 
@@ -273,7 +274,7 @@ class TemplateWriter {
     if (end <= start) return;
     this.template +=
       this.#foldedText === undefined
-        ? foldHomoglyphs(this.text.slice(start, end).toLowerCase())
+        ? lowerAndFold(this.text.slice(start, end))
         : this.#foldedText.slice(start, end);
     this.maskedBody += this.text.slice(start, end);
     this.#verbatimStart = end;
@@ -286,6 +287,9 @@ export function templateOf(body: string): BodyTemplate {
   let normalized = body;
   if (!isAscii) {
     normalized = collapseWhitespace(removeInvisibleChars(body.normalize('NFKC')));
+    // An ideographic full stop between ASCII letters or digits is a host's dot to a browser
+    // ("paypal。com"); NFKC has already turned the full-width and half-width ones into it or '.'.
+    if (normalized.includes('\u3002')) normalized = normalized.replace(HOST_IDEOGRAPHIC_DOT, '.');
   } else if (shape === UNTIDY_ASCII) {
     normalized = body.replace(WHITESPACE_RUN, ' ').trim();
   }
@@ -393,9 +397,9 @@ function isOtherWhitespace(unit: number): boolean {
  * per code point and length-preserving except for final sigma (Σ → ς at a word end) and İ → i̇.
  */
 function foldedTextOf(text: string): string | undefined {
-  const lower = text.toLowerCase();
-  if (lower.length !== text.length || text.includes('Σ')) return undefined;
-  return foldHomoglyphs(lower);
+  const folded = lowerAndFold(text);
+  if (folded.length !== text.length || text.includes('Σ')) return undefined;
+  return folded;
 }
 
 // ---- Spans ---------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ describe('classifyReply', () => {
     'ST\u200bOP',
     'ＳＴＯＰ',
     'SТОР',
+    'UΝSUBSCRIBE',
   ])('recognises the opt-out %j', (reply) => {
     expect(classifyReply(reply)).toBe('opt_out');
   });

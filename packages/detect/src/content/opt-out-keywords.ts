@@ -4,7 +4,7 @@
  * only short replies qualify: a keyword buried in a normal sentence ("can't stop laughing") is not
  * an opt-out. A provider's own opt-out flag always wins. Never throws.
  */
-import { foldHomoglyphs, removeInvisibleChars } from './fold-text.ts';
+import { lowerAndFold, removeInvisibleChars } from './fold-text.ts';
 
 export type ReplyClass = 'opt_out' | 'opt_in' | 'help' | 'other';
 
@@ -160,9 +160,7 @@ function startsWithAt(words: readonly string[], prefix: readonly string[], at: n
  * after WORD_LIMIT words because every rule needs a short reply.
  */
 function wordsOf(text: string): string[] {
-  const folded = foldHomoglyphs(
-    removeInvisibleChars(text).normalize('NFKD').replace(COMBINING_MARKS, '').toLowerCase(),
-  );
+  const folded = lowerAndFold(removeInvisibleChars(text).normalize('NFKD').replace(COMBINING_MARKS, ''));
   const words: string[] = [];
   WORD.lastIndex = 0;
   for (
