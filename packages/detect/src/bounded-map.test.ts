@@ -1,10 +1,46 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deleteOldest, LruMap } from './bounded-map.ts';
+import { deleteOldest, forgetCursor, LruMap } from './bounded-map.ts';
 
 const anyKey = fc.integer({ min: 0, max: 15 });
 
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
 describe('deleteOldest', () => {
+  it('keeps nothing a map dropped once its deleter forgets the cursor (a sweep does)', async () => {
+    // A map at its cap evicts once, then is kept under it by other deletes (as a TTL sweep does)
+    // while entries come and go, so V8 rebuilds its table again and again. Without forgetCursor,
+    // the iterator kept 30 of these 500 values (and in the engine every evicted account).
+    const map = new Map<number, object>();
+    for (let i = 0; i < 1_000; i++) map.set(i, {});
+    deleteOldest(map);
+    const dropped: WeakRef<object>[] = [];
+    let key = 1_000;
+    for (let round = 0; round < 50; round++) {
+      const added: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const value = {};
+        if (i % 20 === 0) dropped.push(new WeakRef(value));
+        map.set(key, value);
+        added.push(key++);
+      }
+      for (const k of added) map.delete(k);
+      forgetCursor(map);
+    }
+    // WeakRefs made in this job hold their targets until it ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    const kept = dropped.filter((ref) => ref.deref() !== undefined).length;
+    expect(kept, `${kept} of ${dropped.length} dropped values still reachable`).toBe(0);
+    // Evicting still works after the iterator went, oldest first.
+    expect(deleteOldest(map)?.[0]).toBe(1);
+  });
+
   it('deletes what keys().next() would, whatever else is done to the map (property)', () => {
     const op = fc.oneof(
       { weight: 4, arbitrary: fc.tuple(fc.constant('set'), anyKey) },

@@ -84,6 +84,20 @@ describe('CrossAccountStage', () => {
     );
   });
 
+  it('restored from a snapshot taken before any observation, still warms up', () => {
+    const config = { crossAccount: { minAccounts: 3, minMessagesPerAccount: 5, warmupMs: 60 * MIN } };
+    const feed = (stage: CrossAccountStage) =>
+      [0, 1, 2, 3].flatMap((i) => [
+        ...stage.process(observe('1111222233334444', `acct_${i}`, i, 1, true)),
+        ...stage.process(observe('1111222233334444', `acct_${i}`, i + 1, 9)),
+      ]);
+    const fresh = new CrossAccountStage(config);
+    const restored = CrossAccountStage.restore(JSON.parse(JSON.stringify(fresh.snapshot())), config);
+    // Shared within the first hour: warm-up, not a campaign, whether or not the stage was restored.
+    expect(feed(fresh)).toEqual([]);
+    expect(feed(restored)).toEqual([]);
+  });
+
   it('at its cap of 200,000 clusters frees a tenth, the oldest first, and keeps the newest', () => {
     const stage = new CrossAccountStage({ crossAccount: { warmupMs: 0 } });
     const total = 200_001;

@@ -5,7 +5,7 @@
  * cluster within the window. Clusters already in use during warm-up (shared OTP wording) are
  * established and never fire.
  */
-import { deleteOldest } from './bounded-map.ts';
+import { deleteOldest, forgetCursor } from './bounded-map.ts';
 import { cappedSeverity, type DetectConfig, type DetectConfigInput, detectConfigSchema } from './config.ts';
 import { DETECTOR_VERSION, type Detection, detectionId } from './detection.ts';
 import type { FingerprintObservation } from './engine/engine.ts';
@@ -145,6 +145,7 @@ export class CrossAccountStage {
    * 200,000-cluster scan per observation).
    */
   #evict(): void {
+    forgetCursor(this.#clusters);
     for (const [fingerprint, cluster] of this.#clusters) {
       let last = cluster.firstSeenMs;
       for (const a of cluster.accounts.values()) last = Math.max(last, a.firstMs);
@@ -170,8 +171,10 @@ export class CrossAccountStage {
     config: DetectConfigInput | DetectConfig = {},
   ): CrossAccountStage {
     const stage = new CrossAccountStage(config);
-    stage.#startMs = snapshot.startMs;
-    stage.#maxTimeMs = snapshot.maxTimeMs;
+    // NaN (nothing observed yet) is written by JSON as null, and must come back as NaN: null
+    // would read as 0, and every cluster would count as past warm-up.
+    stage.#startMs = typeof snapshot.startMs === 'number' ? snapshot.startMs : Number.NaN;
+    stage.#maxTimeMs = typeof snapshot.maxTimeMs === 'number' ? snapshot.maxTimeMs : Number.NEGATIVE_INFINITY;
     for (const [k, c] of snapshot.clusters) stage.#clusters.set(k, { ...c, accounts: new Map(c.accounts) });
     return stage;
   }

@@ -93,8 +93,31 @@ export class NearDuplicateIndex<T> {
 
   /** Stores `fp` under `id`, replacing any fingerprint `id` had; evicts beyond capacity. */
   add(fp: Fingerprint64, id: T): void {
+    this.#insert(fp, id, this.#nextSequence++);
+  }
+
+  /**
+   * The entries, least recently added-or-assigned first, with their insertion sequence, and the
+   * next sequence: what `restore` needs to answer every later lookup, tie and eviction as this
+   * index would.
+   */
+  state(): { nextSequence: number; entries: Array<{ id: T; fp: Fingerprint64; sequence: number }> } {
+    const entries = [...this.#entries].map(([, { id, fp, sequence }]) => ({ id, fp, sequence }));
+    return { nextSequence: this.#nextSequence, entries };
+  }
+
+  /** Adds one entry of a `state()` (call in its order), then `restoreSequence` once. */
+  restoreEntry(fp: Fingerprint64, id: T, sequence: number): void {
+    this.#insert(fp, id, sequence);
+  }
+
+  restoreSequence(nextSequence: number): void {
+    this.#nextSequence = Math.max(this.#nextSequence, nextSequence);
+  }
+
+  #insert(fp: Fingerprint64, id: T, sequence: number): void {
     this.delete(id);
-    const entry: Entry<T> = { id, fp: { hi: fp.hi >>> 0, lo: fp.lo >>> 0 }, sequence: this.#nextSequence++ };
+    const entry: Entry<T> = { id, fp: { hi: fp.hi >>> 0, lo: fp.lo >>> 0 }, sequence };
     this.#entries.set(id, entry);
     for (let b = 0; b < this.#bands.length; b++) {
       const key = bandKey(entry.fp, this.#bands[b]!);

@@ -4,7 +4,7 @@
  * countries, template clusters and link domains hang off the account in bounded maps. The rate
  * trackers' numbers sit in the engine's slab, not in these objects.
  */
-import { deleteOldest } from '../bounded-map.ts';
+import { deleteOldest, forgetCursor } from '../bounded-map.ts';
 import type { HyperLogLog } from '../content/index.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
 import type { EvidenceBuffer } from './evidence-buffer.ts';
@@ -359,6 +359,7 @@ export class AccountState extends TrackedKey {
     if (this.#knownClusters === null) return;
     for (const [id, known] of this.#knownClusters)
       if (nowMs - known.lastSeenMs > ttlMs) this.#knownClusters.delete(id);
+    forgetCursor(this.#knownClusters);
     if (this.#knownClusters.size === 0) this.#knownClusters = null;
   }
 

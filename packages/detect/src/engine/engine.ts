@@ -6,8 +6,9 @@
  * gives the same detections with the same ids. Rate trackers live in one slab (tracker-slab.ts);
  * whatever evicts an account, API key or country must release its tracker's slot.
  */
+import { createHash } from 'node:crypto';
 import type { ApiKeyInventoryEntry } from '@floodgate/schema';
-import { deleteOldest, LruMap } from '../bounded-map.ts';
+import { deleteOldest, forgetCursor, LruMap } from '../bounded-map.ts';
 import {
   cappedSeverity,
   type DetectConfig,
@@ -159,6 +160,11 @@ export class DetectionEngine implements EngineCore {
   readonly #slabs: readonly [TrackerSlab, TrackerSlab];
   /** Set while a snapshotLines() generator is open: it reads the live state lazily. */
   #snapshotting = false;
+  #digest: string | undefined;
+  /** While restoring: whether the snapshot's config is this engine's (its cached thresholds hold). */
+  #restoredThresholdsHold = false;
+  /** While restoring: whether the snapshot carries the near-duplicate index (version 5 on). */
+  #indexInSnapshot = false;
 
   constructor(options: EngineOptions = {}) {
     this.config = detectConfigSchema.parse(options.config ?? {});
@@ -742,6 +748,8 @@ export class DetectionEngine implements EngineCore {
     this.#lastSweepMs = this.#maxEventTimeMs;
     const now = this.#maxEventTimeMs;
     const keyTtl = this.config.keyIdleTtlMs;
+    // The sweep deletes from maps that evict through deleteOldest: their iterators must go (see forgetCursor).
+    forgetCursor(this.#accounts);
     for (const [accountId, account] of this.#accounts) {
       if (now - account.lastSeenMs > this.config.accountIdleTtlMs) {
         releaseAccount(account);
@@ -758,6 +766,7 @@ export class DetectionEngine implements EngineCore {
             this.#dropCluster(account, id, cluster);
             this.#stats.evictedKeys++;
           }
+        forgetCursor(clusters);
       }
       account.forgetKnownClusters(now, Math.max(keyTtl, HABIT_MEMORY_MS));
       this.#stats.evictedKeys +=
@@ -803,11 +812,23 @@ export class DetectionEngine implements EngineCore {
       accounts: [...this.#accounts.values()].map(accountToJSON),
       evidence: [...this.#evidence.entries()].map(evidenceToJSON),
       lastFingerprint: [...this.#lastFingerprint.entries()],
+      clusterIndex: this.#clusterIndexEntries(),
     };
   }
 
-  /** Everything in a snapshot but the accounts, evidence rings and recipient attributions. */
-  #header(): Omit<EngineSnapshot, 'accounts' | 'evidence' | 'lastFingerprint'> {
+  /** The near-duplicate index as [id, sequence], least recently used first (ids are fingerprints). */
+  #clusterIndexEntries(): Array<[string, number]> {
+    return this.#clusterIndex.state().entries.map((e): [string, number] => [e.id, e.sequence]);
+  }
+
+  /** A digest of the config, so a restore can tell whether cached thresholds still hold. */
+  #configDigest(): string {
+    this.#digest ??= createHash('sha256').update(JSON.stringify(this.config)).digest('hex').slice(0, 16);
+    return this.#digest;
+  }
+
+  /** Everything in a snapshot but the accounts, evidence rings, recipient attributions and index. */
+  #header(): Omit<EngineSnapshot, 'accounts' | 'evidence' | 'lastFingerprint' | 'clusterIndex'> {
     return {
       version: SNAPSHOT_VERSION,
       maxEventTimeMs: this.#maxEventTimeMs,
@@ -815,6 +836,8 @@ export class DetectionEngine implements EngineCore {
       lastSweepMs: this.#lastSweepMs,
       populationLog: { ...this.#populationLog },
       stats: { ...this.#stats },
+      configDigest: this.#configDigest(),
+      clusterSequence: this.#clusterIndex.state().nextSequence,
     };
   }
 
@@ -847,6 +870,8 @@ export class DetectionEngine implements EngineCore {
       }
     }
     if (batch.length > 0) yield JSON.stringify({ f: batch });
+    const index = this.#clusterIndexEntries();
+    for (let i = 0; i < index.length; i += 10_000) yield JSON.stringify({ c: index.slice(i, i + 10_000) });
   }
 
   /**
@@ -867,6 +892,7 @@ export class DetectionEngine implements EngineCore {
         engine.#restoreEvidence(record['e'] as EngineSnapshot['evidence'][number]);
       else if (record['f'] !== undefined)
         for (const [k, v] of record['f'] as Array<[string, string]>) engine.#lastFingerprint.set(k, v);
+      else if (record['c'] !== undefined) engine.#restoreClusterIndex(record['c'] as Array<[string, number]>);
       else throw new RangeError(`unknown engine snapshot line: ${line.slice(0, 40)}`);
     }
     if (engine === undefined) throw new RangeError('empty engine snapshot');
@@ -878,15 +904,27 @@ export class DetectionEngine implements EngineCore {
     for (const state of snapshot.accounts) engine.#restoreAccount(state);
     for (const entry of snapshot.evidence) engine.#restoreEvidence(entry);
     for (const [k, v] of snapshot.lastFingerprint) engine.#lastFingerprint.set(k, v);
+    if (snapshot.clusterIndex) engine.#restoreClusterIndex(snapshot.clusterIndex);
     return engine;
   }
 
   #restoreAccount(state: AccountSnapshot): void {
     const account = accountFromJSON(state, this.factory);
     this.#accounts.set(account.accountId, account);
-    for (const fingerprint of account.clusters.keys()) {
-      this.#clusterIndex.assignCluster(fingerprintFromHex(fingerprint), fingerprint);
+    if (!this.#restoredThresholdsHold) {
+      account.rate.invalidate();
+      for (const apiKey of account.apiKeys.values()) apiKey.rate.invalidate();
+      for (const country of account.countries.values()) country.rate.invalidate();
     }
+    // Snapshots before version 5 had no index: it is rebuilt from the clusters accounts hold.
+    if (!this.#indexInSnapshot)
+      for (const fingerprint of account.clusters.keys())
+        this.#clusterIndex.assignCluster(fingerprintFromHex(fingerprint), fingerprint);
+  }
+
+  #restoreClusterIndex(entries: readonly [string, number][]): void {
+    for (const [id, sequence] of entries)
+      this.#clusterIndex.restoreEntry(fingerprintFromHex(id), id, sequence);
   }
 
   #restoreEvidence(entry: EngineSnapshot['evidence'][number]): void {
@@ -900,7 +938,14 @@ export class DetectionEngine implements EngineCore {
   static #fromHeader(
     snapshot: Pick<
       EngineSnapshot,
-      'version' | 'maxEventTimeMs' | 'maxEventTimeByKind' | 'lastSweepMs' | 'populationLog' | 'stats'
+      | 'version'
+      | 'maxEventTimeMs'
+      | 'maxEventTimeByKind'
+      | 'lastSweepMs'
+      | 'populationLog'
+      | 'stats'
+      | 'configDigest'
+      | 'clusterSequence'
     >,
     options: EngineOptions,
   ): DetectionEngine {
@@ -927,6 +972,11 @@ export class DetectionEngine implements EngineCore {
       engine.#populationLog[level] = typeof value === 'number' ? value : Number.NaN;
     }
     Object.assign(engine.#stats, snapshot.stats);
+    engine.#restoredThresholdsHold = snapshot.configDigest === engine.#configDigest();
+    if (typeof snapshot.clusterSequence === 'number') {
+      engine.#indexInSnapshot = true;
+      engine.#clusterIndex.restoreSequence(snapshot.clusterSequence);
+    }
     return engine;
   }
 }
@@ -943,6 +993,7 @@ function releaseAccount(account: AccountState): void {
 }
 
 function evictIdle(map: Map<string, { lastSeenMs: number }>, now: number, ttl: number): number {
+  forgetCursor(map);
   let evicted = 0;
   for (const [k, state] of map) {
     if (now - state.lastSeenMs > ttl) {

@@ -76,6 +76,12 @@ export interface RateTrackerState {
   /** The open minute and its count so far (absent in version 1: the minute ring's head held it). */
   minute?: { head: number; count: number };
   baseline: RateBaselineState;
+  /**
+   * The open minute's cached thresholds, when there are: [minute + 1, the three windows'
+   * thresholds, the expected rate and spread they came from] (absent before snapshot version 5,
+   * whose restore worked them out again mid-minute from the state and config at restore time).
+   */
+  thresholds?: number[];
 }
 
 // The slot, from its first word (`at`). The first 64 bytes, read and written by every event:
@@ -571,6 +577,24 @@ export class RateTracker extends RateBaseline {
         count: wide === null ? (this.u32[a + MINUTE_COUNT] as number) : wide.minuteCount,
       },
       baseline: this.baselineState(),
+      ...this.thresholdsState(),
+    };
+  }
+
+  private thresholdsState(): { thresholds?: number[] } {
+    const minute = this.u32[2 * this.at + THRESHOLD_MINUTE] as number;
+    if (minute === 0) return {};
+    const at = 2 * this.at + this.shape.cold;
+    const f = this.f32;
+    return {
+      thresholds: [
+        minute,
+        f[at + THRESHOLD] as number,
+        f[at + THRESHOLD + 1] as number,
+        f[at + THRESHOLD + 2] as number,
+        f[at + PER_MINUTE] as number,
+        f[at + SD_PER_MINUTE] as number,
+      ],
     };
   }
 
@@ -620,7 +644,20 @@ export class RateTracker extends RateBaseline {
       wide.minuteCount = minute.count;
     }
     this.restoreBaseline(state.baseline);
-    this.invalidate();
+    // The cached thresholds come back as they were (worked out again mid-minute they could differ:
+    // the prior and the overrides of the event that refreshes them are today's). Whoever restores
+    // with a different config invalidates them.
+    // A non-finite value (JSON writes it as null) is worked out again rather than guessed.
+    const cached = state.thresholds;
+    if (cached === undefined || cached.length !== 6 || !cached.every(Number.isFinite)) {
+      this.invalidate();
+      return;
+    }
+    u[a + THRESHOLD_MINUTE] = cached[0] as number;
+    const at = a + this.shape.cold;
+    for (let i = 0; i < 3; i++) this.f32[at + THRESHOLD + i] = cached[1 + i] as number;
+    this.f32[at + PER_MINUTE] = cached[4] as number;
+    this.f32[at + SD_PER_MINUTE] = cached[5] as number;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Versioned JSON form of the engine's state. Typed arrays become plain arrays, HyperLogLog
- * registers base64; the near-duplicate index is rebuilt from the clusters on restore. Bump
+ * registers base64; the near-duplicate index is written whole (from version 5). Bump
  * SNAPSHOT_VERSION whenever the shape changes: restore converts the older versions it lists in
  * READABLE_SNAPSHOT_VERSIONS and refuses any other rather than guess.
  */
@@ -28,8 +28,8 @@ import type { RateTrackerState } from './rate-tracker.ts';
  * 4: evidence rings hold what evidence reads of each message (EvidenceSnapshot's `entries`, masked
  * bodies once per ring in `samples`) instead of whole normalised events; older rings convert.
  */
-export const SNAPSHOT_VERSION = 4;
-export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2, 3, 4];
+export const SNAPSHOT_VERSION = 5;
+export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
 
 type Ring = { head: number; counts: number[]; bucketMs?: number };
 /** A ring with its bucket size, so a restore under other window settings regrids it. */
@@ -66,9 +66,22 @@ export interface EngineSnapshot {
   lastSweepMs: number;
   populationLog: Record<string, number>;
   stats: Record<string, number>;
+  /**
+   * A digest of the config the state was built with (from version 5): restored under another,
+   * the rate trackers' cached thresholds are worked out again.
+   */
+  configDigest?: string;
+  /** The near-duplicate index's next insertion sequence (from version 5). */
+  clusterSequence?: number;
   accounts: AccountSnapshot[];
   evidence: EvidenceSnapshot[];
   lastFingerprint: Array<[string, string]>;
+  /**
+   * The near-duplicate index (from version 5): [cluster id (its fingerprint), insertion sequence],
+   * least recently used first. Before, it was rebuilt from the clusters accounts held, which lost
+   * the representatives of dropped clusters and the index's order.
+   */
+  clusterIndex?: Array<[string, number]>;
 }
 
 const finite = (n: number): number => (Number.isFinite(n) ? n : -1e300);
