@@ -77,6 +77,17 @@ export const ingestConfigSchema = z.object({
     .describe(
       'how often the partition count of the normalised topic is re-read (ms): added partitions are used from the first re-read after the producer client knows them',
     ),
+  /**
+   * Events dated further ahead of ingest's clock are dead-lettered (reason `in_future`). One sender
+   * whose clock runs ahead would otherwise move the detector's watermark, and every other sender's
+   * events in its partition would be dropped as late for as long: keep it at or below the
+   * detector's allowed lateness (30 s by default).
+   */
+  maxFutureMs: intFromEnv(0, 86_400_000)
+    .default(30_000)
+    .describe(
+      "how far ahead of ingest's clock an event time may be (ms); later ones are dead-lettered (keep ≤ the detector's allowed lateness)",
+    ),
   /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
   normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),
   privacy: z
@@ -123,6 +134,7 @@ export const ingestEnv = {
   INGEST_STORE_LINGER_MS: 'storeLingerMs',
   INGEST_STORE_BUFFER_ROWS: 'storeBufferRows',
   INGEST_PARTITION_REFRESH_MS: 'partitionRefreshMs',
+  INGEST_MAX_FUTURE_MS: 'maxFutureMs',
   BODY_STORAGE: 'privacy.bodyStorage',
   FLOODGATE_HMAC_KEY: 'privacy.hmacKey',
   PREFIX_DIGITS: 'privacy.prefixDigits',

@@ -215,6 +215,7 @@ export async function startIngest(
       errorCodeCategories: sampleErrorCodeCategories,
     },
     bodyStorage: config.privacy.bodyStorage,
+    maxFutureMs: config.maxFutureMs,
   };
   // Validation and normalisation, about half of ingest's main-thread CPU, run on worker threads when
   // there are cores to spare; a worker that dies fails its batches, which are read again (see

@@ -40,6 +40,32 @@ describe('prepareRecord', () => {
     });
   });
 
+  it('rejects an event dated further ahead of the clock than allowed, saying by how much', () => {
+    const now = Date.parse(exampleEvents['message.outbound'].eventTime);
+    const ahead = (ms: number) =>
+      prepareRecord(
+        bytes({ ...exampleEvents['message.outbound'], eventTime: now + ms }),
+        's',
+        { ...options, maxFutureMs: 30_000 },
+        now,
+      );
+    expect(ahead(30_000).kind).toBe('ok');
+    expect(ahead(-86_400_000).kind).toBe('ok');
+    expect(ahead(90_000)).toMatchObject({
+      kind: 'invalid',
+      problems: [{ path: 'eventTime', code: 'in_future', message: expect.stringContaining('90 s ahead') }],
+    });
+    // Without a limit (replays of files, tests) any valid time passes.
+    expect(
+      prepareRecord(
+        bytes({ ...exampleEvents['message.outbound'], eventTime: now + 86_400_000 }),
+        's',
+        options,
+        now,
+      ).kind,
+    ).toBe('ok');
+  });
+
   it('reports a normalisation that throws as failed, with the error, instead of throwing', () => {
     const broken: PrepareOptions = {
       ...options,

@@ -11,6 +11,8 @@ import { type BodyStorage, type RawTable, rawRowOf } from './raw-rows.ts';
 export interface PrepareOptions {
   normalize: Omit<NormalizeOptions, 'countryOfMessage'>;
   bodyStorage: BodyStorage;
+  /** Event times further ahead of the clock than this are rejected (see IngestConfig.maxFutureMs). */
+  maxFutureMs?: number;
 }
 
 export type Prepared =
@@ -26,10 +28,27 @@ export function prepareRecord(
   bytes: Uint8Array | null | undefined,
   source: string,
   options: PrepareOptions,
+  nowMs = Date.now(),
 ): Prepared {
   const parsed = parseEventBytes(bytes);
   if (!parsed.ok) return { kind: 'invalid', problems: parsed.problems };
   const event = parsed.value;
+  const aheadMs = event.eventTime - nowMs;
+  if (options.maxFutureMs !== undefined && aheadMs > options.maxFutureMs) {
+    // A clock running ahead would move the detector's watermark: every other sender's events in
+    // the partition would then look late and be dropped, for as long as that clock is ahead.
+    const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+    return {
+      kind: 'invalid',
+      problems: [
+        {
+          path: 'eventTime',
+          code: 'in_future',
+          message: `event time ${new Date(event.eventTime).toISOString()} is ${seconds(aheadMs)} ahead of ingest's clock (at most ${seconds(options.maxFutureMs)}): is the sender's clock set?`,
+        },
+      ],
+    };
+  }
   try {
     const normalized = normalizeEvent(event, options.normalize);
     const raw = rawRowOf(event, normalized, options.bodyStorage);
