@@ -173,7 +173,11 @@ export const detectConfigSchema = z
           .default(60 * 60_000),
       })
       .prefault({}),
-    /** A key idle this long is evicted (account-level baselines are kept longer). */
+    /**
+     * A template cluster (and an evidence ring) idle this long is dropped. API keys, countries and
+     * link domains are kept a week whatever this says — their habits are what makes "new" mean
+     * something — and accounts for accountIdleTtlMs.
+     */
     keyIdleTtlMs: z
       .number()
       .int()

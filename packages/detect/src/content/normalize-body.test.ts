@@ -61,6 +61,18 @@ describe('templateOf: links', () => {
     expect(templateOf('See bücher.de today').linkDomains).toEqual(['xn--bcher-kva.de']);
   });
 
+  it('masks the paths of odd but working link forms: a root dot, backslashes', () => {
+    for (const [body, masked] of [
+      ['Reset at evil.com./r/t0ken-Abc', 'Reset at evil.com/<path>'],
+      ['Reset at evil.com\\r\\t0kenAbc now', 'Reset at evil.com/<path> now'],
+      ['Reset at https://evil.com\\r\\tokenAbc', 'Reset at https://evil.com/<path>'],
+      ['Reset at shop.com.:8443/tokenAbc', 'Reset at shop.com/<path>'],
+    ] as const)
+      expect(templateOf(body).maskedBody, body).toBe(masked);
+    // A sentence's full stop after a host stays one.
+    expect(templateOf('Visit shop.com. Then pay').maskedBody).toBe('Visit shop.com. Then pay');
+  });
+
   it('reads the full stops a browser reads as dots in a host', () => {
     for (const body of [
       'Pay at paypal。com/login now',
@@ -80,6 +92,26 @@ describe('templateOf: look-alike letters', () => {
 });
 
 describe('templateOf: variable fields', () => {
+  it('masks a code of letters alone after a code word, and leaves words there alone', () => {
+    for (const [body, masked] of [
+      ['Your code: XKQMPZ', 'Your code: <tok>'],
+      ['PIN ABCD', 'PIN <tok>'],
+      ['Your code is XKQMPZ. Do not share.', 'Your code is <tok>. Do not share.'],
+      ['Use code WINTER for 20% off', 'Use code <tok> for <num>% off'],
+      ['Tu código es QWERTY', 'Tu código es <tok>'],
+      ['Enter code xKqMpZ now', 'Enter code <tok> now'],
+      ['Your code expires in 5 minutes', 'Your code expires in <num> minutes'],
+      ['Your code is Ready', 'Your code is Ready'],
+      ['YOUR PIN CODE IS 1234', 'YOUR PIN CODE IS <num>'],
+      ['code ON the way', 'code ON the way'],
+    ] as const)
+      expect(templateOf(body).maskedBody, body).toBe(masked);
+    // Two messages of a letter-code OTP are one template.
+    expect(templateOf('Your Acme code is QWERTY').template).toBe(
+      templateOf('Your Acme code is ZXCVBN').template,
+    );
+  });
+
   it('masks OTP codes and alphanumeric codes as numbers', () => {
     const result = templateOf('Your code is G-123456. PIN 4821');
     expect(result.template).toBe('your code is <num>. pin <num>');

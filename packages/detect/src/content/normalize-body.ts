@@ -63,6 +63,7 @@ const COMMA = 0x2c;
 const HYPHEN = 0x2d;
 const DOT = 0x2e;
 const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const LESS_THAN = 0x3c;
 const EQUALS = 0x3d;
@@ -149,6 +150,29 @@ const GREETING_INITIALS = Array.from(GREETINGS).reduce(
   (mask, greeting) => mask | initialBit(greeting.charCodeAt(0)),
   0,
 );
+/**
+ * Words after which a word of letters alone is a code — a one-time code, PIN or promo code
+ * ("Your code: XKQMPZ", "PIN ABCD"): masked like a code with digits, or every message of a
+ * letter-code OTP would be its own template, and its sample would show the code.
+ */
+const CODE_WORDS: ReadonlySet<string> = new Set([
+  'code',
+  'pin',
+  'otp',
+  'passcode',
+  'password',
+  'token',
+  'código',
+  'codigo',
+]);
+/** Words that may stand between a code word and its code: "code is …". */
+const CODE_LINKS: ReadonlySet<string> = new Set(['is', 'was', 'es', 'est', 'ist']);
+// Looked up by key, which costs no string per word (keys of non-ASCII letters are consistent too).
+const CODE_WORD_KEYS = asciiWordKeys([...CODE_WORDS]);
+const CODE_LINK_KEYS = asciiWordKeys([...CODE_LINKS]);
+/** Letters a code of letters alone has: shorter is a word ("PIN ON"), longer is text. */
+const MIN_LETTER_CODE = 4;
+const MAX_LETTER_CODE = 12;
 const TITLES: ReadonlySet<string> = new Set(['mr', 'mrs', 'ms', 'miss', 'dr', 'sr', 'sra', 'mme', 'mlle']);
 // Capitalised words that commonly follow a greeting and are not names.
 const NOT_NAMES: ReadonlySet<string> = new Set([
@@ -188,6 +212,8 @@ class TemplateWriter {
   readonly linkDomains: string[] = [];
   /** How many more capitalised words are masked as names (set by a greeting, cleared by anything else). */
   namesPending = 0;
+  /** The word before (or before "is") was a code word: a code of letters alone may follow. */
+  codePending = false;
   previousWasTitle = false;
   /**
    * `text` lower-cased and homoglyph-folded, position for position; undefined when lower-casing
@@ -234,6 +260,7 @@ class TemplateWriter {
     writePlain(this, start);
     this.replace(start, end, templated, masked);
     this.namesPending = 0;
+    this.codePending = false;
     this.segmentStart = end;
     this.plainEnd = end;
     this.gapStart = end;
@@ -619,9 +646,14 @@ function listedDomainOfHost(text: string, start: number, end: number): string | 
   return listedRegistrableDomain(text.slice(start, end));
 }
 
-/** `(?::\p{Nd}{1,5})?(?:[/?#][^\s<>"]*)?`/iu: what may follow a bare host. */
+/**
+ * `\.?(?::\p{Nd}{1,5})?(?:[/\\?#][^\s<>"]*)?`/iu: what may follow a bare host — the root's dot of a
+ * fully qualified name ("evil.com./a") and a backslash path ("evil.com\a", which browsers read as
+ * "/a") included, so their paths are masked too.
+ */
 function portAndPathEnd(text: string, hostEnd: number): number {
   let end = hostEnd;
+  if (unitAt(text, end) === DOT && isPortOrPathStart(unitAt(text, end + 1))) end++;
   if (unitAt(text, end) === COLON && flagsAt(text, end + 1) & SPAN_DIGIT) {
     end++;
     for (let digits = 0; digits < 5 && flagsAt(text, end) & SPAN_DIGIT; digits++) {
@@ -629,7 +661,11 @@ function portAndPathEnd(text: string, hostEnd: number): number {
     }
   }
   const unit = unitAt(text, end);
-  return unit === SLASH || unit === QUESTION_MARK || unit === HASH ? urlCharsEnd(text, end + 1) : end;
+  return unit !== COLON && isPortOrPathStart(unit) ? urlCharsEnd(text, end + 1) : end;
+}
+
+function isPortOrPathStart(unit: number): boolean {
+  return unit === SLASH || unit === BACKSLASH || unit === QUESTION_MARK || unit === HASH || unit === COLON;
 }
 
 /** `[^\s<>"]*`: text holds no whitespace but spaces. */
@@ -671,7 +707,7 @@ function trimTrailingPunctuation(text: string, start: number, end: number): numb
 function authorityEnd(url: string, authorityStart: number): number {
   for (let i = authorityStart; i < url.length; i++) {
     const unit = url.charCodeAt(i);
-    if (unit === SLASH || unit === QUESTION_MARK || unit === HASH) return i;
+    if (unit === SLASH || unit === BACKSLASH || unit === QUESTION_MARK || unit === HASH) return i;
   }
   return url.length;
 }
@@ -719,6 +755,7 @@ function writePlain(writer: TemplateWriter, to: number): void {
     if (end !== NO_MATCH) {
       writer.replace(position, end, placeholder, placeholder);
       writer.namesPending = 0;
+      writer.codePending = false;
       gapStart = position = end;
     } else if (wordEnd > position) {
       writeWord(writer, gapStart, position, wordEnd, scannedWordAnyFlags);
@@ -839,7 +876,22 @@ function writeWord(
     const placeholder = isLongToken ? PLACEHOLDER_TOKEN : PLACEHOLDER_NUM;
     writer.replace(start, end, placeholder, placeholder);
     writer.namesPending = 0;
+    writer.codePending = false;
     return;
+  }
+  const key = asciiWordKey(text, start, end);
+  if (writer.codePending) {
+    if (CODE_LINK_KEYS.has(key)) {
+      writer.pieceBoundary(start);
+      writer.pieceBoundary(end);
+      return;
+    }
+    writer.codePending = false;
+    if (!CODE_WORD_KEYS.has(key) && isLetterCode(text, start, end)) {
+      writer.replace(start, end, PLACEHOLDER_TOKEN, PLACEHOLDER_TOKEN);
+      writer.namesPending = 0;
+      return;
+    }
   }
   writer.pieceBoundary(start);
   if (writer.namesPending > 0 && isNameSeparator(text, gapStart, start, writer.previousWasTitle)) {
@@ -858,6 +910,7 @@ function writeWord(
   }
   const isGreeting = writer.mayBeGreeting(start, end) && GREETINGS.has(writer.foldedSlice(start, end));
   writer.namesPending = isGreeting ? NAME_WORDS_AFTER_GREETING : 0;
+  writer.codePending = CODE_WORD_KEYS.has(key);
   writer.previousWasTitle = false;
   writer.pieceBoundary(end);
 }
@@ -900,6 +953,25 @@ function asciiWordKey(text: string, start: number, end: number): number {
 
 function asciiWordKeys(words: readonly string[]): ReadonlySet<number> {
   return new Set(words.map((word) => asciiWordKey(word, 0, word.length)));
+}
+
+/**
+ * `[A-Za-z]{4,12}` in capitals ("XKQMPZ"), or mixed case with a capital after the first letter
+ * ("xKqMpZ"): what a code of letters looks like, and a word ("Ready", "expires") does not.
+ */
+function isLetterCode(text: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length < MIN_LETTER_CODE || length > MAX_LETTER_CODE) return false;
+  let capitals = 0;
+  let capitalAfterFirst = false;
+  for (let i = start; i < end; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x41 && unit <= 0x5a) {
+      capitals++;
+      if (i > start) capitalAfterFirst = true;
+    } else if (unit < 0x61 || unit > 0x7a) return false;
+  }
+  return capitals === length || (capitalAfterFirst && capitals < length);
 }
 
 /** A bit for a lower-case ASCII letter; 0 for any other character. */

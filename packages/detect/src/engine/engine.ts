@@ -589,7 +589,10 @@ export class DetectionEngine implements EngineCore {
       }
       return byCountry;
     }
-    const cacheKey = `${account.accountId}\u0000${country ?? ''}\u0000${apiKeyId ?? ''}\u0000${templateAllow?.id ?? ''}\u0000${recipientAllow?.id ?? ''}`;
+    // Keyed by the layers that apply, not by account and key: accounts with the same layers share
+    // one entry (keyed by account, one allow-listed template's thresholds took ~80 MiB of entries).
+    const accountLayer = accountOverrides !== undefined || accountAllow !== undefined;
+    const cacheKey = `${countryLayer ? country : ''}\u0000${accountLayer ? account.accountId : ''}\u0000${keyAllow ? apiKeyId : ''}\u0000${templateAllow?.id ?? ''}\u0000${recipientAllow?.id ?? ''}`;
     const cached = this.#overrideCache.get(cacheKey);
     if (cached !== undefined) return cached;
     const merged = this.#merge([
