@@ -169,6 +169,12 @@ const CODE_WORDS: ReadonlySet<string> = new Set([
 const CODE_LINKS: ReadonlySet<string> = new Set(['is', 'was', 'es', 'est', 'ist']);
 // Looked up by key, which costs no string per word (keys of non-ASCII letters are consistent too).
 const CODE_WORD_KEYS = asciiWordKeys([...CODE_WORDS]);
+const MIN_CODE_WORD_LENGTH = Math.min(...Array.from(CODE_WORDS, (word) => word.length));
+const MAX_CODE_WORD_LENGTH = Math.max(...Array.from(CODE_WORDS, (word) => word.length));
+const CODE_WORD_INITIALS = Array.from(CODE_WORDS).reduce(
+  (mask, word) => mask | initialBit(word.charCodeAt(0)),
+  0,
+);
 const CODE_LINK_KEYS = asciiWordKeys([...CODE_LINKS]);
 /** Letters a code of letters alone has: shorter is a word ("PIN ON"), longer is text. */
 const MIN_LETTER_CODE = 4;
@@ -879,7 +885,8 @@ function writeWord(
     writer.codePending = false;
     return;
   }
-  const key = asciiWordKey(text, start, end);
+  // Only a word that may be a code word, or that follows one, needs its key.
+  const key = writer.codePending || mayBeCodeWord(text, start, end) ? asciiWordKey(text, start, end) : NO_KEY;
   if (writer.codePending) {
     if (CODE_LINK_KEYS.has(key)) {
       writer.pieceBoundary(start);
@@ -953,6 +960,13 @@ function asciiWordKey(text: string, start: number, end: number): number {
 
 function asciiWordKeys(words: readonly string[]): ReadonlySet<number> {
   return new Set(words.map((word) => asciiWordKey(word, 0, word.length)));
+}
+
+/** Length and first letter of a code word (c, p, o, t): most words skip the key. */
+function mayBeCodeWord(text: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length < MIN_CODE_WORD_LENGTH || length > MAX_CODE_WORD_LENGTH) return false;
+  return (CODE_WORD_INITIALS & initialBit(text.charCodeAt(start) | 0x20)) !== 0;
 }
 
 /**

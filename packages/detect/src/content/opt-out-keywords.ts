@@ -2,7 +2,9 @@
  * Classifies a recipient's reply as opt-out, opt-in, help or other (CTIA keywords plus Spanish and
  * French). Tolerant of case, accents, punctuation, invisible characters and look-alike letters, but
  * only short replies qualify: a keyword buried in a normal sentence ("can't stop laughing") is not
- * an opt-out. A provider's own opt-out flag always wins. Never throws.
+ * an opt-out. A provider flagging the reply as an opt-out wins; a flag of false does not overrule
+ * the body (a recipient who texts STOP has opted out whatever the provider did with it). Never
+ * throws.
  */
 import { lowerAndFold, removeInvisibleChars } from './fold-text.ts';
 

@@ -35,6 +35,8 @@ export class AllowLists {
   readonly #templateIndex: NearDuplicateIndex<string> | null;
   /** Whether any entry applies its own thresholds instead of exempting. */
   readonly hasThresholdEntries: boolean;
+  /** Whether there is any entry at all: most deployments have none, and skip every lookup. */
+  readonly any: boolean;
 
   constructor(config: Pick<DetectConfig, 'allowList' | 'content'>) {
     const allow = config.allowList;
@@ -54,6 +56,13 @@ export class AllowLists {
     } else {
       this.#templateIndex = null;
     }
+    this.any =
+      this.#accounts.size +
+        this.#apiKeys.size +
+        this.#recipients.size +
+        this.#prefixes.size +
+        this.#templates.size >
+      0;
     this.hasThresholdEntries = [
       this.#accounts,
       this.#apiKeys,

@@ -39,7 +39,7 @@ import {
   type RiskyAudit,
   type TrackerFactory,
 } from './account-state.ts';
-import { type AllowEntry, AllowLists, type AllowRecipient } from './allow-list.ts';
+import { type AllowEntry, AllowLists, type AllowMatch, type AllowRecipient } from './allow-list.ts';
 import type { EffectiveThresholds, EmitRequest, EngineCore } from './core.ts';
 import { buildEvidence, EvidenceBuffer, type NoveltyLookup } from './evidence-buffer.ts';
 import { NETWORKS } from './habit-counts.ts';
@@ -561,17 +561,24 @@ export class DetectionEngine implements EngineCore {
     recipient?: AllowRecipient,
   ): EffectiveThresholds | null {
     const allow = this.#allow;
-    const accountAllow = allow.account(account.accountId);
-    const keyAllow = apiKeyId ? allow.apiKey(apiKeyId) : undefined;
-    const templateAllow = fingerprint ? allow.template(fingerprint) : undefined;
-    const recipientAllow = recipient ? allow.recipient(recipient) : undefined;
-    if (
-      exempts(accountAllow) ||
-      exempts(keyAllow) ||
-      exempts(templateAllow?.entry) ||
-      exempts(recipientAllow?.entry)
-    )
-      return null;
+    let accountAllow: AllowEntry | undefined;
+    let keyAllow: AllowEntry | undefined;
+    let templateAllow: AllowMatch | undefined;
+    let recipientAllow: AllowMatch | undefined;
+    // Most deployments have no allow-list entry: one check instead of four lookups per message.
+    if (allow.any) {
+      accountAllow = allow.account(account.accountId);
+      keyAllow = apiKeyId ? allow.apiKey(apiKeyId) : undefined;
+      templateAllow = fingerprint ? allow.template(fingerprint) : undefined;
+      recipientAllow = recipient ? allow.recipient(recipient) : undefined;
+      if (
+        exempts(accountAllow) ||
+        exempts(keyAllow) ||
+        exempts(templateAllow?.entry) ||
+        exempts(recipientAllow?.entry)
+      )
+        return null;
+    }
     if (!this.#hasOverrides) return this.config;
     const accountOverrides = this.#hasAccountOverrides
       ? this.config.accountOverrides[account.accountId]
