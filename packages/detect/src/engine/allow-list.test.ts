@@ -3,7 +3,7 @@ import type { DetectConfigInput } from '../config.ts';
 import type { Detection } from '../detection.ts';
 import type { NormalizedEvent } from '../normalized-event.ts';
 import { DetectionEngine } from './engine.ts';
-import { merge, outbound, steadyTraffic } from './test-traffic.ts';
+import { merge, outbound, pumpingBurst, steadyTraffic } from './test-traffic.ts';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -11,16 +11,7 @@ const T0 = Date.UTC(2026, 10, 2);
 const history = steadyTraffic(T0, T0 + 30 * HOUR, 6, 7);
 const attackStart = T0 + 30 * HOUR + 37 * MIN;
 
-/** SMS pumping: 200 messages in 4 s to sequential numbers of a Tajik prefix the account never used. */
-const pumping = Array.from({ length: 200 }, (_, i) =>
-  outbound({
-    timeMs: attackStart + i * 20,
-    country: 'TJ',
-    prefix: '+992935',
-    recipientNumeric: 992_935_000_100 + i * 3,
-    recipientKey: `p${i}`,
-  }),
-);
+const pumping = pumpingBurst(attackStart);
 
 function detectionsAfterAttack(config: DetectConfigInput, attack: NormalizedEvent[]) {
   const engine = new DetectionEngine({ config });

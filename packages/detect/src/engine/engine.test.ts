@@ -3,7 +3,7 @@ import type { DetectConfigInput } from '../config.ts';
 import type { Detection } from '../detection.ts';
 import type { NormalizedEvent } from '../normalized-event.ts';
 import { DetectionEngine } from './engine.ts';
-import { audit, merge, outbound, steadyTraffic } from './test-traffic.ts';
+import { audit, merge, outbound, pumpingBurst, steadyTraffic } from './test-traffic.ts';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -90,15 +90,7 @@ describe('destination_anomaly', () => {
   it('fires on sequential numbers to a country the account never served, within a few dozen messages', () => {
     const engine = new DetectionEngine();
     run(engine, history);
-    const pumping = Array.from({ length: 200 }, (_, i) =>
-      outbound({
-        timeMs: attackStart + i * 20,
-        country: 'TJ',
-        prefix: '+992935',
-        recipientNumeric: 992935000100 + i * 3,
-        recipientKey: `p${i}`,
-      }),
-    );
+    const pumping = pumpingBurst(attackStart);
     const detections: Detection[] = [];
     let before = -1;
     pumping.forEach((event, i) => {
@@ -479,15 +471,7 @@ describe('event time', () => {
   });
 
   it('gives the same detections with the same ids for the same input, and after snapshot → restore', () => {
-    const attack = Array.from({ length: 500 }, (_, i) =>
-      outbound({
-        timeMs: attackStart + i * 100,
-        country: 'TJ',
-        prefix: '+992935',
-        recipientNumeric: 992935000100 + i * 3,
-        recipientKey: `p${i}`,
-      }),
-    );
+    const attack = pumpingBurst(attackStart, 500, 100);
     const all = merge(history, attack);
     const split = Math.floor(history.length * 0.8);
     const straight = run(new DetectionEngine(), all);
@@ -577,15 +561,7 @@ describe('detections', () => {
   });
 
   it('take severities within the configured caps: by score, and by kind', () => {
-    const pumping = Array.from({ length: 200 }, (_, i) =>
-      outbound({
-        timeMs: attackStart + i * 20,
-        country: 'TJ',
-        prefix: '+992935',
-        recipientNumeric: 992935000100 + i * 3,
-        recipientKey: `p${i}`,
-      }),
-    );
+    const pumping = pumpingBurst(attackStart);
     const severities = (config: DetectConfigInput) =>
       run(new DetectionEngine({ config }), merge(history, pumping))
         .filter((d) => d.kind === 'destination_anomaly')

@@ -87,6 +87,22 @@ export function steadyTraffic(
   return events;
 }
 
+/**
+ * SMS pumping: `count` messages `spacingMs` apart from `startMs` to sequential numbers (3 apart) of a
+ * Tajik prefix the account never used, each to a new recipient.
+ */
+export function pumpingBurst(startMs: number, count = 200, spacingMs = 20): NormalizedOutbound[] {
+  return Array.from({ length: count }, (_, i) =>
+    outbound({
+      timeMs: startMs + i * spacingMs,
+      country: 'TJ',
+      prefix: '+992935',
+      recipientNumeric: 992_935_000_100 + i * 3,
+      recipientKey: `p${i}`,
+    }),
+  );
+}
+
 export function merge(...streams: NormalizedEvent[][]): NormalizedEvent[] {
   return streams.flat().sort((a, b) => a.timeMs - b.timeMs);
 }
