@@ -221,12 +221,12 @@ export const detectConfigSchema = z
      * Caps on the severity each signal gives (which rests on corroboration: see the README): a
      * detection scoring below `warningScore` is at most `info`, below `criticalScore` at most
      * `warning`; `maxByKind` caps a kind outright (e.g. `{ delivery_failure_spike: 'warning' }`
-     * never pages for receipts). The defaults change nothing the signals decide.
+     * never pages for receipts). Off by default (0, 0, none): the signals decide.
      */
     severity: z
       .object({
-        warningScore: z.number().default(1),
-        criticalScore: z.number().default(2),
+        warningScore: z.number().min(0).default(0),
+        criticalScore: z.number().min(0).default(0),
         maxByKind: z.partialRecord(z.enum(detectionKinds), z.enum(severities)).default({}),
       })
       .prefault({}),

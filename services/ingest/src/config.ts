@@ -80,13 +80,13 @@ export const ingestConfigSchema = z.object({
   /**
    * Events dated further ahead of ingest's clock are dead-lettered (reason `in_future`). One sender
    * whose clock runs ahead would otherwise move the detector's watermark, and every other sender's
-   * events in its partition would be dropped as late for as long: keep it at or below the
-   * detector's allowed lateness (30 s by default).
+   * events in its partition would be dropped as late for as long: this plus the pipeline's delay
+   * must stay within the detector's allowed lateness (30 s by default).
    */
   maxFutureMs: intFromEnv(0, 86_400_000)
-    .default(30_000)
+    .default(5_000)
     .describe(
-      "how far ahead of ingest's clock an event time may be (ms); later ones are dead-lettered (keep ≤ the detector's allowed lateness)",
+      "how far ahead of ingest's clock an event time may be (ms); later ones are dead-lettered (this plus the pipeline's delay must stay within the detector's allowed lateness)",
     ),
   /** Normalized topic retention: it is internal and carries recipient digits, so keep it short. */
   normalizedRetentionMs: intFromEnv(60_000, 7 * 86_400_000).default(6 * 3_600_000),

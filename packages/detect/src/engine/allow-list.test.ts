@@ -104,6 +104,36 @@ describe('allow-lists', () => {
     expect(stats.allowListed).toBe(600);
   });
 
+  it("leaves out the recipients' replies to exempt messages too (their sends are in no window)", () => {
+    // A newsletter to 2,000 people in 10 minutes; 1.5 % of them reply STOP, a normal rate.
+    const start = attackStart;
+    const blast = Array.from({ length: 2_000 }, (_, i) =>
+      outbound({
+        timeMs: start + i * 300,
+        fingerprint: 'ffee0011ffee0011',
+        maskedBody: 'Our winter newsletter',
+        recipientKey: `n${i}`,
+      }),
+    );
+    const stops: NormalizedEvent[] = Array.from({ length: 30 }, (_, i) => ({
+      kind: 'inbound',
+      eventId: `s${i}`,
+      timeMs: start + 2 * MIN + i * 15_000,
+      accountId: 'acct_a',
+      recipientKey: `n${i * 60}`,
+      country: 'US',
+      classification: 'opt_out',
+    }));
+    const optOuts = (config: DetectConfigInput) => {
+      const { found, stats } = detectionsAfterAttack(config, [...blast, ...stops]);
+      return { spikes: found.filter((d) => d.kind === 'opt_out_spike'), stats };
+    };
+    expect(optOuts({}).spikes).toEqual([]);
+    const exempt = optOuts({ allowList: { templates: { ffee0011ffee0011: { mode: 'exempt' } } } });
+    expect(exempt.spikes).toEqual([]);
+    expect(exempt.stats.allowListed).toBe(2_030);
+  });
+
   it('an exempt template covers its near duplicates (within the configured Hamming distance), not others', () => {
     const variant = (fingerprint: string) =>
       Array.from({ length: 300 }, (_, i) =>

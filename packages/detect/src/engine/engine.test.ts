@@ -560,6 +560,25 @@ describe('detections', () => {
     expect(campaign?.evidence.topTemplates[0]?.fingerprint).toBe('ffee0011ffee0011');
   });
 
+  it('of premium-rate pumping from a quiet account score what they are: critical, with or without caps', () => {
+    const quiet = steadyTraffic(T0, T0 + 30 * HOUR, 1, 7);
+    const start = T0 + 30 * HOUR + 30_000;
+    const premium = Array.from({ length: 5 }, (_, i) =>
+      outbound({
+        timeMs: start + i * 5_000,
+        numberType: 'premium_rate',
+        recipientNumeric: 19_000_000_000 + i * 777_777,
+        recipientKey: `pr${i}`,
+      }),
+    );
+    for (const config of [{}, { severity: { warningScore: 1, criticalScore: 2 } }]) {
+      const found = run(new DetectionEngine({ config }), merge(quiet, premium)).filter(
+        (d) => d.kind === 'destination_anomaly',
+      );
+      expect(found.map((d) => [d.severity, d.score])).toEqual([['critical', 2]]);
+    }
+  });
+
   it('take severities within the configured caps: by score, and by kind', () => {
     const pumping = pumpingBurst(attackStart);
     const severities = (config: DetectConfigInput) =>

@@ -93,6 +93,8 @@ const MAX_EVIDENCE_BUFFERS = 2_000;
 /** Rings looked at for an idle one when an account needs a ring past the cap. */
 const EVIDENCE_PROBES = 4;
 const MAX_RECIPIENT_ATTRIBUTIONS = 200_000;
+/** A recipient attribution for an exempt message (no fingerprint or cluster id looks like it). */
+const EXEMPT_SEND = '!exempt';
 /**
  * How long an account remembers the API keys, countries, link domains and templates it used: what
  * makes "new" meaningful for senders whose campaigns recur daily or weekly.
@@ -255,6 +257,12 @@ export class DetectionEngine implements EngineCore {
           break;
         }
         const fingerprint = this.#lastFingerprint.get(`${event.accountId}\u0000${event.recipientKey}`);
+        // A STOP to an exempt message is left out with it: its send is in no window either, so
+        // counting the reply would raise the opt-out rate of the account's other messages.
+        if (fingerprint === EXEMPT_SEND) {
+          this.#stats.allowListed++;
+          break;
+        }
         if (fingerprint) {
           const cluster = account.clusters.get(fingerprint);
           if (cluster) cluster.optOuts++;
@@ -310,8 +318,10 @@ export class DetectionEngine implements EngineCore {
     const config = this.config;
     const thresholds = this.thresholds(account, event.country, event.apiKeyId, event.fingerprint, event);
     if (thresholds === null) {
-      // Exempt: left out of every window and baseline, so it cannot page through others' either.
+      // Exempt: left out of every window and baseline, so it cannot page through others' either;
+      // the recipient's reply to it is left out too (see 'inbound').
       this.#stats.allowListed++;
+      this.#attribute(event.accountId, event.recipientKey, EXEMPT_SEND);
       return;
     }
     const minute = Math.floor(event.timeMs / 60_000);
@@ -374,8 +384,7 @@ export class DetectionEngine implements EngineCore {
       cluster.messages++;
       cluster.rate.add(event.timeMs);
       this.#observe(account, cluster, event, minute);
-      if (this.#lastFingerprint.size >= MAX_RECIPIENT_ATTRIBUTIONS) this.#lastFingerprint.deleteOldest();
-      this.#lastFingerprint.set(`${account.accountId}\u0000${event.recipientKey}`, clusterId);
+      this.#attribute(account.accountId, event.recipientKey, clusterId);
     }
 
     // Credential first: its novelty marks corroborate the volume and content signals below.
@@ -390,6 +399,12 @@ export class DetectionEngine implements EngineCore {
     checkVolume(this, account, account.rate, 'account', thresholds, event);
     checkVolume(this, account, apiKey.rate, 'apiKey', thresholds, event);
     checkVolume(this, account, country.rate, 'country', thresholds, event);
+  }
+
+  /** Remembers what the account last sent the recipient: a template cluster, or an exempt message. */
+  #attribute(accountId: string, recipientKey: string, sent: string): void {
+    if (this.#lastFingerprint.size >= MAX_RECIPIENT_ATTRIBUTIONS) this.#lastFingerprint.deleteOldest();
+    this.#lastFingerprint.set(`${accountId}\u0000${recipientKey}`, sent);
   }
 
   /**

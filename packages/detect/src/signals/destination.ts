@@ -73,9 +73,14 @@ export function checkDestination(
     timeMs: event.timeMs,
     observed: count5m,
     expected,
+    // Each reason's measure over its threshold, premium-rate recipients included (they were left
+    // out, so a pumping burst of a few premium numbers scored below 1).
     score:
-      Math.max(neighbours / Math.max(t.sequentialMinRun, 1), count5m / Math.max(t.minRareCountryCount5m, 1)) *
-      2,
+      Math.max(
+        neighbours / Math.max(t.sequentialMinRun, 1),
+        count5m / Math.max(t.minRareCountryCount5m, 1),
+        premium / Math.max(t.minPremiumCount5m, 1),
+      ) * 2,
     severity,
     reason: reasons.join('; '),
     metrics: {
