@@ -59,6 +59,21 @@ describe('detect config', () => {
     expect(tunedFound.length).toBeGreaterThan(0);
   });
 
+  it('keeps what each layer sets: an override changes only its own fields', () => {
+    const lowIs = { volume: { minCount1m: 5, minCount5m: 5, minCount1h: 5 } };
+    expect(parseDetectConfig({ countryOverrides: { IS: lowIs } }).countryOverrides['IS']).toEqual(lowIs);
+    // An account override of another field keeps the country's floors (it put them back to the
+    // defaults when overrides were parsed with them).
+    const engine = new DetectionEngine({
+      config: {
+        countryOverrides: { IS: lowIs },
+        accountOverrides: { acct_is: { volume: { knownPeakFactor: 2 } } },
+      },
+    });
+    const found = burst('acct_is', 'IS', 20).flatMap((e) => [...engine.process(e)]);
+    expect(found.filter((d) => d.key === 'country:IS').length).toBeGreaterThan(0);
+  });
+
   it('layers an account override over the country override, per account, whatever the order', () => {
     const lowIs = { volume: { minCount1m: 5, minCount5m: 5, minCount1h: 5 } };
     const engine = new DetectionEngine({

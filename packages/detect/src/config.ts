@@ -132,13 +132,29 @@ export const crossAccountThresholdsSchema = z.object({
     .default(60 * 60_000),
 });
 
+/**
+ * `schema` with every field optional and no defaults: an override holds only what it sets. With the
+ * defaults kept (`.partial()` alone), every field an override left out came back as its default,
+ * and a later layer reset what an earlier one set — an account override of `minRatio` put a
+ * country's lowered `minCount1m` back to 30 — as it did the operator's own top-level values.
+ */
+function overridesOf<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const shape = Object.fromEntries(
+    Object.entries(schema.shape).map(([key, field]) => [
+      key,
+      field instanceof z.ZodDefault ? field.unwrap() : field,
+    ]),
+  ) as { [K in keyof Shape]: Shape[K] extends z.ZodDefault<infer Inner> ? Inner : Shape[K] };
+  return z.object(shape).partial();
+}
+
 const thresholdOverridesSchema = z.object({
-  volume: volumeThresholdsSchema.partial().optional(),
-  destination: destinationThresholdsSchema.partial().optional(),
-  content: contentThresholdsSchema.partial().optional(),
-  optOut: optOutThresholdsSchema.partial().optional(),
-  credential: credentialThresholdsSchema.partial().optional(),
-  delivery: deliveryThresholdsSchema.partial().optional(),
+  volume: overridesOf(volumeThresholdsSchema).optional(),
+  destination: overridesOf(destinationThresholdsSchema).optional(),
+  content: overridesOf(contentThresholdsSchema).optional(),
+  optOut: overridesOf(optOutThresholdsSchema).optional(),
+  credential: overridesOf(credentialThresholdsSchema).optional(),
+  delivery: overridesOf(deliveryThresholdsSchema).optional(),
 });
 export type ThresholdOverrides = z.infer<typeof thresholdOverridesSchema>;
 
