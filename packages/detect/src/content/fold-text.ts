@@ -59,8 +59,10 @@ export const HOMOGLYPHS: Readonly<Record<string, string>> = {
 
 /**
  * Capitals that look like a Latin capital while their lower-case form looks like another letter
- * (Greek Ν looks like N, ν like v; Υ like Y, υ like u) or like none (Η, Μ, Ζ): folded before
- * lower-casing, onto the letter the capital shows. Their lower-case forms keep the table above.
+ * (Greek Ν looks like N, ν like v; Υ like Y, υ like u) or like none (Η, Μ, Ζ): beside a Latin
+ * letter (a spoof such as "ΝEW" or "UΝSUBSCRIBE") folded before lower-casing, onto the letter the
+ * capital shows. Among Greek letters they are Greek, and lower-case like the rest of the word, so
+ * Greek written in capitals folds as it does in lower case.
  */
 export const UPPER_HOMOGLYPHS: Readonly<Record<string, string>> = {
   Η: 'h',
@@ -71,7 +73,8 @@ export const UPPER_HOMOGLYPHS: Readonly<Record<string, string>> = {
 };
 
 const HOMOGLYPH_CHARS = new RegExp(`[${Object.keys(HOMOGLYPHS).join('')}]`, 'gu');
-const UPPER_HOMOGLYPH_CHARS = new RegExp(`[${Object.keys(UPPER_HOMOGLYPHS).join('')}]`, 'gu');
+const UPPER_CLASS = `[${Object.keys(UPPER_HOMOGLYPHS).join('')}]`;
+const UPPER_HOMOGLYPH_CHARS = new RegExp(`(?<=[A-Za-z])${UPPER_CLASS}|${UPPER_CLASS}(?=[A-Za-z])`, 'gu');
 
 function latinForUpper(char: string): string {
   return UPPER_HOMOGLYPHS[char] ?? char;
@@ -90,7 +93,7 @@ export function foldHomoglyphs(lowerCaseText: string): string {
   return lowerCaseText.replace(HOMOGLYPH_CHARS, latinFor);
 }
 
-/** Lower-cases `text` and folds its look-alikes onto Latin, capitals by what they look like. */
+/** Lower-cases `text` and folds its look-alikes onto Latin, capitals beside Latin letters by what they look like. */
 export function lowerAndFold(text: string): string {
   return foldHomoglyphs(text.replace(UPPER_HOMOGLYPH_CHARS, latinForUpper).toLowerCase());
 }

@@ -111,6 +111,11 @@ export class NearDuplicateIndex<T> {
     this.#insert(fp, id, sequence);
   }
 
+  /** The insertion sequence the next new entry gets (see `state`). */
+  get nextSequence(): number {
+    return this.#nextSequence;
+  }
+
   restoreSequence(nextSequence: number): void {
     this.#nextSequence = Math.max(this.#nextSequence, nextSequence);
   }

@@ -92,16 +92,20 @@ describe('templateOf: look-alike letters', () => {
 });
 
 describe('templateOf: variable fields', () => {
-  it('masks a code of letters alone after a code word, and leaves words there alone', () => {
+  it('masks a code of letters alone that ends a clause after a code word, and leaves words there alone', () => {
     for (const [body, masked] of [
       ['Your code: XKQMPZ', 'Your code: <tok>'],
-      ['PIN ABCD', 'PIN <tok>'],
+      ['Your PIN is ABCD.', 'Your PIN is <tok>.'],
       ['Your code is XKQMPZ. Do not share.', 'Your code is <tok>. Do not share.'],
-      ['Use code WINTER for 20% off', 'Use code <tok> for <num>% off'],
       ['Tu código es QWERTY', 'Tu código es <tok>'],
-      ['Enter code xKqMpZ now', 'Enter code <tok> now'],
+      ['Your token: xKqMpZ, valid 5 min', 'Your token: <tok>, valid <num> min'],
+      // Words: lower case, one capital, part of a sentence, or a message all in capitals.
       ['Your code expires in 5 minutes', 'Your code expires in <num> minutes'],
       ['Your code is Ready', 'Your code is Ready'],
+      ['Password RESET requested', 'Password RESET requested'],
+      ['Use code WINTER for 20% off', 'Use code WINTER for <num>% off'],
+      ['YOUR PASSWORD WAS RESET', 'YOUR PASSWORD WAS RESET'],
+      ['YOUR CODE EXPIRES IN 5 MIN', 'YOUR CODE EXPIRES IN <num> MIN'],
       ['YOUR PIN CODE IS 1234', 'YOUR PIN CODE IS <num>'],
       ['code ON the way', 'code ON the way'],
     ] as const)

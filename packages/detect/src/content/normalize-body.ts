@@ -176,6 +176,9 @@ const CODE_WORD_INITIALS = Array.from(CODE_WORDS).reduce(
   0,
 );
 const CODE_LINK_KEYS = asciiWordKeys([...CODE_LINKS]);
+const LOWER_CASE_LETTER = /\p{Ll}/u;
+/** What may end the clause a code of letters alone ends: "Your code: XKQMPZ." */
+const CLAUSE_END = new Set([0x2e, 0x2c, 0x3b, 0x3a, 0x21, 0x3f, 0x29, 0x5d, 0x22, 0x27]);
 /** Letters a code of letters alone has: shorter is a word ("PIN ON"), longer is text. */
 const MIN_LETTER_CODE = 4;
 const MAX_LETTER_CODE = 12;
@@ -220,6 +223,7 @@ class TemplateWriter {
   namesPending = 0;
   /** The word before (or before "is") was a code word: a code of letters alone may follow. */
   codePending = false;
+  #shouting: boolean | undefined;
   previousWasTitle = false;
   /**
    * `text` lower-cased and homoglyph-folded, position for position; undefined when lower-casing
@@ -252,6 +256,15 @@ class TemplateWriter {
       this.#foldedText === undefined ||
       (GREETING_INITIALS & initialBit(this.#foldedText.charCodeAt(start))) !== 0
     );
+  }
+
+  /**
+   * Whether the text has no lower-case letter: in a message written in capitals a capitalised word
+   * after "code" is a word ("YOUR PASSWORD WAS RESET"), not a code. Worked out on first use.
+   */
+  isShouting(): boolean {
+    this.#shouting ??= !LOWER_CASE_LETTER.test(this.text);
+    return this.#shouting;
   }
 
   /** Folded form of `text[start, end)`, as a word would be looked up in the word sets. */
@@ -894,7 +907,12 @@ function writeWord(
       return;
     }
     writer.codePending = false;
-    if (!CODE_WORD_KEYS.has(key) && isLetterCode(text, start, end)) {
+    if (
+      !CODE_WORD_KEYS.has(key) &&
+      isLetterCode(text, start, end) &&
+      endsClause(text, end) &&
+      !writer.isShouting()
+    ) {
       writer.replace(start, end, PLACEHOLDER_TOKEN, PLACEHOLDER_TOKEN);
       writer.namesPending = 0;
       return;
@@ -960,6 +978,14 @@ function asciiWordKey(text: string, start: number, end: number): number {
 
 function asciiWordKeys(words: readonly string[]): ReadonlySet<number> {
   return new Set(words.map((word) => asciiWordKey(word, 0, word.length)));
+}
+
+/**
+ * Whether a code ending at `end` ends its clause (the text, or punctuation follows): a word after
+ * it makes it part of a sentence ("Password RESET requested", "Use code WINTER for 20% off").
+ */
+function endsClause(text: string, end: number): boolean {
+  return end === text.length || CLAUSE_END.has(text.charCodeAt(end));
 }
 
 /** Length and first letter of a code word (c, p, o, t): most words skip the key. */

@@ -862,7 +862,7 @@ export class DetectionEngine implements EngineCore {
       populationLog: { ...this.#populationLog },
       stats: { ...this.#stats },
       configDigest: this.#configDigest(),
-      clusterSequence: this.#clusterIndex.state().nextSequence,
+      clusterSequence: this.#clusterIndex.nextSequence,
     };
   }
 
