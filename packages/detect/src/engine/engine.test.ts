@@ -300,6 +300,19 @@ describe('credential_anomaly', () => {
     expect(credential?.evidence.auditEvents.map((a) => a.action)).toEqual(['login', 'api_key_created']);
   });
 
+  it('stays quiet when a quiet key moves to a new network at the same rate (its expectation is worked out, not read as 0)', () => {
+    const engine = new DetectionEngine();
+    // 4 a minute: under the volume floors, so no volume check ever cached the key's expectation.
+    run(engine, steadyTraffic(T0, T0 + 26 * HOUR, 4, 1));
+    const moved = steadyTraffic(T0 + 26 * HOUR, T0 + 32 * HOUR, 4, 2).map((e) => ({
+      ...e,
+      sourceIp: '198.51.100.7',
+      sourceNetwork: '198.51.100.0/24',
+    }));
+    // It read 35 critical detections ("26 against 0.0 expected") over the 6 hours.
+    expect(run(engine, moved).filter((d) => d.kind === 'credential_anomaly')).toEqual([]);
+  });
+
   it('fires when a third-party key sends from outside its allowed networks', () => {
     const engine = new DetectionEngine({
       inventory: [

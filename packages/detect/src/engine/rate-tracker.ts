@@ -460,6 +460,21 @@ export class RateTracker extends RateBaseline {
     return this.windowExpectation(window).expected;
   }
 
+  /**
+   * Expected count of `window` at `timeMs`, working the minute's thresholds out first when they
+   * are not yet (what `expectedOf` reads is cached only once a volume check has needed it: a key
+   * below the volume floors read an expectation of 0, or of the minute it last had one).
+   */
+  expectedAt(
+    window: number,
+    timeMs: number,
+    volume: Parameters<RateTracker['refreshThresholds']>[1],
+    prior?: number,
+  ): number {
+    if (!this.thresholdsCurrent(timeMs)) this.refreshThresholds(timeMs, volume, prior);
+    return this.expectedOf(window);
+  }
+
   sdOf(window: number): number {
     return this.windowExpectation(window).sd;
   }

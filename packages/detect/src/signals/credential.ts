@@ -123,7 +123,7 @@ export function checkCredential(
   if (novelCount >= t.minNovelCount5m) {
     const rate = apiKey.rate;
     const observed = rate.count(MEDIUM);
-    const expected = rate.expectedOf(MEDIUM);
+    const expected = rate.expectedAt(MEDIUM, event.timeMs, thresholds.volume, core.prior('apiKey'));
     const rising = newKey
       ? observed >= t.minNovelCount5m * 3
       : observed >= Math.max(t.minVolumeRatio * expected, t.minNovelCount5m);

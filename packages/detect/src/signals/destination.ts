@@ -64,7 +64,7 @@ export function checkDestination(
   const strong =
     (sequential && (country.rareAtStart || country.sequentialHits >= 3)) || premium >= t.minPremiumCount5m;
   const severity = strong || (country.rareAtStart && sequential) ? 'critical' : 'warning';
-  const expected = country.rate.expectedOf(MEDIUM);
+  const expected = country.rate.expectedAt(MEDIUM, event.timeMs, thresholds.volume, core.prior('country'));
   core.emit({
     kind: 'destination_anomaly',
     account,
@@ -121,7 +121,9 @@ export function checkConversion(
   if (total >= t.minConversionFeedback5m) {
     const rate = converted / total;
     if (baseline >= 0 && country.conversionSamples >= 50 && rate < baseline * t.conversionCollapseRatio) {
-      const volumeRising = country.rate.countAt(MEDIUM, event.timeMs) >= 2 * country.rate.expectedOf(MEDIUM);
+      const volumeRising =
+        country.rate.countAt(MEDIUM, event.timeMs) >=
+        2 * country.rate.expectedAt(MEDIUM, event.timeMs, thresholds.volume, core.prior('country'));
       core.emit({
         kind: 'destination_anomaly',
         account,
