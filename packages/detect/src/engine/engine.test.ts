@@ -126,6 +126,36 @@ describe('destination_anomaly', () => {
     );
   });
 
+  it('fires on a burst to a country used during warm-up and silent for two days since', () => {
+    const burstTo = (primer: boolean) => {
+      const engine = new DetectionEngine();
+      const us = steadyTraffic(T0, T0 + 50 * HOUR - 8 * MIN, 30, 1);
+      const tj = steadyTraffic(T0, T0 + 2 * HOUR, 6, 2).map((e) => ({
+        ...e,
+        country: 'TJ',
+        prefix: '+992935',
+      }));
+      run(engine, merge(us, tj));
+      const start = T0 + 50 * HOUR + 10_000;
+      const tjOutbound = (timeMs: number, i: number) =>
+        outbound({
+          timeMs,
+          country: 'TJ',
+          prefix: '+992935',
+          recipientKey: `b${i}`,
+          recipientNumeric: 992_935_000_000 + ((i * 7_919_123) % 999_999_999),
+        });
+      const before = primer ? [tjOutbound(start - 6 * MIN, -1)] : [];
+      const burst = Array.from({ length: 150 }, (_, i) => tjOutbound(start + i * 800, i));
+      return run(engine, merge(before, steadyTraffic(start - 8 * MIN, start + 2 * MIN, 30, 3), burst)).filter(
+        (d) => d.kind === 'destination_anomaly' && d.key === 'country:TJ',
+      ).length;
+    };
+    // It fired only when one stray message six minutes before had made the tracker learn the gap.
+    expect(burstTo(true)).toBeGreaterThan(0);
+    expect(burstTo(false)).toBeGreaterThan(0);
+  });
+
   it('stays quiet for a few messages to a new country (a traveller)', () => {
     const engine = new DetectionEngine();
     run(engine, history);

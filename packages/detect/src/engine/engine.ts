@@ -93,6 +93,8 @@ const MAX_EVIDENCE_BUFFERS = 2_000;
 /** Rings looked at for an idle one when an account needs a ring past the cap. */
 const EVIDENCE_PROBES = 4;
 const MAX_RECIPIENT_ATTRIBUTIONS = 200_000;
+/** A country idle this long learns its idle minutes before its share of the account is read. */
+const IDLE_SHARE_MS = 60 * 60_000;
 /** A recipient attribution for an exempt message (no fingerprint or cluster id looks like it). */
 const EXEMPT_SEND = '!exempt';
 /**
@@ -344,6 +346,10 @@ export class DetectionEngine implements EngineCore {
     apiKey.rate.add(event.timeMs);
 
     const country = this.#countryOf(account, event.country, event.timeMs);
+    // A tracker learns its idle minutes at its next add: a country silent for an hour or more learns
+    // them before its share is read, or a burst after two silent days is judged by the share the
+    // country had two days ago (and missed).
+    if (event.timeMs - country.lastSeenMs >= IDLE_SHARE_MS) country.rate.add(event.timeMs, 0);
     country.lastSeenMs = Math.max(country.lastSeenMs, event.timeMs);
     const accountMean = account.rate.baseline.mean;
     const shareBefore = accountMean > 0 ? Math.min(1, country.rate.baseline.mean / accountMean) : 1;
