@@ -74,7 +74,7 @@ describe('RateTracker', () => {
             ]);
           }
           const want = {
-            fine: reference.fine.toJSON(),
+            fine: { ...reference.fine.toJSON(), bucketMs: layout.fineBucketMs },
             coarse: { ...reference.coarse.toJSON(), bucketMs: layout.coarseBucketMs },
             minute: { head: reference.minute.head, count: reference.minute.sum(0) },
             baseline: reference.baseline.baselineState(),
@@ -119,7 +119,7 @@ describe('RateTracker', () => {
         reference.coarse.sum(0),
       ]);
     }
-    expect(tracker.toJSON().fine).toEqual(reference.fine.toJSON());
+    expect(tracker.toJSON().fine).toEqual({ ...reference.fine.toJSON(), bucketMs: layout.fineBucketMs });
     expect(Math.max(...tracker.toJSON().fine.counts)).toBeLessThan(65_536); // the burst has left the ring
     // A state holding a wide bucket restores exactly.
     const burst = new RateTracker(layout, 360, 24, slab);
@@ -175,6 +175,30 @@ describe('RateTracker', () => {
     restored.add(timeMs + 60_000, 1);
     reference.add(timeMs + 60_000, 1);
     expect(restored.toJSON().baseline).toEqual(reference.baseline.baselineState());
+  });
+
+  it('restores under other window settings by regridding both rings (the short window of a snapshot included)', () => {
+    const before = windowLayout({ short: 60_000, medium: 300_000, long: 3_600_000 });
+    const after = windowLayout({ short: 120_000, medium: 300_000, long: 3_600_000 });
+    const old = new RateTracker(before, 360, 24);
+    const fresh = new RateTracker(after, 360, 24);
+    const start = Date.UTC(2026, 0, 1, 12);
+    for (let i = 0; i < 120; i++) {
+      old.add(start + i * 1_000);
+      fresh.add(start + i * 1_000);
+    }
+    const restored = new RateTracker(after, 360, 24);
+    restored.restore(JSON.parse(JSON.stringify(old.toJSON())));
+    for (let i = 120; i < 150; i++) {
+      restored.add(start + i * 1_000);
+      fresh.add(start + i * 1_000);
+    }
+    // 20-second buckets hold two 10-second ones exactly: as if it had run under them all along.
+    // (The fine ring's head was read in the new units: a bucket in 2082, counts frozen at 60/120.)
+    expect([SHORT, MEDIUM, LONG].map((w) => restored.count(w))).toEqual(
+      [SHORT, MEDIUM, LONG].map((w) => fresh.count(w)),
+    );
+    expect(restored.count(MEDIUM)).toBe(150);
   });
 
   it('cuts the long window into whole-minute buckets, at least twelve', () => {

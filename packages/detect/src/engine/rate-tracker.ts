@@ -70,7 +70,8 @@ export const MEDIUM = 1;
 export const LONG = 2;
 
 export interface RateTrackerState {
-  fine: { head: number; counts: number[] };
+  /** `bucketMs` is absent before it was written (its bucket then is today's layout's). */
+  fine: { head: number; counts: number[]; bucketMs?: number };
   /** `bucketMs` is absent in snapshots of version 1, whose long window had minute buckets. */
   coarse: { head: number; counts: number[]; bucketMs?: number };
   /** The open minute and its count so far (absent in version 1: the minute ring's head held it). */
@@ -585,7 +586,8 @@ export class RateTracker extends RateBaseline {
       wide === null ? this.ringsState() : { fine: wide.fine.toJSON(), coarse: wide.coarse.toJSON() };
     const a = 2 * this.at;
     return {
-      fine: rings.fine,
+      // Both rings say their bucket size, so a restore under other window settings regrids them.
+      fine: { ...rings.fine, bucketMs: this.shape.layout.fineBucketMs },
       coarse: { ...rings.coarse, bucketMs: this.shape.layout.coarseBucketMs },
       minute: {
         head: (this.u32[a + MINUTE_HEAD] as number) - 1,
@@ -617,7 +619,12 @@ export class RateTracker extends RateBaseline {
     const layout = this.shape.layout;
     const u = this.u32;
     const a = 2 * this.at;
-    const fine = regrid(state.fine, layout.fineBucketMs, layout.fineBucketMs, layout.fineLength);
+    const fine = regrid(
+      state.fine,
+      state.fine.bucketMs ?? layout.fineBucketMs,
+      layout.fineBucketMs,
+      layout.fineLength,
+    );
     // Version 1 kept the long window in minute buckets, whose head was also the open minute.
     const coarse = regrid(
       state.coarse,

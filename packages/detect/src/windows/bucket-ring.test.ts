@@ -139,4 +139,16 @@ describe('BucketRing', () => {
     );
     expect(() => ringGroup(0, 10_000, 30, [6])).toThrow(/at least one ring/);
   });
+  it('leaves its sums at zero once everything added has left the windows (no Float32 drift)', () => {
+    const ring = new BucketRing(10_000, 30, [6, 30]);
+    const t0 = Date.UTC(2026, 0, 1);
+    // 100,000 adds of 0.1 in one bucket, and one bucket past 2^24, where Float32 rounds.
+    for (let i = 0; i < 100_000; i++) ring.add(t0, 0.1);
+    ring.add(t0 + 10_000, 2 ** 24);
+    ring.add(t0 + 10_000, 1);
+    expect(ring.sum(1)).toBeGreaterThan(2 ** 24);
+    // 31 buckets later, one at a time (each leaving bucket subtracted from the sums).
+    for (let b = 2; b <= 32; b++) ring.sumAt(0, t0 + b * 10_000);
+    expect([ring.sum(0), ring.sum(1)]).toEqual([0, 0]);
+  });
 });
