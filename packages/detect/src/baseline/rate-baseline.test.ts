@@ -111,3 +111,52 @@ describe('thresholds', () => {
     expect(anomalyScore(25_000, expected, 1300)).toBeGreaterThan(10);
   });
 });
+
+describe('idle stretches', () => {
+  it('learn a long idle stretch in closed form exactly as minute by minute (property, seeded)', () => {
+    for (const slots of [0, 24, 168] as const) {
+      for (let seed = 1; seed <= 12; seed++) {
+        let state = seed * 7_919;
+        const next = () => {
+          state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+          return state / 2 ** 32;
+        };
+        const closedForm = new RateBaseline(360, slots);
+        const stepByStep = new RateBaseline(360, slots);
+        let minute = Math.floor(next() * 10_000);
+        for (let step = 0; step < 40; step++) {
+          const count = Math.floor(next() * next() * 200);
+          // Short gaps, gaps just past an hour, days, and (rarely) weeks; young keys included.
+          const r = next();
+          const zeros =
+            r < 0.4
+              ? Math.floor(next() * 5)
+              : r < 0.7
+                ? 55 + Math.floor(next() * 20)
+                : r < 0.95
+                  ? Math.floor(next() * 3_000)
+                  : Math.floor(next() * 30_000);
+          closedForm.observeMinute(minute * MIN, count, zeros);
+          stepByStep.observeMinute(minute * MIN, count);
+          for (let z = 1; z <= zeros; z++) stepByStep.observeMinute((minute + z) * MIN, 0);
+          minute += zeros + 1;
+        }
+        const a = closedForm.baselineState();
+        const b = stepByStep.baselineState();
+        const label = `slots ${slots}, seed ${seed}`;
+        expect(a.mean, label).toBeCloseTo(b.mean, 9);
+        expect(a.variance / Math.max(b.variance, 1e-12), label).toBeCloseTo(
+          b.variance > 1e-12 ? 1 : a.variance / 1e-12,
+          6,
+        );
+        expect(a.peakPerMinute, label).toBeCloseTo(b.peakPerMinute, 9);
+        expect({ ...a, mean: 0, variance: 0, peakPerMinute: 0 }, label).toEqual({
+          ...b,
+          mean: 0,
+          variance: 0,
+          peakPerMinute: 0,
+        });
+      }
+    }
+  });
+});

@@ -14,6 +14,10 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 /** Peak decays by half in about two weeks of hours. */
 const PEAK_DECAY_PER_HOUR = 0.998;
+/** Minutes a key learns with 1/(n+1) before its EWMA's own alpha (see learn). */
+const YOUNG_MINUTES = 30;
+/** Visits of × 0.7 that take a profile factor (≤ 10, in 1/6000 steps) to its fixed point: 31. */
+const PROFILE_VISITS = 32;
 
 export interface Expectation {
   /** Expected count per minute at the time asked for. */
@@ -210,36 +214,75 @@ export class RateBaseline {
   /** Learns one closed minute (its start time and count); `zeros` more idle minutes follow it. */
   observeMinute(minuteStartMs: number, count: number, zeros = 0): void {
     this.learn(minuteStartMs, count);
-    if (zeros <= 0) return;
-    if (zeros <= 60) {
-      for (let i = 1; i <= zeros; i++) this.learn(minuteStartMs + i * MINUTE_MS, 0);
-      return;
+    let lastMs = minuteStartMs;
+    let left = zeros;
+    // Minute by minute while the key is young (it learns with 1/(n+1), not with alpha) and for
+    // short gaps; a long idle stretch of a mature key in closed form.
+    while (left > 0 && (left <= 60 || (this.f32[2 * this.base + MINUTES] as number) < YOUNG_MINUTES)) {
+      lastMs += MINUTE_MS;
+      this.learn(lastMs, 0);
+      left--;
     }
-    // A long idle stretch in closed form: zero hours into the hourly ring, the EWMA decayed as if
-    // it had seen `zeros` empty minutes. Per-minute work here made reactivated keys expensive.
+    if (left > 0) this.idle(lastMs, left);
+  }
+
+  /**
+   * `n` idle minutes after the minute starting at `lastMs`, in closed form: what `learn` would do
+   * with `n` zeros, without per-minute work (which made reactivated keys expensive). The open hour
+   * and each idle hour close as with a total of 0: into the hourly ring, the peak's decay and the
+   * profile; the EWMA moments decay exactly (mean qⁿm, variance qⁿ(v + m²(1 − qⁿ)), q = 1 − alpha).
+   */
+  private idle(lastMs: number, idleMinutes: number): void {
+    let n = idleMinutes;
     const f = this.f64;
     const b = this.base;
     const g = this.f32;
     const c = 2 * b;
-    const lastIdleMinuteMs = minuteStartMs + zeros * MINUTE_MS;
-    const lastHour = Math.floor(lastIdleMinuteMs / HOUR_MS);
+    const lastHour = Math.floor((lastMs + n * MINUTE_MS) / HOUR_MS);
     const hourIndex = g[c + HOUR_INDEX] as number;
     if (lastHour !== hourIndex) {
+      // The open hour closes with the mean its last minute left (its profile ratio reads it).
+      const inOpenHour = ((hourIndex + 1) * HOUR_MS - lastMs) / MINUTE_MS - 1;
+      this.decayMoments(inOpenHour);
+      n -= inOpenHour;
       this.closeHour(hourIndex);
-      const idleHours = Math.min(lastHour - hourIndex - 1, HOURS_KEPT);
-      for (let h = 0; h < idleHours; h++) {
-        const seen = g[c + HOURS_SEEN] as number;
-        this.u16[this.hoursAt + (seen % HOURS_KEPT)] = 0;
-        g[c + HOURS_SEEN] = seen + 1;
-      }
+      const idleHours = lastHour - hourIndex - 1;
+      const seen = g[c + HOURS_SEEN] as number;
+      // Every idle hour goes into the ring as 0; only the last HOURS_KEPT of them remain there.
+      for (let h = Math.max(0, idleHours - HOURS_KEPT); h < idleHours; h++)
+        this.u16[this.hoursAt + ((seen + h) % HOURS_KEPT)] = 0;
+      g[c + HOURS_SEEN] = seen + idleHours;
+      f[b + PEAK] = (f[b + PEAK] as number) * PEAK_DECAY_PER_HOUR ** idleHours;
+      if (this.slots > 0 && (f[b + MEAN] as number) > 0) this.decayProfile(hourIndex + 1, idleHours);
       g[c + HOUR_INDEX] = lastHour;
       f[b + HOUR_TOTAL] = 0;
       g[c + HOUR_MAX_MINUTE] = 0;
     }
-    const decay = (1 - this.alpha) ** zeros;
-    f[b + MEAN] = (f[b + MEAN] as number) * decay;
-    f[b + VARIANCE] = (f[b + VARIANCE] as number) * decay;
-    g[c + MINUTES] = (g[c + MINUTES] as number) + zeros;
+    this.decayMoments(n);
+  }
+
+  /** The EWMA's moments after `n` zeros, and the minutes learned. */
+  private decayMoments(n: number): void {
+    const f = this.f64;
+    const b = this.base;
+    const qn = (1 - this.alpha) ** n;
+    const mean = f[b + MEAN] as number;
+    f[b + MEAN] = mean * qn;
+    f[b + VARIANCE] = qn * ((f[b + VARIANCE] as number) + mean * mean * (1 - qn));
+    this.f32[2 * b + MINUTES] = (this.f32[2 * b + MINUTES] as number) + n;
+  }
+
+  /**
+   * What closing `hours` empty hours from `firstHour` does to the profile: each one's slot × 0.7
+   * (its ratio is 0). A slot reaches its fixed point within PROFILE_VISITS visits from any factor,
+   * so only the last PROFILE_VISITS × slots hours need doing.
+   */
+  private decayProfile(firstHour: number, hours: number): void {
+    const from = Math.max(firstHour, firstHour + hours - PROFILE_VISITS * this.slots);
+    for (let hour = from; hour < firstHour + hours; hour++) {
+      const at = this.profileAt + this.slotOf(hour * HOUR_MS);
+      this.u16[at] = encodeFactor(0.7 * ((this.u16[at] as number) / PROFILE_SCALE));
+    }
   }
 
   private learn(minuteStartMs: number, count: number): void {
@@ -261,8 +304,8 @@ export class RateBaseline {
     const variance = f[b + VARIANCE] as number;
     const minutes = g[c + MINUTES] as number;
     const sd = Math.sqrt(Math.max(variance, mean, 1));
-    const x = minutes >= 30 ? Math.min(count, mean + 6 * sd) : count;
-    const alpha = minutes < 30 ? 1 / (minutes + 1) : this.alpha;
+    const x = minutes >= YOUNG_MINUTES ? Math.min(count, mean + 6 * sd) : count;
+    const alpha = minutes < YOUNG_MINUTES ? 1 / (minutes + 1) : this.alpha;
     const delta = x - mean;
     f[b + MEAN] = mean + alpha * delta;
     f[b + VARIANCE] = (1 - alpha) * (variance + alpha * delta * delta);
