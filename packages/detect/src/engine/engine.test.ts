@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DetectConfigInput } from '../config.ts';
-import type { Detection } from '../detection.ts';
+import { type Detection, detectionId } from '../detection.ts';
 import type { NormalizedEvent } from '../normalized-event.ts';
 import { DetectionEngine } from './engine.ts';
 import { audit, merge, outbound, pumpingBurst, steadyTraffic } from './test-traffic.ts';
@@ -74,6 +74,19 @@ describe('volume_spike', () => {
     const spike = found.find((d) => d.kind === 'volume_spike' && d.severity !== 'info');
     expect(spike, JSON.stringify(found.map((d) => [d.kind, d.severity]))).toBeDefined();
     expect(spike?.evidence.reason).toMatch(/new/);
+  });
+
+  it('pages a sustained burst extreme over 5 minutes though its 1-minute window is over too', () => {
+    const engine = new DetectionEngine();
+    run(engine, steadyTraffic(T0, T0 + 26 * HOUR, 1, 1));
+    // 150 a minute from an account that sends 1: 750 in 5 minutes, 150 times its expectation and
+    // over 10× the 5-minute floor; each minute alone stays under 10× the 1-minute floor.
+    const burst = steadyTraffic(T0 + 26 * HOUR, T0 + 26 * HOUR + 40 * MIN, 150, 2);
+    const spikes = run(engine, burst).filter((d) => d.kind === 'volume_spike' && d.key === 'account');
+    // Only the first window over its threshold was judged: every spike was an info on 1 minute.
+    expect(spikes.some((d) => d.severity === 'critical' && d.windowEndMs - d.windowStartMs === 5 * MIN)).toBe(
+      true,
+    );
   });
 
   it('does not fire on three messages from a brand-new account', () => {
@@ -547,21 +560,25 @@ describe('event time', () => {
 
 describe('detections', () => {
   it('of two windows of one key that start together have different ids', () => {
-    // A 1-minute spike, then, four minutes on, the 5-minute window ending then starts where it did.
+    // A 1-minute and a 5-minute window ending four minutes apart start together: the id hashes
+    // the window's length too (it did not, and the later detection overwrote the earlier).
     const start = attackStart - (attackStart % 10_000);
+    expect(detectionId('volume_spike', 'acct_a', 'account', start, MIN)).not.toBe(
+      detectionId('volume_spike', 'acct_a', 'account', start, 5 * MIN),
+    );
+    // And over a run: one id per (kind, key, window).
     const burst = Array.from({ length: 700 }, (_, i) =>
       outbound({ timeMs: start + Math.floor((i * 150_000) / 700), recipientKey: `b${i}` }),
     );
-    const first = run(new DetectionEngine(), merge(history, burst)).find(
-      (d) => d.kind === 'volume_spike' && d.key === 'account',
-    ) as Detection;
-    const later = outbound({ timeMs: first.detectedAtMs + 4 * MIN, recipientKey: 'later' });
-    const spikes = run(new DetectionEngine(), merge(history, burst, [later])).filter(
-      (d) => d.kind === 'volume_spike' && d.key === 'account',
-    );
-    const sameStart = spikes.filter((d) => d.windowStartMs === first.windowStartMs);
-    expect(new Set(sameStart.map((d) => d.windowEndMs - d.windowStartMs)).size).toBe(2);
-    expect(new Set(sameStart.map((d) => d.id)).size).toBe(sameStart.length);
+    const later = Array.from({ length: 12 }, (_, i) => outbound({ timeMs: start + 160_000 + i * 20_000 }));
+    const found = run(new DetectionEngine(), merge(history, burst, later));
+    const windows = new Map<string, string>();
+    for (const d of found) {
+      const window = `${d.kind}/${d.key}/${d.windowStartMs}/${d.windowEndMs}`;
+      expect(windows.get(d.id) ?? window, d.id).toBe(window);
+      windows.set(d.id, window);
+    }
+    expect(found.length).toBeGreaterThan(1);
   });
 
   it("carry evidence of their window's messages, not of older ones still in the ring", () => {
