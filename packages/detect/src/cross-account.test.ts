@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CrossAccountStage } from './cross-account.ts';
-import type { FingerprintObservation } from './engine/engine.ts';
+import type { Detection } from './detection.ts';
+import { DetectionEngine, type FingerprintObservation } from './engine/engine.ts';
+import { outbound, steadyTraffic } from './engine/test-traffic.ts';
+import type { NormalizedEvent } from './normalized-event.ts';
 
 const T0 = Date.UTC(2026, 10, 2, 0, 0, 0);
 const MIN = 60_000;
@@ -82,6 +85,38 @@ describe('CrossAccountStage', () => {
     expect(restored.process(observe('abababababababab', 'c', 3, 5, true))).toEqual(
       stage.process(observe('abababababababab', 'c', 3, 5, true)),
     );
+  });
+
+  it("fires on a campaign sent as one-minute bursts from many accounts (the engine's sweeps flush their counts)", () => {
+    const engine = new DetectionEngine();
+    const stage = new CrossAccountStage();
+    const found: Detection[] = [];
+    const feed = (events: NormalizedEvent[]) => {
+      for (const event of events) engine.process(event);
+      for (const observation of engine.drainObservations()) found.push(...stage.process(observation));
+    };
+    const hour = 60 * MIN;
+    feed(steadyTraffic(T0, T0 + 2 * hour, 5, 1, 'acct_benign')); // past the stage's warm-up
+    for (let a = 0; a < 8; a++) {
+      const start = T0 + 2 * hour + a * 3 * MIN + 5_000;
+      // 20 messages within 40 seconds, then nothing more from this account.
+      feed(
+        Array.from({ length: 20 }, (_, i) =>
+          outbound({
+            timeMs: start + i * 2_000,
+            accountId: `acct_${a}`,
+            apiKeyId: `k${a}`,
+            fingerprint: 'f00dfeedc0ffee11',
+            maskedBody: 'USPS: parcel held <url>',
+            recipientKey: `r${a}_${i}`,
+            linkDomains: ['usps-parcel-help.top'],
+          }),
+        ),
+      );
+    }
+    feed(steadyTraffic(T0 + 2 * hour + 30 * MIN, T0 + 3 * hour, 5, 2, 'acct_benign'));
+    // Each account's 19 messages after its first stayed pending for good: no detection.
+    expect(found.filter((d) => d.kind === 'cross_account_campaign').length).toBeGreaterThan(0);
   });
 
   it('restored from a snapshot taken before any observation, still warms up', () => {

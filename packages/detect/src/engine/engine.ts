@@ -438,6 +438,7 @@ export class DetectionEngine implements EngineCore {
 
   /** Drops a cluster's state, remembering that the account used it (see AccountState.rememberCluster). */
   #dropCluster(account: AccountState, id: string, cluster: ClusterState): void {
+    this.#flushObservation(account, cluster);
     account.mutableClusters().delete(id);
     account.rememberCluster(id, cluster, this.config.maxSubKeysPerAccount * KNOWN_CLUSTERS_PER_SUB_KEY);
   }
@@ -540,6 +541,26 @@ export class DetectionEngine implements EngineCore {
       cluster.pendingObservation = 0;
     }
     cluster.pendingObservation++;
+  }
+
+  /**
+   * Emits a cluster's pending count (its messages of `observationMinute` after the first). #observe
+   * emits it when the account sends the template in a later minute; an account that sent it in one
+   * burst and stopped never does, so sweeps and drops flush it here — without it, a campaign sent
+   * as one-minute bursts from many accounts reached the cross-account stage as 1 message each.
+   */
+  #flushObservation(account: AccountState, cluster: ClusterState): void {
+    if (cluster.pendingObservation <= 0) return;
+    this.#observations.push({
+      fingerprint: cluster.fingerprint,
+      accountId: account.accountId,
+      minuteStartMs: cluster.observationMinute * 60_000,
+      messages: cluster.pendingObservation,
+      firstForAccount: false,
+      linkDomains: [],
+      sample: cluster.sample,
+    });
+    cluster.pendingObservation = 0;
   }
 
   #accountMinute(account: AccountState, minute: number): void {
@@ -778,6 +799,7 @@ export class DetectionEngine implements EngineCore {
   #sweep(): void {
     this.#lastSweepMs = this.#maxEventTimeMs;
     const now = this.#maxEventTimeMs;
+    const nowMinute = Math.floor(now / 60_000);
     const keyTtl = this.config.keyIdleTtlMs;
     // The sweep deletes from maps that evict through deleteOldest: their iterators must go (see forgetCursor).
     forgetCursor(this.#accounts);
@@ -796,7 +818,7 @@ export class DetectionEngine implements EngineCore {
           if (now - cluster.lastSeenMs > keyTtl) {
             this.#dropCluster(account, id, cluster);
             this.#stats.evictedKeys++;
-          }
+          } else if (cluster.observationMinute < nowMinute) this.#flushObservation(account, cluster);
         forgetCursor(clusters);
       }
       account.forgetKnownClusters(now, Math.max(keyTtl, HABIT_MEMORY_MS));
