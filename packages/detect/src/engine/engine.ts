@@ -526,19 +526,8 @@ export class DetectionEngine implements EngineCore {
       return;
     }
     if (minute !== cluster.observationMinute) {
-      if (cluster.pendingObservation > 0) {
-        this.#observations.push({
-          fingerprint: cluster.fingerprint,
-          accountId: account.accountId,
-          minuteStartMs: cluster.observationMinute * 60_000,
-          messages: cluster.pendingObservation,
-          firstForAccount: false,
-          linkDomains: event.linkDomains,
-          sample: cluster.sample,
-        });
-      }
+      this.#flushObservation(account, cluster, event.linkDomains);
       cluster.observationMinute = minute;
-      cluster.pendingObservation = 0;
     }
     cluster.pendingObservation++;
   }
@@ -549,7 +538,7 @@ export class DetectionEngine implements EngineCore {
    * burst and stopped never does, so sweeps and drops flush it here — without it, a campaign sent
    * as one-minute bursts from many accounts reached the cross-account stage as 1 message each.
    */
-  #flushObservation(account: AccountState, cluster: ClusterState): void {
+  #flushObservation(account: AccountState, cluster: ClusterState, linkDomains: string[] = []): void {
     if (cluster.pendingObservation <= 0) return;
     this.#observations.push({
       fingerprint: cluster.fingerprint,
@@ -557,7 +546,7 @@ export class DetectionEngine implements EngineCore {
       minuteStartMs: cluster.observationMinute * 60_000,
       messages: cluster.pendingObservation,
       firstForAccount: false,
-      linkDomains: [],
+      linkDomains,
       sample: cluster.sample,
     });
     cluster.pendingObservation = 0;
