@@ -44,6 +44,11 @@ class KeyAnomalies {
   lastNovelNetwork: string = '';
   lastNovelUserAgent: string = '';
   lastOutOfScopeReason: string = '';
+  /** When the key began using its last novel network / user agent, and its messages since. */
+  novelNetworkSinceMs: number = -1;
+  novelNetworkMessages: number = 0;
+  novelAgentSinceMs: number = -1;
+  novelAgentMessages: number = 0;
 }
 
 /** Premium-rate recipients and conversion feedback of a country: allocated at the first. */
@@ -117,6 +122,10 @@ export class ApiKeyState extends withHabits(TrackedKey, MAX_REMEMBERED) {
   declare lastNovelNetwork: string;
   declare lastNovelUserAgent: string;
   declare lastOutOfScopeReason: string;
+  declare novelNetworkSinceMs: number;
+  declare novelNetworkMessages: number;
+  declare novelAgentSinceMs: number;
+  declare novelAgentMessages: number;
 }
 
 export class CountryState extends TrackedKey {

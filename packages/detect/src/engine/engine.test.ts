@@ -356,6 +356,25 @@ describe('credential_anomaly', () => {
     expect(run(engine, moved).filter((d) => d.kind === 'credential_anomaly')).toEqual([]);
   });
 
+  it('learns a new network in steady use for an hour: a routine blast a day after a migration is not corroborated', () => {
+    const blastSeverities = (migrate: boolean) => {
+      const engine = new DetectionEngine();
+      run(engine, steadyTraffic(T0, T0 + 26 * HOUR, 20, 1));
+      const moved = (e: NormalizedEvent) =>
+        migrate ? { ...e, sourceIp: '198.51.100.7', sourceNetwork: '198.51.100.0/24' } : e;
+      run(engine, steadyTraffic(T0 + 26 * HOUR, T0 + 50 * HOUR, 20, 2).map(moved));
+      const blast = steadyTraffic(T0 + 50 * HOUR, T0 + 50 * HOUR + 10 * MIN, 120, 3).map(moved);
+      return new Set(
+        run(engine, blast)
+          .filter((d) => d.kind === 'volume_spike')
+          .map((d) => d.severity),
+      );
+    };
+    expect(blastSeverities(false)).toEqual(new Set(['info']));
+    // The network stayed novel for good: every later spike of the key paged as 'from a new network'.
+    expect(blastSeverities(true)).toEqual(new Set(['info']));
+  });
+
   it('fires when a third-party key sends from outside its allowed networks', () => {
     const engine = new DetectionEngine({
       inventory: [

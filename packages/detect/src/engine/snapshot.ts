@@ -108,6 +108,12 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         lastNovelNetwork: k.lastNovelNetwork,
         lastNovelUserAgent: k.lastNovelUserAgent,
         lastOutOfScopeReason: k.lastOutOfScopeReason,
+        novelSince: [
+          k.novelNetworkSinceMs,
+          k.novelNetworkMessages,
+          k.novelAgentSinceMs,
+          k.novelAgentMessages,
+        ],
       },
     ]),
     countries: [...account.countries].map(([id, c]) => [
@@ -203,6 +209,16 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.lastNovelNetwork = k['lastNovelNetwork'];
     state.lastNovelUserAgent = k['lastNovelUserAgent'];
     state.lastOutOfScopeReason = k['lastOutOfScopeReason'];
+    // Absent before it was written: novelty then starts its hour again at the next message.
+    const since = k['novelSince'] as number[] | undefined;
+    if (since !== undefined) {
+      [
+        state.novelNetworkSinceMs,
+        state.novelNetworkMessages,
+        state.novelAgentSinceMs,
+        state.novelAgentMessages,
+      ] = since as [number, number, number, number];
+    }
     account.apiKeys.set(id, state);
   }
   for (const [id, raw] of s.countries) {

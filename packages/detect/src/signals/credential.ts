@@ -15,11 +15,25 @@ import type { NormalizedAudit, NormalizedOutbound } from '../normalized-event.ts
 
 const MAX_RISKY_AUDITS = 16;
 const KEY_WARMUP_MS = 60 * 60_000;
+/** A novel network or user agent in use this long (and keyWarmupMessages times) is the key's own. */
+const SETTLE_MS = 60 * 60_000;
 
 export interface ScopeIndex {
   /** Why the message is outside the key's inventory scope; empty when in scope or the key is unknown. */
   violation(event: NormalizedOutbound): readonly string[];
   entry(apiKeyId: string): ApiKeyInventoryEntry | undefined;
+}
+
+/** Whether `value`, the key's last novel one since `sinceMs`, has been in use an hour and `messages` times. */
+function settled(
+  last: string,
+  value: string,
+  sinceMs: number,
+  messages: number,
+  timeMs: number,
+  minMessages: number,
+): boolean {
+  return last === value && sinceMs >= 0 && timeMs - sinceMs >= SETTLE_MS && messages >= minMessages;
 }
 
 export function checkCredential(
@@ -36,9 +50,54 @@ export function checkCredential(
   const keyAgeMs = event.timeMs - apiKey.firstSeenMs;
   const keyMature = apiKey.messages >= t.keyWarmupMessages && keyAgeMs >= KEY_WARMUP_MS;
   const accountMature = core.isMature(account, event.timeMs);
-  const novelNetwork =
+  let novelNetwork =
     keyMature && event.sourceNetwork !== '' && !apiKey.hasHabit(NETWORKS, event.sourceNetwork);
-  const novelAgent = keyMature && event.userAgent !== '' && !apiKey.hasHabit(USER_AGENTS, event.userAgent);
+  let novelAgent = keyMature && event.userAgent !== '' && !apiKey.hasHabit(USER_AGENTS, event.userAgent);
+  // A new network or user agent in steady use for an hour (a migration, an SDK upgrade) becomes
+  // the key's own: novel for good, it corroborated every later spike of the key as critical and
+  // kept the key from learning anything again. The hour of novelty before has had its detections.
+  if (
+    novelNetwork &&
+    settled(
+      apiKey.lastNovelNetwork,
+      event.sourceNetwork,
+      apiKey.novelNetworkSinceMs,
+      apiKey.novelNetworkMessages,
+      event.timeMs,
+      t.keyWarmupMessages,
+    )
+  ) {
+    apiKey.rememberHabit(NETWORKS, event.sourceNetwork);
+    novelNetwork = false;
+  }
+  if (
+    novelAgent &&
+    settled(
+      apiKey.lastNovelUserAgent,
+      event.userAgent,
+      apiKey.novelAgentSinceMs,
+      apiKey.novelAgentMessages,
+      event.timeMs,
+      t.keyWarmupMessages,
+    )
+  ) {
+    apiKey.rememberHabit(USER_AGENTS, event.userAgent);
+    novelAgent = false;
+  }
+  if (novelNetwork) {
+    if (apiKey.lastNovelNetwork !== event.sourceNetwork) {
+      apiKey.novelNetworkSinceMs = event.timeMs;
+      apiKey.novelNetworkMessages = 0;
+    }
+    apiKey.novelNetworkMessages++;
+  }
+  if (novelAgent) {
+    if (apiKey.lastNovelUserAgent !== event.userAgent) {
+      apiKey.novelAgentSinceMs = event.timeMs;
+      apiKey.novelAgentMessages = 0;
+    }
+    apiKey.novelAgentMessages++;
+  }
   // A key the account started using after warm-up, during its first hour, from a network none of
   // the account's other keys uses (a rotation deploys the new key where the old one ran).
   let newKey =
