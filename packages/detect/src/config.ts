@@ -21,6 +21,8 @@ export type DetectionKind = (typeof detectionKinds)[number];
 
 export const severities = ['info', 'warning', 'critical'] as const;
 export type Severity = (typeof severities)[number];
+/** Order of the severities: a higher rank pages more. */
+export const severityRank: Readonly<Record<Severity, number>> = { info: 0, warning: 1, critical: 2 };
 
 const positive = z.number().positive();
 const count = z.number().int().min(0);
@@ -324,11 +326,11 @@ export function cappedSeverity(
   severity: Severity,
   score: number,
 ): Severity {
-  let rank = severities.indexOf(severity);
-  if (score < caps.warningScore) rank = 0;
-  else if (score < caps.criticalScore) rank = Math.min(rank, 1);
+  let rank = severityRank[severity];
+  if (score < caps.warningScore) rank = severityRank.info;
+  else if (score < caps.criticalScore) rank = Math.min(rank, severityRank.warning);
   const max = caps.maxByKind[kind];
-  if (max !== undefined) rank = Math.min(rank, severities.indexOf(max));
+  if (max !== undefined) rank = Math.min(rank, severityRank[max]);
   return severities[rank] as Severity;
 }
 

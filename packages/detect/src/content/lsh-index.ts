@@ -97,21 +97,22 @@ export class NearDuplicateIndex<T> {
   }
 
   /**
-   * The entries, least recently added-or-assigned first, with their insertion sequence, and the
-   * next sequence: what `restore` needs to answer every later lookup, tie and eviction as this
-   * index would.
+   * Each entry's id and insertion sequence, least recently added-or-assigned first: with each id's
+   * fingerprint and `nextSequence`, what `restoreEntry` needs to rebuild an index that answers every
+   * later lookup, tie and eviction as this one would.
    */
-  state(): { nextSequence: number; entries: Array<{ id: T; fp: Fingerprint64; sequence: number }> } {
-    const entries = [...this.#entries].map(([, { id, fp, sequence }]) => ({ id, fp, sequence }));
-    return { nextSequence: this.#nextSequence, entries };
+  recencyOrder(): Array<[T, number]> {
+    const order: Array<[T, number]> = [];
+    for (const [id, entry] of this.#entries) order.push([id, entry.sequence]);
+    return order;
   }
 
-  /** Adds one entry of a `state()` (call in its order), then `restoreSequence` once. */
+  /** Adds one entry of a `recencyOrder()` (call in its order), then `restoreSequence` once. */
   restoreEntry(fp: Fingerprint64, id: T, sequence: number): void {
     this.#insert(fp, id, sequence);
   }
 
-  /** The insertion sequence the next new entry gets (see `state`). */
+  /** The insertion sequence the next new entry gets (see `recencyOrder`). */
   get nextSequence(): number {
     return this.#nextSequence;
   }

@@ -16,6 +16,7 @@ import {
   type DetectionKind,
   detectConfigSchema,
   type Severity,
+  severityRank,
   type ThresholdOverrides,
 } from '../config.ts';
 import { fingerprintFromHex, NearDuplicateIndex } from '../content/index.ts';
@@ -86,7 +87,6 @@ export interface EngineOptions {
   inventory?: readonly ApiKeyInventoryEntry[];
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 const NOVELTY_MEMORY_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 10 * 60_000;
 const MAX_EVIDENCE_BUFFERS = 2_000;
@@ -710,7 +710,7 @@ export class DetectionEngine implements EngineCore {
     if (
       previous !== undefined &&
       timeMs - previous.timeMs < this.config.repeatAfterMs &&
-      SEVERITY_RANK[severity] <= previous.rank
+      severityRank[severity] <= previous.rank
     ) {
       this.#stats.suppressed++;
       return true;
@@ -722,7 +722,7 @@ export class DetectionEngine implements EngineCore {
     const { account, kind, key, timeMs } = request;
     const suppressionKey = `${kind}\u0000${key}`;
     const severity = cappedSeverity(this.config.severity, kind, request.severity, request.score);
-    const rank = SEVERITY_RANK[severity];
+    const rank = severityRank[severity];
     if (this.suppressRepeat(account, kind, key, timeMs, severity)) return false;
     account.mutableLastEmitted().set(suppressionKey, { timeMs, rank });
     const bucketMs = this.factory.layout.fineBucketMs;
@@ -860,7 +860,7 @@ export class DetectionEngine implements EngineCore {
 
   /** The near-duplicate index as [id, sequence], least recently used first (ids are fingerprints). */
   #clusterIndexEntries(): Array<[string, number]> {
-    return this.#clusterIndex.state().entries.map((e): [string, number] => [e.id, e.sequence]);
+    return this.#clusterIndex.recencyOrder();
   }
 
   /** A digest of the config, so a restore can tell whether cached thresholds still hold. */

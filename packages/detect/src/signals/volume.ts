@@ -6,7 +6,7 @@
  */
 
 import { anomalyScore } from '../baseline/thresholds.ts';
-import type { Severity } from '../config.ts';
+import { type Severity, severityRank } from '../config.ts';
 import type { AccountState } from '../engine/account-state.ts';
 import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
 import type { EvidenceFocus } from '../engine/evidence-buffer.ts';
@@ -58,7 +58,7 @@ export function checkVolume(
       chain = core.takeoverChain(account, event.timeMs, level === 'apiKey' ? event.apiKeyId : undefined);
     }
     const judged = judge(tracker, w, observed, windowsMs[w] as number, thresholds, novelty, chain.length > 0);
-    if (best === undefined || SEVERITY_RANK[judged.severity] > SEVERITY_RANK[best.severity]) best = judged;
+    if (best === undefined || severityRank[judged.severity] > severityRank[best.severity]) best = judged;
   }
   if (best === undefined || chain === undefined) return;
   const { w, observed, expected, ratio, peak, withinKnownPeak, severity } = best;
@@ -94,8 +94,6 @@ export function checkVolume(
     audits: chain,
   });
 }
-
-const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 interface Judged {
   w: number;
