@@ -6,6 +6,7 @@
  * FORMAT), and settings that only mean something to an HTTP server are dropped.
  */
 import type { ClickHouseClientConfigOptions } from '@clickhouse/client';
+import { drainPending } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
 import { checkReadOnly, splitEngineSettings, withSettingsClause } from './query-settings.ts';
 
@@ -35,26 +36,50 @@ export function createEmbeddedConnection(path: string, database: string): Client
       clickhouse_settings: defaultFormat === undefined ? undefined : { default_format: defaultFormat },
     };
   };
+  // Every operation from its call to its end, so a close can wait for those begun before it.
+  const running = new Set<Promise<unknown>>();
+  const tracked = <T>(operation: () => Promise<T>): Promise<T> => {
+    const promise = operation();
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    running.add(settled);
+    void settled.then(() => running.delete(settled));
+    return promise;
+  };
   const connection: ClientConnection = {
     ...inner,
-    query: async (params) => {
-      await init();
-      return inner.query(scoped(params));
-    },
-    exec: async (params) => {
-      await init();
-      return inner.exec(scoped(params));
-    },
-    command: async (params) => {
-      await init();
-      return inner.command(scoped(params));
-    },
-    insert: async (params) => {
-      await init();
-      return inner.insert(scoped(params));
-    },
+    query: (params) =>
+      tracked(async () => {
+        await init();
+        return inner.query(scoped(params));
+      }),
+    exec: (params) =>
+      tracked(async () => {
+        await init();
+        return inner.exec(scoped(params));
+      }),
+    command: (params) =>
+      tracked(async () => {
+        await init();
+        return inner.command(scoped(params));
+      }),
+    insert: (params) =>
+      tracked(async () => {
+        await init();
+        return inner.insert(scoped(params));
+      }),
     ping: (params) => inner.ping(params),
-    close: () => inner.close(),
+    // chDB's close returns at once and tears the connection down once the queries and inserts still
+    // running on it finish (there is no interrupt). Closed here means that has happened, for every
+    // operation begun before the close: a process that exits while one runs dies in the engine's
+    // teardown (SIGSEGV or abort at exit). Operations begun after it are refused by chDB.
+    close: async () => {
+      while (running.size > 0) await Promise.all(running);
+      await inner.close();
+      await drainPending();
+    },
   } as ClientConnection;
   return connection;
 }
