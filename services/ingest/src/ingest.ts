@@ -16,6 +16,7 @@ import {
   createKafka,
   createRecordSender,
   DeferredCommits,
+  type EachBatchPayload,
   ensureTopics,
   groupedSends,
   restartingConsumerRetry,
@@ -232,6 +233,8 @@ export async function startIngest(
   let sinkDegraded = '';
   /** A stop has begun: batches fetched from now on are left for the next start, rows are flushed. */
   let draining = false;
+  /** Batches being handled (past the drain check): a stop lets them hand their rows over first. */
+  const handling = new Set<Promise<unknown>>();
   /** INSERT retries give up (after the drain). */
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -320,122 +323,131 @@ export async function startIngest(
       // Left unresolved during a stop: read again from the committed offset after the next start
       // (the pause lets nothing new in; should it have failed, this keeps the refetch from spinning).
       if (draining) return await sleep(100);
-      const joinEpoch = commits.epoch;
-      const clock = phases.start(`${batch.topic}:${batch.partition}`);
-      batchSize.observe(batch.messages.length);
-      consumed.inc({ topic: batch.topic }, batch.messages.length);
-      const rowsByTable = new Map<string, Record<string, unknown>[]>();
-      const forwarded: { key: string; value: string }[] = [];
-      const deadLetters: {
-        key: Buffer | null;
-        value: Buffer | null;
-        headers: Record<string, string | Buffer>;
-      }[] = [];
-      const messages = batch.messages;
-      const sources = messages.map((message) => `${batch.topic}/${batch.partition}@${message.offset}`);
-      const prepared = pool
-        ? await pool.prepare(
-            messages.map((message) => message.value),
-            sources,
-          )
-        : messages.map((message, i) => prepareRecord(message.value, sources[i] as string, prepareOptions));
-      for (let i = 0; i < messages.length; i++) {
-        const message = messages[i] as (typeof messages)[number];
-        const outcome = prepared[i] as Prepared;
-        if (outcome.kind === 'ok') {
-          let rows = rowsByTable.get(outcome.table);
-          if (!rows) {
-            rows = [];
-            rowsByTable.set(outcome.table, rows);
-          }
-          rows.push(outcome.row);
-          forwarded.push({ key: outcome.key, value: outcome.value });
-          continue;
-        }
-        const headers: Record<string, string | Buffer> = {};
-        let problems: ParseProblem[];
-        if (outcome.kind === 'invalid') {
-          problems = outcome.problems;
-          invalid.inc({ topic: batch.topic, reason: problems[0]?.code ?? 'unknown' });
-          for (const [k, v] of Object.entries(message.headers ?? {}))
-            if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : (v as Buffer);
-        } else {
-          // A record that breaks normalisation is a bug to fix, not a reason to stop the partition.
-          problems = [{ path: '', code: 'normalize_failed', message: outcome.error }];
-          invalid.inc({ topic: batch.topic, reason: 'normalize_failed' });
-          const err = new Error(outcome.error);
-          err.stack = outcome.stack ?? outcome.error;
-          logger.error(
-            { topic: batch.topic, offset: message.offset, err },
-            'normalisation failed; dead-lettering',
-          );
-        }
-        headers['floodgate.source.topic'] = batch.topic;
-        headers['floodgate.source.partition'] = String(batch.partition);
-        headers['floodgate.source.offset'] = message.offset;
-        headers['floodgate.reasons'] = JSON.stringify(problems);
-        deadLetters.push({ key: message.key, value: message.value, headers });
+      const handled = handleBatch(payload);
+      handling.add(handled);
+      try {
+        await handled;
+      } finally {
+        handling.delete(handled);
       }
-      clock.mark('process');
-      const span = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`;
-      // The rows go to their tables' lingering INSERTs and the batch moves on once its forward and
-      // dead letters are acknowledged; its offset is committed when the rows are stored too. A
-      // retry after a crash repeats both: ClickHouse drops the repeated inserts by token (or
-      // ReplacingMergeTree collapses them by event id) and the detector skips the forwarded copies
-      // by source.
-      let rowCount = 0;
-      for (const rows of rowsByTable.values()) rowCount += rows.length;
-      const stored = Promise.all(
-        [...rowsByTable].map(([table, rows]) =>
-          timedInsert(table, rows, `${config.groupId}:${span}:${table}`),
-        ),
-      );
-      // Its outcome is read where the batch is tracked; should the forward fail first, the batch is
-      // read again anyway (the consumer restarts from the committed offset), so nothing waits on it.
-      stored.catch(() => {});
-      await forwards.send(forwardRecords(forwarded, normalizedPartitions));
-      clock.mark('forward');
-      for (const deadLetter of deadLetters) {
-        await producer.send({ topic: config.topics.deadLetter, acks: -1, messages: [deadLetter] });
-        deadLettered.inc({ topic: batch.topic });
-      }
-      if (deadLetters.length > 0) clock.mark('dead_letter');
-      // The group was rejoined meanwhile: the new assignment reads from the committed offsets, and
-      // resolving this batch there would move past batches the rejoin forgot (stored or not).
-      if (commits.epoch !== joinEpoch) return;
-      payload.resolveOffset(batch.lastOffset());
-      lag.processed(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
-      commits.track(batch.topic, batch.partition, String(Number(batch.lastOffset()) + 1), rowCount, stored);
-      // Storage behind (or ClickHouse down): hold this partition's next fetch, heartbeating, until it
-      // catches up, so the rows held stay bounded.
-      if (commits.pendingRows > config.storeBufferRows) {
-        inserts.flush();
-        while (
-          commits.pendingRows > config.storeBufferRows &&
-          !draining &&
-          payload.isRunning() &&
-          !payload.isStale()
-        ) {
-          await commits.whenRowsAtMost(config.storeBufferRows, 1_000);
-          await payload.heartbeat();
-        }
-        clock.mark('store_wait');
-      }
-      await payload.heartbeat();
-      clock.mark('heartbeat');
-      if (clock.finish())
-        logger.info(
-          {
-            topic: batch.topic,
-            partition: batch.partition,
-            records: batch.messages.length,
-            phases: clock.phases,
-          },
-          'slow batch',
-        );
     },
   });
   logger.info({ topics: inputTopics, groupId: config.groupId, normalizeWorkers: workers }, 'ingest running');
+
+  async function handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const joinEpoch = commits.epoch;
+    const clock = phases.start(`${batch.topic}:${batch.partition}`);
+    batchSize.observe(batch.messages.length);
+    consumed.inc({ topic: batch.topic }, batch.messages.length);
+    const rowsByTable = new Map<string, Record<string, unknown>[]>();
+    const forwarded: { key: string; value: string }[] = [];
+    const deadLetters: {
+      key: Buffer | null;
+      value: Buffer | null;
+      headers: Record<string, string | Buffer>;
+    }[] = [];
+    const messages = batch.messages;
+    const sources = messages.map((message) => `${batch.topic}/${batch.partition}@${message.offset}`);
+    const prepared = pool
+      ? await pool.prepare(
+          messages.map((message) => message.value),
+          sources,
+        )
+      : messages.map((message, i) => prepareRecord(message.value, sources[i] as string, prepareOptions));
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as (typeof messages)[number];
+      const outcome = prepared[i] as Prepared;
+      if (outcome.kind === 'ok') {
+        let rows = rowsByTable.get(outcome.table);
+        if (!rows) {
+          rows = [];
+          rowsByTable.set(outcome.table, rows);
+        }
+        rows.push(outcome.row);
+        forwarded.push({ key: outcome.key, value: outcome.value });
+        continue;
+      }
+      const headers: Record<string, string | Buffer> = {};
+      let problems: ParseProblem[];
+      if (outcome.kind === 'invalid') {
+        problems = outcome.problems;
+        invalid.inc({ topic: batch.topic, reason: problems[0]?.code ?? 'unknown' });
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : (v as Buffer);
+      } else {
+        // A record that breaks normalisation is a bug to fix, not a reason to stop the partition.
+        problems = [{ path: '', code: 'normalize_failed', message: outcome.error }];
+        invalid.inc({ topic: batch.topic, reason: 'normalize_failed' });
+        const err = new Error(outcome.error);
+        err.stack = outcome.stack ?? outcome.error;
+        logger.error(
+          { topic: batch.topic, offset: message.offset, err },
+          'normalisation failed; dead-lettering',
+        );
+      }
+      headers['floodgate.source.topic'] = batch.topic;
+      headers['floodgate.source.partition'] = String(batch.partition);
+      headers['floodgate.source.offset'] = message.offset;
+      headers['floodgate.reasons'] = JSON.stringify(problems);
+      deadLetters.push({ key: message.key, value: message.value, headers });
+    }
+    clock.mark('process');
+    const span = `${batch.topic}:${batch.partition}:${batch.firstOffset()}-${batch.lastOffset()}`;
+    // The rows go to their tables' lingering INSERTs and the batch moves on once its forward and
+    // dead letters are acknowledged; its offset is committed when the rows are stored too. A
+    // retry after a crash repeats both: ClickHouse drops the repeated inserts by token (or
+    // ReplacingMergeTree collapses them by event id) and the detector skips the forwarded copies
+    // by source.
+    let rowCount = 0;
+    for (const rows of rowsByTable.values()) rowCount += rows.length;
+    const stored = Promise.all(
+      [...rowsByTable].map(([table, rows]) => timedInsert(table, rows, `${config.groupId}:${span}:${table}`)),
+    );
+    // Its outcome is read where the batch is tracked; should the forward fail first, the batch is
+    // read again anyway (the consumer restarts from the committed offset), so nothing waits on it.
+    stored.catch(() => {});
+    await forwards.send(forwardRecords(forwarded, normalizedPartitions));
+    clock.mark('forward');
+    for (const deadLetter of deadLetters) {
+      await producer.send({ topic: config.topics.deadLetter, acks: -1, messages: [deadLetter] });
+      deadLettered.inc({ topic: batch.topic });
+    }
+    if (deadLetters.length > 0) clock.mark('dead_letter');
+    // The group was rejoined meanwhile: the new assignment reads from the committed offsets, and
+    // resolving this batch there would move past batches the rejoin forgot (stored or not).
+    if (commits.epoch !== joinEpoch) return;
+    payload.resolveOffset(batch.lastOffset());
+    lag.processed(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
+    commits.track(batch.topic, batch.partition, String(Number(batch.lastOffset()) + 1), rowCount, stored);
+    // Storage behind (or ClickHouse down): hold this partition's next fetch, heartbeating, until it
+    // catches up, so the rows held stay bounded.
+    if (commits.pendingRows > config.storeBufferRows) {
+      inserts.flush();
+      while (
+        commits.pendingRows > config.storeBufferRows &&
+        !draining &&
+        payload.isRunning() &&
+        !payload.isStale()
+      ) {
+        await commits.whenRowsAtMost(config.storeBufferRows, 1_000);
+        await payload.heartbeat();
+      }
+      clock.mark('store_wait');
+    }
+    await payload.heartbeat();
+    clock.mark('heartbeat');
+    if (clock.finish())
+      logger.info(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          records: batch.messages.length,
+          phases: clock.phases,
+        },
+        'slow batch',
+      );
+  }
 
   // Re-reads the partition count, one read at a time. A grown count is used once the forward
   // sender's client knows the new partitions too (newPartitionDelayMs after ingest first saw them):
@@ -499,7 +511,17 @@ export async function startIngest(
           logger.debug({ err: error }, 'pausing the consumer for the stop failed');
         }
         inserts.stopLingering();
-        if (!(await commits.drain(STOP_DRAIN_MS)))
+        // A batch fetched before the stop may still be parsing or forwarding: its rows are handed to
+        // the INSERTs (and tracked) only then, and a drain begun before would not wait for them —
+        // the consumer would leave the group with their INSERTs running and their offsets uncommitted.
+        const drainBy = Date.now() + STOP_DRAIN_MS;
+        let handedOver: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled(handling),
+          new Promise((resolve) => (handedOver = setTimeout(resolve, STOP_DRAIN_MS))),
+        ]);
+        clearTimeout(handedOver);
+        if (!(await commits.drain(Math.max(0, drainBy - Date.now()))))
           logger.warn(
             { pendingRows: commits.pendingRows },
             'stopping with rows not yet stored; their records are read again at the next start',
