@@ -73,6 +73,26 @@ describe('templateOf: links', () => {
     expect(templateOf('Visit shop.com. Then pay').maskedBody).toBe('Visit shop.com. Then pay');
   });
 
+  it('reads a scheme followed by one slash or by backslashes as a link, as browsers do', () => {
+    // new URL() (and every browser) skips any run of / and \ after http(s):, so these open evil.com.
+    for (const [body, masked] of [
+      ['Pay at https:/evil-toll.com/t0kenAbc now', 'Pay at https:/evil-toll.com/<path> now'],
+      ['Pay at HTTPS:/EVIL-toll.COM/t0kenAbc', 'Pay at HTTPS:/evil-toll.com/<path>'],
+      ['Pay at https:\\evil-toll.com\\t0kenAbc', 'Pay at https:\\evil-toll.com/<path>'],
+      ['Pay at http:///evil-toll.com', 'Pay at http:///evil-toll.com'],
+    ] as const) {
+      expect(new URL(body.split(' ')[2] as string).hostname.toLowerCase(), body).toBe('evil-toll.com');
+      expect(templateOf(body).linkDomains, body).toEqual(['evil-toll.com']);
+      expect(templateOf(body).maskedBody, body).toBe(masked);
+    }
+    // One template with the two-slash form: a variant is not a new template.
+    expect(templateOf('Pay at https:/evil-toll.com/abc').template).toBe(
+      templateOf('Pay at https://evil-toll.com/xyz').template,
+    );
+    // A colon and slash after another word is no link.
+    expect(templateOf('Ratio 3:/4 and note:/tmp').linkDomains).toEqual([]);
+  });
+
   it('reads the full stops a browser reads as dots in a host', () => {
     for (const body of [
       'Pay at paypal。com/login now',

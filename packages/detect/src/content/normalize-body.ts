@@ -456,9 +456,10 @@ function foldedTextOf(text: string): string | undefined {
 // matching needs only ASCII.
 
 /**
- * Where the next '://', '@', '.' and ' ' are, found with indexOf as the scan passes them (linear
- * overall; "none left" is the text length). A scheme needs '://' within its length, an email an
- * '@' and a bare host a '.' before the next space: most words are rejected without being scanned.
+ * Where the next ':/' (or ':\\'), '@', '.' and ' ' are, found with indexOf as the scan passes them
+ * (linear overall; "none left" is the text length). A scheme needs its separator within its length,
+ * an email an '@' and a bare host a '.' before the next space: most words are rejected without
+ * being scanned.
  */
 class SpanLookahead {
   readonly #text: string;
@@ -469,14 +470,14 @@ class SpanLookahead {
 
   constructor(text: string) {
     this.#text = text;
-    this.#schemeSeparator = nextIndexOf(text, '://', 0);
+    this.#schemeSeparator = nextSchemeSeparator(text, 0);
     this.#at = nextIndexOf(text, '@', 0);
     this.#dot = nextIndexOf(text, '.', 0);
     this.#space = nextIndexOf(text, ' ', 0);
   }
 
   mayStartSchemeUrl(position: number): boolean {
-    if (this.#schemeSeparator < position) this.#schemeSeparator = nextIndexOf(this.#text, '://', position);
+    if (this.#schemeSeparator < position) this.#schemeSeparator = nextSchemeSeparator(this.#text, position);
     return this.#schemeSeparator - position <= MAX_SCHEME_LENGTH && this.#schemeSeparator < this.#text.length;
   }
 
@@ -494,6 +495,21 @@ class SpanLookahead {
     if (this.#space < position) this.#space = nextIndexOf(this.#text, ' ', position);
     return this.#space;
   }
+}
+
+/** The next ':' followed by '/' or '\\' from `position`, or the text length when there is none. */
+function nextSchemeSeparator(text: string, position: number): number {
+  for (
+    let colon = nextIndexOf(text, ':', position);
+    colon < text.length;
+    colon = nextIndexOf(text, ':', colon + 1)
+  )
+    if (isSlash(unitAt(text, colon + 1))) return colon;
+  return text.length;
+}
+
+function isSlash(unit: number): boolean {
+  return unit === SLASH || unit === BACKSLASH;
 }
 
 /** `text.indexOf(needle, position)`, or the text length when there is none. */
@@ -552,14 +568,30 @@ function mayStartGluedSpan(codePoint: number, flags: number): boolean {
   return lower === LOWER_H || lower === LOWER_F || (flags & CURRENCY_SYMBOL) !== 0;
 }
 
-/** `(?:https?|ftp)://[^\s<>"]+`/i: a link with a scheme, to the next space, <, > or ". */
+/**
+ * `(?:https?|ftp):[/\\]+[^\s<>"]+`/i: a link with a scheme, to the next space, <, > or ". Browsers
+ * (the WHATWG URL parser) skip any run of slashes and backslashes after these schemes, so
+ * "https:/evil.com/pay" and "https:\\\\evil.com" open evil.com as "https://evil.com" does.
+ */
 function schemeUrlEnd(text: string, start: number, lettersEnd: number): number {
   // The scheme is a whole run of letters, since ':' must follow it.
-  if (!text.startsWith('://', lettersEnd) || !SCHEME_KEYS.has(asciiWordKey(text, start, lettersEnd))) {
+  if (
+    unitAt(text, lettersEnd) !== COLON ||
+    !isSlash(unitAt(text, lettersEnd + 1)) ||
+    !SCHEME_KEYS.has(asciiWordKey(text, start, lettersEnd))
+  ) {
     return NO_MATCH;
   }
-  const end = urlCharsEnd(text, lettersEnd + 3);
-  return end > lettersEnd + 3 ? end : NO_MATCH;
+  const authorityStart = slashesEnd(text, lettersEnd + 1);
+  const end = urlCharsEnd(text, authorityStart);
+  return end > authorityStart ? end : NO_MATCH;
+}
+
+/** The end of the run of slashes and backslashes at `start`. */
+function slashesEnd(text: string, start: number): number {
+  let end = start;
+  while (isSlash(unitAt(text, end))) end++;
+  return end;
 }
 
 /** `(?<![\p{L}\p{N}\p{M}._%+-])[\p{L}\p{N}\p{M}._%+-]+@` then a dotted domain (/iu). */
@@ -704,7 +736,7 @@ function writeSchemeUrl(writer: TemplateWriter, start: number, end: number): num
   if (domain === undefined) {
     writer.span(start, end, PLACEHOLDER_URL, PLACEHOLDER_URL);
   } else {
-    const authorityStart = url.indexOf('://') + 3;
+    const authorityStart = slashesEnd(url, url.indexOf(':') + 1);
     const masked =
       url.slice(0, authorityStart) + domain + pathMask(url, authorityEnd(url, authorityStart), url.length);
     writer.span(start, end, urlPlaceholder(domain), masked);
