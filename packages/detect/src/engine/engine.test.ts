@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DetectConfigInput } from '../config.ts';
 import { type Detection, detectionId } from '../detection.ts';
 import type { NormalizedEvent } from '../normalized-event.ts';
+import { userAgentProduct } from '../signals/credential.ts';
 import { DetectionEngine } from './engine.ts';
 import { audit, merge, outbound, pumpingBurst, steadyTraffic } from './test-traffic.ts';
 
@@ -341,6 +342,38 @@ describe('credential_anomaly', () => {
     const credential = detections.find((d) => d.kind === 'credential_anomaly');
     expect(credential?.severity).toBe('critical');
     expect(credential?.evidence.auditEvents.map((a) => a.action)).toEqual(['login', 'api_key_created']);
+  });
+
+  it('reads a client product the key never used as novelty, and a new version of its own client as an upgrade', () => {
+    // The usual network: a stolen key run from the owner's own cloud. 250 messages in 50 s.
+    const burst = (userAgent: string) =>
+      Array.from({ length: 250 }, (_, i) => outbound({ timeMs: attackStart + i * 200, userAgent }));
+    const outcome = (userAgent: string) => {
+      const engine = new DetectionEngine();
+      run(engine, history);
+      const found = run(engine, burst(userAgent));
+      return {
+        credential: found.find((d) => d.kind === 'credential_anomaly'),
+        spikeSeverities: new Set(found.filter((d) => d.kind === 'volume_spike').map((d) => d.severity)),
+      };
+    };
+    const scripted = outcome('python-requests/2.31.0');
+    expect(scripted.credential?.severity).toBe('warning');
+    expect(scripted.credential?.evidence.reason).toMatch(/with new client python-requests\/2\.31\.0/);
+    // Corroborated: the burst pages (the same burst with the key's own client is an info).
+    expect(scripted.spikeSeverities.has('critical')).toBe(true);
+
+    const upgraded = outcome('acme-sdk/1.4 (linux x64) node/v22.1.0');
+    expect(upgraded.credential).toBeUndefined();
+    expect(upgraded.spikeSeverities).toEqual(new Set(['info']));
+  });
+
+  it("names a user agent's product without its version", () => {
+    expect(userAgentProduct('twilio-node/5.1.2 (linux x64) node/v20.1.0')).toBe('twilio-node');
+    expect(userAgentProduct('@vonage/server-sdk/3.8.0 node/20.1.0')).toBe('@vonage/server-sdk');
+    expect(userAgentProduct('Go-http-client/2.0')).toBe('go-http-client');
+    expect(userAgentProduct('okhttp')).toBe('okhttp');
+    expect(userAgentProduct('  curl/v8.5.0')).toBe('curl');
   });
 
   it('stays quiet when a quiet key moves to a new network at the same rate (its expectation is worked out, not read as 0)', () => {

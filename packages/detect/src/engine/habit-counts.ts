@@ -72,6 +72,15 @@ export function withHabits<B extends AbstractConstructor>(Base: B, max: number) 
       return (habit === NETWORKS ? this.habitCounts0 : this.habitCounts1)?.has(value) ?? false;
     }
 
+    /** Whether any value of the habit passes `test` (reads the map without folding the repeats in). */
+    someHabit(habit: Habit, test: (value: string) => boolean): boolean {
+      const last = habit === NETWORKS ? this.habitLast0 : this.habitLast1;
+      if (last !== '' && test(last)) return true;
+      const counts = habit === NETWORKS ? this.habitCounts0 : this.habitCounts1;
+      if (counts) for (const value of counts.keys()) if (test(value)) return true;
+      return false;
+    }
+
     rememberHabit(habit: Habit, event: string): void {
       if (!event) return;
       const last = habit === NETWORKS ? this.habitLast0 : this.habitLast1;

@@ -1,6 +1,7 @@
 /**
- * credential_anomaly: an API key used from a network or user agent it never used, together with a
- * rise in its volume; a key used outside the scope its inventory entry allows (networks,
+ * credential_anomaly: an API key used from a network it never used, or with a client product it
+ * never used (python-requests where it ran its SDK; a new version of its own client is an upgrade),
+ * together with a rise in its volume; a key used outside the scope its inventory entry allows (networks,
  * destination countries); and the account-takeover chain — a login without MFA from a new network,
  * MFA disabled or a key created, then a burst within the hour — as one detection linking the audit
  * events to the traffic.
@@ -22,6 +23,16 @@ export interface ScopeIndex {
   /** Why the message is outside the key's inventory scope; empty when in scope or the key is unknown. */
   violation(event: NormalizedOutbound): readonly string[];
   entry(apiKeyId: string): ApiKeyInventoryEntry | undefined;
+}
+
+/**
+ * The product a user agent names, without its version: "twilio-node/5.1.2 (linux x64) node/v20.1.0"
+ * → "twilio-node", "@vonage/server-sdk/3.8.0 node/20" → "@vonage/server-sdk", "okhttp" → "okhttp".
+ */
+export function userAgentProduct(userAgent: string): string {
+  const first = userAgent.trim().split(/\s/, 1)[0] ?? '';
+  const versioned = /^(.+?)\/v?\d/.exec(first);
+  return (versioned ? versioned[1] : first)?.toLowerCase() ?? '';
 }
 
 /** Whether `value`, the key's last novel one since `sinceMs`, has been in use an hour and `messages` times. */
@@ -112,9 +123,16 @@ export function checkCredential(
       }
     }
   }
-  if (novelAgent) apiKey.lastNovelUserAgent = event.userAgent;
-  // A new user agent alone is an SDK upgrade as often as not: evidence, never a trigger.
-  if (novelNetwork || newKey) {
+  // A new version of the key's own client is an upgrade: evidence only. A client product the key
+  // never used (a scripting library where it ran an SDK) is what a stolen key in other hands looks
+  // like, when the attacker works from the same cloud as the owner and the network says nothing.
+  let novelClient = false;
+  if (novelAgent) {
+    const product = userAgentProduct(event.userAgent);
+    novelClient = !apiKey.someHabit(USER_AGENTS, (known) => userAgentProduct(known) === product);
+    apiKey.lastNovelUserAgent = event.userAgent;
+  }
+  if (novelNetwork || newKey || novelClient) {
     apiKey.novel ??= core.factory.fine();
     apiKey.novel.add(event.timeMs);
     if (novelNetwork) apiKey.lastNovelNetwork = event.sourceNetwork;
@@ -124,6 +142,13 @@ export function checkCredential(
         account,
         event.timeMs,
         `API key ${event.apiKeyId} used from new network ${event.sourceNetwork}`,
+        event.apiKeyId,
+      );
+    } else if (novelClient) {
+      core.noteNovelty(
+        account,
+        event.timeMs,
+        `API key ${event.apiKeyId} used with a client it never used (${event.userAgent})`,
         event.apiKeyId,
       );
     }
@@ -188,9 +213,13 @@ export function checkCredential(
       : observed >= Math.max(t.minVolumeRatio * expected, t.minNovelCount5m);
     const chain = core.takeoverChain(account, event.timeMs, event.apiKeyId);
     if (rising || chain.length > 0) {
+      // The key's new network, while it is new (it is the key's own after an hour of steady use);
+      // otherwise the novelty was its client.
+      const onNewNetwork =
+        apiKey.lastNovelNetwork !== '' && event.timeMs - apiKey.novelNetworkSinceMs <= SETTLE_MS;
       const what = newKey
         ? `new API key ${event.apiKeyId}`
-        : `API key ${event.apiKeyId} from ${apiKey.lastNovelNetwork ? `new network ${apiKey.lastNovelNetwork}` : `new user agent ${apiKey.lastNovelUserAgent}`}`;
+        : `API key ${event.apiKeyId} ${onNewNetwork ? `from new network ${apiKey.lastNovelNetwork}` : `with new client ${apiKey.lastNovelUserAgent}`}`;
       core.emit({
         kind: 'credential_anomaly',
         account,
@@ -203,8 +232,7 @@ export function checkCredential(
         // A rotation and a migration look like this too: page only on a takeover chain, or a
         // mature key on a new network sending far above its habit.
         severity:
-          chain.length > 0 ||
-          (!newKey && apiKey.lastNovelNetwork !== '' && observed >= 5 * Math.max(expected, 1))
+          chain.length > 0 || (!newKey && onNewNetwork && observed >= 5 * Math.max(expected, 1))
             ? 'critical'
             : 'warning',
         reason: `${what}: ${novelCount} novel messages in 5m, key volume ${observed} vs ${expected.toFixed(1)} expected${
