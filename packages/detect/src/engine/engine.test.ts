@@ -4,7 +4,7 @@ import { type Detection, detectionId } from '../detection.ts';
 import type { NormalizedEvent } from '../normalized-event.ts';
 import { userAgentProduct } from '../signals/credential.ts';
 import { DetectionEngine } from './engine.ts';
-import { audit, merge, outbound, pumpingBurst, steadyTraffic } from './test-traffic.ts';
+import { audit, merge, outbound, prng, pumpingBurst, steadyTraffic } from './test-traffic.ts';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -465,6 +465,45 @@ describe('delivery_failure_spike', () => {
     const found = run(engine, statuses).filter((d) => d.kind === 'delivery_failure_spike');
     expect(found.length).toBeGreaterThan(0);
     expect(found[0]?.key).toBe('account:filtered');
+  });
+
+  /** Receipts every 2 s: 6 h with 2 % filtered, then the share `at(minutesSince)` for `minutes`. */
+  function receipts(minutes: number, at: (minutesSince: number) => number, seed = 7): NormalizedEvent[] {
+    const random = prng(seed);
+    const events: NormalizedEvent[] = [];
+    const start = 6 * 1_800;
+    for (let i = 0; i < start + minutes * 30; i++) {
+      const share = i < start ? 0.02 : at((i - start) / 30);
+      events.push(status(i, T0 + i * 2_000, random() < share));
+    }
+    return events;
+  }
+
+  it('fires when filtering creeps up over an hour, before a fifth of the traffic is filtered', () => {
+    // 2 % → 50 % over 60 minutes. The usual share used to follow within minutes, its bar (3× it)
+    // staying ahead of the climb: this never fired.
+    const engine = new DetectionEngine();
+    const events = receipts(90, (m) => 0.02 + 0.48 * Math.min(1, m / 60));
+    let firstAt = -1;
+    events.forEach((event, i) => {
+      if (firstAt < 0 && engine.process(event).some((d) => d.kind === 'delivery_failure_spike')) firstAt = i;
+    });
+    expect(firstAt, 'a detection during the climb').toBeGreaterThan(6 * 1_800);
+    const minutesIn = (firstAt - 6 * 1_800) / 30;
+    expect(0.02 + 0.48 * (minutesIn / 60), 'the filtered share when it fired').toBeLessThan(0.2);
+  });
+
+  it('learns a lasting change within a day instead of reporting it for good', () => {
+    const engine = new DetectionEngine();
+    // 50 % filtered from now on (it was reported for all of the 72 hours).
+    const found = run(
+      engine,
+      receipts(72 * 60, () => 0.5),
+    ).filter((d) => d.kind === 'delivery_failure_spike');
+    expect(found.length).toBeGreaterThan(0);
+    const lastHours = ((found.at(-1)?.windowEndMs ?? 0) - (T0 + 6 * HOUR)) / HOUR;
+    expect(lastHours).toBeGreaterThan(6);
+    expect(lastHours).toBeLessThan(30);
   });
 
   it('judges the share on the current window, not on counts left in a ring from an earlier burst', () => {

@@ -9,6 +9,47 @@ import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
 import type { NormalizedStatus } from '../normalized-event.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
 
+/**
+ * How long the usual failure and filtering shares take to follow a change (the EWMA's time
+ * constant). Carriers' filtering of a spam campaign can creep up over an hour: a baseline that
+ * followed within minutes (it did: 0.02 per 10 s bucket, ~8 min) rose under it, its bar (three times
+ * the baseline) stayed ahead of it, and a climb from 2 % to 50 % filtered over 60 minutes never fired.
+ */
+const SHARE_BASELINE_TAU_MS = 6 * 3_600_000;
+/** Anomalous windows teach too, clipped to the bar and this much slower (see learnShares). */
+const ANOMALOUS_SLOWDOWN = 4;
+
+/**
+ * Moves the usual shares towards this window's, once per fine bucket, by the time the window moved
+ * (at most its length: a window after a silence says nothing about the silence). Each share is
+ * winsorised at its bar, as the volume baselines are: a spike does not teach itself, yet a lasting
+ * change (a list with more landlines; a first window that was not typical) is learned in about a
+ * day instead of being reported for good.
+ */
+function learnShares(
+  account: AccountState,
+  bucket: number,
+  ring: BucketRing,
+  failureShare: number,
+  filteredShare: number,
+  failureBar: number,
+  filteredBar: number,
+  anomalous: boolean,
+): void {
+  const first = account.failureBaseline < 0;
+  const moved = first ? 1 : Math.min(bucket - account.failureBaselineBucket, ring.length);
+  account.failureBaselineBucket = bucket;
+  if (first) {
+    account.failureBaseline = failureShare;
+    account.filteredBaseline = filteredShare;
+    return;
+  }
+  const weight =
+    Math.min(1, (moved * ring.bucketMs) / SHARE_BASELINE_TAU_MS) / (anomalous ? ANOMALOUS_SLOWDOWN : 1);
+  account.failureBaseline += weight * (Math.min(failureShare, failureBar) - account.failureBaseline);
+  account.filteredBaseline += weight * (Math.min(filteredShare, filteredBar) - account.filteredBaseline);
+}
+
 export function checkDelivery(
   core: EngineCore,
   account: AccountState,
@@ -38,17 +79,21 @@ export function checkDelivery(
   const filteredCount = statusFiltered.sumAt(1, statusTotal.headMs);
   const failureShare = total > 0 ? failures / total : 0;
   const filteredShare = total > 0 ? filteredCount / total : 0;
-  // Learn once per fine bucket from windows that are not themselves anomalous.
   const bucket = statusTotal.head;
   const failureBar = Math.max(t.minFailureShare, account.failureBaseline * t.minRatio);
   const filteredBar = Math.max(t.minFilteredShare, account.filteredBaseline * t.minRatio);
   const anomalous = total >= t.minStatuses5m && (failureShare >= failureBar || filteredShare >= filteredBar);
-  if (bucket !== account.failureBaselineBucket && total >= 20 && !anomalous) {
-    account.failureBaselineBucket = bucket;
-    account.failureBaseline =
-      account.failureBaseline < 0 ? failureShare : 0.98 * account.failureBaseline + 0.02 * failureShare;
-    account.filteredBaseline =
-      account.filteredBaseline < 0 ? filteredShare : 0.98 * account.filteredBaseline + 0.02 * filteredShare;
+  if (bucket !== account.failureBaselineBucket && total >= 20) {
+    learnShares(
+      account,
+      bucket,
+      statusTotal,
+      failureShare,
+      filteredShare,
+      failureBar,
+      filteredBar,
+      anomalous,
+    );
   }
   if (!anomalous) return;
   const byFiltering = filteredShare >= filteredBar;
