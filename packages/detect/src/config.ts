@@ -50,6 +50,11 @@ export const destinationThresholdsSchema = z.object({
   /** Messages to a rare/new country within 5 minutes before it fires. */
   minRareCountryCount5m: count.default(25),
   /**
+   * ...or within the long window (1 h), for pumping that runs for hours at a modest rate; and at
+   * least `volume.minRatio` times the country's own expectation for that window.
+   */
+  minRareCountryCountLong: count.default(30),
+  /**
    * Recipients within this numeric distance of each other count as sequential (below 2^31: numbers
    * are compared on their low 32 bits, see CountryState.recentNeighbours).
    */

@@ -144,6 +144,11 @@ export class CountryState extends TrackedKey {
   declare conversionSamples: number;
   /** Rare/new country flag at first sight in the current episode. */
   rareAtStart = false;
+  /**
+   * When the current run of traffic to the country began (its first message after an hour without
+   * any), if the country was rare then; -1 otherwise. Judges pumping at a modest rate for hours.
+   */
+  rareRunSinceMs = -1;
   sequentialHits = 0;
 
   constructor(factory: TrackerFactory, timeMs: number) {

@@ -170,6 +170,56 @@ describe('destination_anomaly', () => {
     expect(burstTo(false)).toBeGreaterThan(0);
   });
 
+  /** `perMinute` messages on average to random TJ numbers over [startMs, endMs). */
+  function trickleToTj(startMs: number, endMs: number, perMinute: number, seed = 3): NormalizedEvent[] {
+    const random = prng(seed);
+    const events: NormalizedEvent[] = [];
+    for (let t = startMs, i = 0; ; i++) {
+      t += Math.max(1, Math.round((-Math.log(1 - random()) * MIN) / perMinute));
+      if (t >= endMs) return events;
+      events.push(
+        outbound({
+          timeMs: t,
+          country: 'TJ',
+          prefix: '+992935',
+          recipientKey: `t${i}`,
+          recipientNumeric: 992_935_000_000 + Math.floor(random() * 999_999),
+        }),
+      );
+    }
+  }
+
+  it('fires on pumping at a modest rate for hours to a country the account never served, in its first hour', () => {
+    // 2 a minute to random numbers, under every 5-minute bar: 480 messages in 4 hours were missed.
+    const start = T0 + 30 * HOUR;
+    const engine = new DetectionEngine();
+    run(engine, steadyTraffic(T0, start, 10, 7));
+    const found = run(
+      engine,
+      merge(steadyTraffic(start, start + 8 * HOUR, 10, 8), trickleToTj(start, start + 8 * HOUR, 2)),
+    ).filter((d) => d.kind === 'destination_anomaly' && d.key === 'country:TJ');
+    const first = found[0] as Detection;
+    expect(first).toBeDefined();
+    expect(first.severity).toBe('warning');
+    expect(first.windowEndMs - first.windowStartMs).toBe(HOUR);
+    expect(first.evidence.reason).toMatch(/^\d+ messages in 60m to TJ/);
+    expect(first.windowEndMs).toBeLessThan(start + HOUR);
+    // A run that goes on is the account's own destination after two hours: no warnings for good.
+    expect(Math.max(...found.map((d) => d.windowEndMs))).toBeLessThanOrEqual(start + 2 * HOUR + MIN);
+  });
+
+  it('stays quiet for the same trickle from a big sender, whose rare countries carry as much', () => {
+    // 2 a minute beside 300: a rare country (0.5 %) of this account carries 1.5 a minute.
+    const start = T0 + 30 * HOUR;
+    const engine = new DetectionEngine();
+    run(engine, steadyTraffic(T0 + 22 * HOUR, start, 300, 7));
+    const found = run(
+      engine,
+      merge(steadyTraffic(start, start + 2 * HOUR, 300, 8), trickleToTj(start, start + 2 * HOUR, 2)),
+    ).filter((d) => d.kind === 'destination_anomaly');
+    expect(found).toEqual([]);
+  });
+
   it('stays quiet for a few messages to a new country (a traveller)', () => {
     const engine = new DetectionEngine();
     run(engine, history);

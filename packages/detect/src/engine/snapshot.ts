@@ -131,6 +131,7 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         conversionBaseline: c.conversionBaseline,
         conversionSamples: c.conversionSamples,
         rareAtStart: c.rareAtStart,
+        rareRunSinceMs: c.rareRunSinceMs,
         sequentialHits: c.sequentialHits,
       },
     ]),
@@ -243,6 +244,8 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.conversionBaseline = c['conversionBaseline'];
     state.conversionSamples = c['conversionSamples'];
     state.rareAtStart = c['rareAtStart'];
+    // Absent from snapshots written before it existed: no rare run in progress.
+    state.rareRunSinceMs = c['rareRunSinceMs'] ?? -1;
     state.sequentialHits = c['sequentialHits'];
     account.countries.set(intern(id), state);
   }

@@ -8,7 +8,7 @@
 
 import { type AccountState, type CountryState, SEQUENTIAL_MEMORY } from '../engine/account-state.ts';
 import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
-import { MEDIUM } from '../engine/rate-tracker.ts';
+import { LONG, MEDIUM } from '../engine/rate-tracker.ts';
 import type { NormalizedFeedback, NormalizedOutbound } from '../normalized-event.ts';
 import type { BucketRing } from '../windows/bucket-ring.ts';
 
@@ -38,24 +38,43 @@ export function checkDestination(
   const sequential = neighbours >= t.sequentialMinRun;
   if (sequential) country.sequentialHits++;
   const premium = country.premium?.sumAt(1, event.timeMs) ?? 0;
+  const burst = country.rareAtStart && count5m >= t.minRareCountryCount5m;
+  // Pumping at a modest rate for hours (2 a minute to a country the account never served), judged
+  // over the long window in the first two of a run of traffic that began while the country was rare
+  // (later, a steady new destination is the account's own). A rare country carried at most
+  // rareCountryShare of the account's expectation (a big sender's rare countries have steady traffic
+  // of their own); its own baseline is no guide, since a young country borrows its peers' rates.
+  const countLong = country.rate.count(LONG);
+  if (countLong <= 1) country.rareRunSinceMs = rare ? event.timeMs : -1;
+  const longMs = core.config.windowsMs.long;
+  const inRareRun =
+    !burst &&
+    country.rareRunSinceMs >= 0 &&
+    event.timeMs - country.rareRunSinceMs <= 2 * longMs &&
+    countLong >= t.minRareCountryCountLong;
+  const expectedLong = inRareRun
+    ? t.rareCountryShare *
+      account.rate.expectedAt(LONG, event.timeMs, thresholds.volume, core.prior('account'))
+    : 0;
+  const sustained = inRareRun && countLong >= thresholds.volume.minRatio * expectedLong;
 
-  if (
-    !sequential &&
-    premium < t.minPremiumCount5m &&
-    !(country.rareAtStart && count5m >= t.minRareCountryCount5m)
-  )
-    return;
+  if (!sequential && premium < t.minPremiumCount5m && !burst && !sustained) return;
   const reasons: string[] = [];
   if (sequential)
     reasons.push(
       `${neighbours} of the last ${n} recipients in ${event.country} are within ${t.sequentialSpan} numbers of each other`,
     );
   if (premium >= t.minPremiumCount5m) reasons.push(`${premium} premium-rate recipients in 5m`);
-  if (country.rareAtStart && count5m >= t.minRareCountryCount5m) {
+  const rareShare = `${(t.rareCountryShare * 100).toFixed(1)}%`;
+  if (burst) {
     reasons.push(
       // The share as of now includes this burst; what made the country rare is its share when the
       // burst began, below the threshold.
-      `${count5m} messages in 5m to ${event.country}, a country below ${(t.rareCountryShare * 100).toFixed(1)}% of the account's traffic before this burst`,
+      `${count5m} messages in 5m to ${event.country}, a country below ${rareShare} of the account's traffic before this burst`,
+    );
+  } else if (sustained) {
+    reasons.push(
+      `${countLong} messages in ${Math.round(longMs / 60_000)}m to ${event.country} (${expectedLong.toFixed(1)} expected), a country below ${rareShare} of the account's traffic before they began`,
     );
   }
   if (reasons.length === 0) return;
@@ -64,21 +83,27 @@ export function checkDestination(
   const strong =
     (sequential && (country.rareAtStart || country.sequentialHits >= 3)) || premium >= t.minPremiumCount5m;
   const severity = strong || (country.rareAtStart && sequential) ? 'critical' : 'warning';
-  const expected = country.rate.expectedAt(MEDIUM, event.timeMs, thresholds.volume, core.prior('country'));
+  // Judged on the long window alone: the detection is of that window.
+  const overLong = !sequential && premium < t.minPremiumCount5m && !burst;
+  const windowMs = overLong ? core.config.windowsMs.long : core.config.windowsMs.medium;
+  const observed = overLong ? countLong : count5m;
   core.emit({
     kind: 'destination_anomaly',
     account,
     key: `country:${event.country}`,
-    windowMs: core.config.windowsMs.medium,
+    windowMs,
     timeMs: event.timeMs,
-    observed: count5m,
-    expected,
+    observed,
+    expected: overLong
+      ? expectedLong
+      : country.rate.expectedAt(MEDIUM, event.timeMs, thresholds.volume, core.prior('country')),
     // Each reason's measure over its threshold, premium-rate recipients included (they were left
     // out, so a pumping burst of a few premium numbers scored below 1).
     score:
       Math.max(
         neighbours / Math.max(t.sequentialMinRun, 1),
         count5m / Math.max(t.minRareCountryCount5m, 1),
+        (sustained ? countLong : 0) / Math.max(t.minRareCountryCountLong, 1),
         premium / Math.max(t.minPremiumCount5m, 1),
       ) * 2,
     severity,
@@ -89,8 +114,8 @@ export function checkDestination(
       countryShareBefore: shareBefore,
       conversionBaseline: country.conversionBaseline,
     },
-    messagesBeforeDetection: count5m,
-    anomalyStartMs: Math.max(country.firstSeenMs, event.timeMs - core.config.windowsMs.medium),
+    messagesBeforeDetection: observed,
+    anomalyStartMs: Math.max(country.firstSeenMs, event.timeMs - windowMs),
     focus: { country: event.country },
     trigger: event,
   });
