@@ -349,6 +349,52 @@ describe('opt_out_spike', () => {
     expect(spike, kinds(detections, 'info').join()).toBeDefined();
     expect(spike?.labels['fingerprint']).toBe('0123456789abcdef');
   });
+
+  it("judges a young template on its own rate: a campaign's STOPs diluted by the account's OTPs", () => {
+    // 100 OTPs a minute for 30 hours, then a campaign to 300 people beside them; 30 of them (10 %)
+    // reply STOP within 20 minutes: 0.5 % of the account's hour, under its 2 % bar.
+    const start = T0 + 30 * HOUR;
+    const otps = steadyTraffic(T0, start + 40 * MIN, 100, 7);
+    const campaign = Array.from({ length: 300 }, (_, i) =>
+      outbound({
+        timeMs: start + i * 2_000,
+        fingerprint: 'fedcba9876543210',
+        maskedBody: 'Your parcel is held, pay <amount> at <url:evil.com>',
+        recipientKey: `v${i}`,
+      }),
+    );
+    const stop = (i: number, recipientKey: string, timeMs: number): NormalizedEvent => ({
+      kind: 'inbound',
+      eventId: `stop${i}`,
+      timeMs,
+      accountId: 'acct_a',
+      recipientKey,
+      country: 'US',
+      classification: 'opt_out',
+    });
+    const stops = Array.from({ length: 30 }, (_, i) => stop(i, `v${i * 10}`, start + 2 * MIN + i * 40_000));
+    const engine = new DetectionEngine();
+    const found = run(engine, merge(otps, campaign, stops)).filter((d) => d.kind === 'opt_out_spike');
+    expect(found.map((d) => d.key)).not.toContain('account');
+    const template = found.filter((d) => d.key === 'template:fedcba9876543210');
+    // A warning at the tenth STOP, critical from the twentieth.
+    expect(template.map((d) => d.severity)).toEqual(['warning', 'critical']);
+    expect(template[0]?.evidence.reason).toMatch(/^10 opt-outs from \d+ messages of one template/);
+
+    // A template is judged in its first day only: 15 STOPs (3.6 %) in 20 minutes from recipients of
+    // a reminder the account has sent every 4 minutes for 28 hours.
+    const newsletter = Array.from({ length: 420 }, (_, i) =>
+      outbound({
+        timeMs: T0 + 2 * HOUR + i * 4 * MIN,
+        fingerprint: '0011223344556677',
+        maskedBody: 'Reminder: your appointment is on <date>',
+        recipientKey: `v${i}`,
+      }),
+    );
+    const late = Array.from({ length: 15 }, (_, i) => stop(i, `v${400 + i}`, start + 2 * MIN + i * 80_000));
+    const control = new DetectionEngine();
+    expect(run(control, merge(otps, newsletter, late)).filter((d) => d.kind === 'opt_out_spike')).toEqual([]);
+  });
 });
 
 describe('credential_anomaly', () => {

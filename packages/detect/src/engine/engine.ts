@@ -265,11 +265,9 @@ export class DetectionEngine implements EngineCore {
           this.#stats.allowListed++;
           break;
         }
-        if (fingerprint) {
-          const cluster = account.clusters.get(fingerprint);
-          if (cluster) cluster.optOuts++;
-        }
-        checkOptOut(this, account, thresholds, event.timeMs, fingerprint);
+        const cluster = fingerprint ? account.clusters.get(fingerprint) : undefined;
+        if (cluster) cluster.optOuts++;
+        checkOptOut(this, account, thresholds, event.timeMs, fingerprint, cluster);
         break;
       }
       case 'status': {
