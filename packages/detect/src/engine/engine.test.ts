@@ -255,6 +255,33 @@ describe('content_burst and new_link_domain', () => {
     expect(burst?.severity).toBe('critical');
     expect(burst?.evidence.linkDomains[0]).toMatchObject({ value: 'usps-fee.top', isNew: true });
   });
+
+  it("describes a slow template's whole first hour, over which it counted its recipients", () => {
+    // One recipient every 15 s: 40 distinct after 10 minutes, 20 of them in the last 5. The account
+    // is busy enough (25 a minute) to keep an evidence ring.
+    const engine = new DetectionEngine();
+    const start = T0 + 30 * HOUR;
+    run(engine, steadyTraffic(T0, start, 25, 7));
+    const slow = Array.from({ length: 60 }, (_, i) =>
+      outbound({
+        timeMs: start + i * 15_000,
+        fingerprint: 'ffee0011ffee0022',
+        maskedBody: 'Claim your refund of <amount> now',
+        recipientKey: `slow-recipient-${i}`,
+      }),
+    );
+    const burst = run(engine, merge(steadyTraffic(start, start + 20 * MIN, 25, 8), slow)).find(
+      (d) => d.kind === 'content_burst',
+    ) as Detection;
+    expect(burst).toBeDefined();
+    expect(burst.observed).toBeGreaterThanOrEqual(40);
+    expect(burst.windowEndMs - burst.windowStartMs).toBe(HOUR);
+    // Its evidence is of the same messages: all of them since the template's first, not the last
+    // 5 minutes' (20).
+    expect(burst.evidence.distinctRecipients).toBeGreaterThanOrEqual(38);
+    expect(burst.evidence.topTemplates[0]?.count).toBeGreaterThanOrEqual(38);
+    expect(burst.evidence.anomalyStartMs).toBe(start);
+  });
 });
 
 describe('an account remembers its templates and link domains', () => {

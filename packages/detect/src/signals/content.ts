@@ -47,7 +47,9 @@ export function checkCluster(
     kind: 'content_burst',
     account,
     key: `fingerprint:${cluster.fingerprint}`,
-    windowMs: core.config.windowsMs.medium,
+    // The recipients are counted over the cluster's life, up to newClusterMaxAgeMs: so is the window
+    // (and the evidence, from its first message), not the last 5 minutes' share of them.
+    windowMs: Math.max(core.config.windowsMs.medium, t.newClusterMaxAgeMs),
     timeMs: event.timeMs,
     observed: distinct,
     expected: 0,
@@ -59,7 +61,7 @@ export function checkCluster(
     metrics: { distinctRecipients: distinct, clusterMessages: cluster.messages, clusterAgeMs: age },
     messagesBeforeDetection: cluster.messages,
     anomalyStartMs: cluster.firstSeenMs,
-    focus: { fingerprint: cluster.fingerprint },
+    focus: { fingerprint: cluster.fingerprint, sinceMs: cluster.firstSeenMs },
     trigger: event,
     audits: chain,
   });
