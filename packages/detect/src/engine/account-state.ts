@@ -49,6 +49,10 @@ class KeyAnomalies {
   novelNetworkMessages: number = 0;
   novelAgentSinceMs: number = -1;
   novelAgentMessages: number = 0;
+  /** The key's last message from a network new to it (its new network is news until the window passes). */
+  novelNetworkLastMs: number = -1;
+  /** Whether the last novel user agent names a product the key never used (worked out once per agent). */
+  novelAgentNewProduct: boolean = false;
 }
 
 /** Premium-rate recipients and conversion feedback of a country: allocated at the first. */
@@ -126,6 +130,8 @@ export class ApiKeyState extends withHabits(TrackedKey, MAX_REMEMBERED) {
   declare novelNetworkMessages: number;
   declare novelAgentSinceMs: number;
   declare novelAgentMessages: number;
+  declare novelNetworkLastMs: number;
+  declare novelAgentNewProduct: boolean;
 }
 
 export class CountryState extends TrackedKey {

@@ -491,6 +491,22 @@ describe('credential_anomaly', () => {
     expect(upgraded.spikeSeverities).toEqual(new Set(['info']));
   });
 
+  it('pages a burst from a network the key tried out an hour and a half before (still new to it)', () => {
+    const net = { sourceIp: '45.9.8.7', sourceNetwork: '45.9.8.0/24' };
+    const engine = new DetectionEngine();
+    const probes = Array.from({ length: 5 }, (_, i) =>
+      outbound({ timeMs: attackStart - 90 * MIN + i * MIN, ...net }),
+    );
+    run(engine, merge(history, probes));
+    const burst = Array.from({ length: 250 }, (_, i) =>
+      outbound({ timeMs: attackStart + i * 200, ...net, recipientKey: `x${i}` }),
+    );
+    const credential = run(engine, burst).filter((d) => d.kind === 'credential_anomaly');
+    // It read 'warning: … with new client :' once the network's first message was an hour old.
+    expect(credential.map((d) => d.severity)).toContain('critical');
+    expect(credential[0]?.evidence.reason).toMatch(/from new network 45\.9\.8\.0\/24/);
+  });
+
   it("names a user agent's product without its version", () => {
     expect(userAgentProduct('twilio-node/5.1.2 (linux x64) node/v20.1.0')).toBe('twilio-node');
     expect(userAgentProduct('@vonage/server-sdk/3.8.0 node/20.1.0')).toBe('@vonage/server-sdk');

@@ -113,6 +113,8 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
           k.novelNetworkMessages,
           k.novelAgentSinceMs,
           k.novelAgentMessages,
+          k.novelNetworkLastMs,
+          k.novelAgentNewProduct ? 1 : 0,
         ],
       },
     ]),
@@ -210,7 +212,9 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
     state.lastNovelNetwork = k['lastNovelNetwork'];
     state.lastNovelUserAgent = k['lastNovelUserAgent'];
     state.lastOutOfScopeReason = k['lastOutOfScopeReason'];
-    // Absent before it was written: novelty then starts its hour again at the next message.
+    // Absent before it was written: novelty then starts its hour again at the next message. Its
+    // last two entries came later: without them no new network is news, and the last novel user
+    // agent is taken for a new version of a known client.
     const since = k['novelSince'] as number[] | undefined;
     if (since !== undefined) {
       [
@@ -219,6 +223,10 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
         state.novelAgentSinceMs,
         state.novelAgentMessages,
       ] = since as [number, number, number, number];
+      if (since.length >= 6) {
+        state.novelNetworkLastMs = since[4] as number;
+        state.novelAgentNewProduct = since[5] === 1;
+      }
     }
     account.apiKeys.set(id, state);
   }

@@ -126,16 +126,26 @@ export function checkCredential(
   // A new version of the key's own client is an upgrade: evidence only. A client product the key
   // never used (a scripting library where it ran an SDK) is what a stolen key in other hands looks
   // like, when the attacker works from the same cloud as the owner and the network says nothing.
+  // Worked out once per novel agent (parsing every remembered agent costs µs), kept on the key.
   let novelClient = false;
   if (novelAgent) {
-    const product = userAgentProduct(event.userAgent);
-    novelClient = !apiKey.someHabit(USER_AGENTS, (known) => userAgentProduct(known) === product);
-    apiKey.lastNovelUserAgent = event.userAgent;
+    if (event.userAgent !== apiKey.lastNovelUserAgent) {
+      const product = userAgentProduct(event.userAgent);
+      apiKey.novelAgentNewProduct = !apiKey.someHabit(
+        USER_AGENTS,
+        (known) => userAgentProduct(known) === product,
+      );
+      apiKey.lastNovelUserAgent = event.userAgent;
+    }
+    novelClient = apiKey.novelAgentNewProduct;
   }
   if (novelNetwork || newKey || novelClient) {
     apiKey.novel ??= core.factory.fine();
     apiKey.novel.add(event.timeMs);
-    if (novelNetwork) apiKey.lastNovelNetwork = event.sourceNetwork;
+    if (novelNetwork) {
+      apiKey.lastNovelNetwork = event.sourceNetwork;
+      apiKey.novelNetworkLastMs = event.timeMs;
+    }
     // Corroborating novelty for other signals: a mature key on a network it never used.
     if (novelNetwork) {
       core.noteNovelty(
@@ -213,10 +223,10 @@ export function checkCredential(
       : observed >= Math.max(t.minVolumeRatio * expected, t.minNovelCount5m);
     const chain = core.takeoverChain(account, event.timeMs, event.apiKeyId);
     if (rising || chain.length > 0) {
-      // The key's new network, while it is new (it is the key's own after an hour of steady use);
-      // otherwise the novelty was its client.
+      // A message from a network new to the key in this window; otherwise the novelty was its client.
       const onNewNetwork =
-        apiKey.lastNovelNetwork !== '' && event.timeMs - apiKey.novelNetworkSinceMs <= SETTLE_MS;
+        apiKey.novelNetworkLastMs >= 0 &&
+        event.timeMs - apiKey.novelNetworkLastMs <= core.config.windowsMs.medium;
       const what = newKey
         ? `new API key ${event.apiKeyId}`
         : `API key ${event.apiKeyId} ${onNewNetwork ? `from new network ${apiKey.lastNovelNetwork}` : `with new client ${apiKey.lastNovelUserAgent}`}`;
