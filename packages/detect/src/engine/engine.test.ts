@@ -208,6 +208,30 @@ describe('destination_anomaly', () => {
     expect(Math.max(...found.map((d) => d.windowEndMs))).toBeLessThanOrEqual(start + 2 * HOUR + MIN);
   });
 
+  it('learns a small batch the account sends to a country every morning, instead of warning every day', () => {
+    const random = prng(5);
+    const batches: NormalizedEvent[] = [];
+    for (let day = 0; day < 5; day++)
+      for (let i = 0; i < 40; i++)
+        batches.push(
+          outbound({
+            timeMs: T0 + day * 24 * HOUR + 9 * HOUR + Math.floor(random() * HOUR),
+            country: 'DE',
+            prefix: '+49151',
+            recipientKey: `de${day}-${i}`,
+            recipientNumeric: 491_510_000_000 + Math.floor(random() * 9_999_999),
+          }),
+        );
+    const engine = new DetectionEngine();
+    const found = run(engine, merge(steadyTraffic(T0, T0 + 5 * 24 * HOUR, 10, 7), batches)).filter(
+      (d) => d.kind === 'destination_anomaly',
+    );
+    // The first mornings are news; from the third the country's own morning is expected (it warned
+    // on every one of them, judged only by its share of the account).
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.every((d) => d.detectedAtMs < T0 + 2 * 24 * HOUR)).toBe(true);
+  });
+
   it('stays quiet for the same trickle from a big sender, whose rare countries carry as much', () => {
     // 2 a minute beside 300: a rare country (0.5 %) of this account carries 1.5 a minute.
     const start = T0 + 30 * HOUR;

@@ -41,9 +41,7 @@ export function checkDestination(
   const burst = country.rareAtStart && count5m >= t.minRareCountryCount5m;
   // Pumping at a modest rate for hours (2 a minute to a country the account never served), judged
   // over the long window in the first two of a run of traffic that began while the country was rare
-  // (later, a steady new destination is the account's own). A rare country carried at most
-  // rareCountryShare of the account's expectation (a big sender's rare countries have steady traffic
-  // of their own); its own baseline is no guide, since a young country borrows its peers' rates.
+  // (later, a steady new destination is the account's own), against rareCountryExpectation.
   const countLong = country.rate.count(LONG);
   if (countLong <= 1) country.rareRunSinceMs = rare ? event.timeMs : -1;
   const longMs = core.config.windowsMs.long;
@@ -53,8 +51,7 @@ export function checkDestination(
     event.timeMs - country.rareRunSinceMs <= 2 * longMs &&
     countLong >= t.minRareCountryCountLong;
   const expectedLong = inRareRun
-    ? t.rareCountryShare *
-      account.rate.expectedAt(LONG, event.timeMs, thresholds.volume, core.prior('account'))
+    ? rareCountryExpectation(core, account, country, thresholds, event.timeMs)
     : 0;
   const sustained = inRareRun && countLong >= thresholds.volume.minRatio * expectedLong;
 
@@ -119,6 +116,26 @@ export function checkDestination(
     focus: { country: event.country },
     trigger: event,
   });
+}
+
+/**
+ * What the long window may carry to a rare country: rareCountryShare of the account's expectation
+ * (a big sender's rare countries have steady traffic of their own), or the country's own
+ * expectation once it has a day of history (a country served in a small batch every morning
+ * expects its batch then). A younger country's own baseline is no guide: it borrows its peers' rates.
+ */
+function rareCountryExpectation(
+  core: EngineCore,
+  account: AccountState,
+  country: CountryState,
+  thresholds: EffectiveThresholds,
+  timeMs: number,
+): number {
+  const share =
+    thresholds.destination.rareCountryShare *
+    account.rate.expectedAt(LONG, timeMs, thresholds.volume, core.prior('account'));
+  if (country.rate.baseline.hoursSeen < 24) return share;
+  return Math.max(share, country.rate.expectedAt(LONG, timeMs, thresholds.volume, core.prior('country')));
 }
 
 export function checkConversion(
