@@ -214,6 +214,11 @@ export class ClusterState {
   readonly rate: BucketRing;
   sample: string;
   optOuts = 0;
+  /**
+   * Since when `messages` and `optOuts` count: later than firstSeenMs when the cluster was dropped
+   * while idle and taken up again (its first sighting is remembered, its counts are not).
+   */
+  countsSinceMs: number;
   /** Minute of the last cross-account observation emitted and its pending count. */
   observationMinute = -1;
   pendingObservation = 0;
@@ -222,6 +227,7 @@ export class ClusterState {
     this.fingerprint = fingerprint;
     this.firstSeenMs = timeMs;
     this.lastSeenMs = timeMs;
+    this.countsSinceMs = timeMs;
     this.rate = factory.fine();
     this.sample = sample;
   }

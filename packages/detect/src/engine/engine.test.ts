@@ -446,6 +446,36 @@ describe('opt_out_spike', () => {
     const control = new DetectionEngine();
     expect(run(control, merge(otps, newsletter, late)).filter((d) => d.kind === 'opt_out_spike')).toEqual([]);
   });
+
+  it('does not judge a template taken up again after it was dropped idle on the STOPs of its first sends', () => {
+    // A blast of 1,500 with 8 STOPs (0.5 %); 6 hours later (dropped after 2 idle hours) it goes to 5
+    // more people, and 12 late STOPs come from the blast's recipients: '10 opt-outs from 5 messages
+    // (200 %)'.
+    const start = T0 + 30 * HOUR;
+    const fp = 'fedcba9876543210';
+    const send = (timeMs: number, recipientKey: string) =>
+      outbound({ timeMs, fingerprint: fp, maskedBody: 'Spring sale at <url:shop.example>', recipientKey });
+    const blast = Array.from({ length: 1_500 }, (_, i) => send(start + i * 400, `c${i}`));
+    const resend = Array.from({ length: 5 }, (_, i) => send(start + 6 * HOUR + i * 1_000, `n${i}`));
+    const stop = (i: number, recipientKey: string, timeMs: number): NormalizedEvent => ({
+      kind: 'inbound',
+      eventId: `stop${i}`,
+      timeMs,
+      accountId: 'acct_a',
+      recipientKey,
+      country: 'US',
+      classification: 'opt_out',
+    });
+    const stops = [
+      ...Array.from({ length: 8 }, (_, i) => stop(i, `c${i * 7}`, start + 10 * MIN + i * 5 * MIN)),
+      ...Array.from({ length: 12 }, (_, i) =>
+        stop(100 + i, `c${500 + i * 13}`, start + 6 * HOUR + 5 * MIN + i * 8 * MIN),
+      ),
+    ];
+    const engine = new DetectionEngine();
+    const found = run(engine, merge(steadyTraffic(T0, start + 10 * HOUR, 100, 7), blast, resend, stops));
+    expect(found.filter((d) => d.kind === 'opt_out_spike').map((d) => d.evidence.reason)).toEqual([]);
+  });
 });
 
 describe('credential_anomaly', () => {

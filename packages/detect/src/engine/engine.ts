@@ -430,6 +430,7 @@ export class DetectionEngine implements EngineCore {
       event.maskedBody,
     );
     cluster.lastSeenMs = event.timeMs;
+    cluster.countsSinceMs = event.timeMs;
     clusters.set(clusterId, cluster);
     return cluster;
   }

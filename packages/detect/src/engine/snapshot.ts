@@ -147,6 +147,7 @@ export function accountToJSON(account: AccountState): AccountSnapshot {
         rate: ring(c.rate),
         sample: c.sample,
         optOuts: c.optOuts,
+        countsSinceMs: c.countsSinceMs,
         observationMinute: c.observationMinute,
         pendingObservation: c.pendingObservation,
       },
@@ -268,6 +269,8 @@ export function accountFromJSON(s: AccountSnapshot, factory: TrackerFactory): Ac
       : null;
     state.rate.restore(c['rate']);
     state.optOuts = c['optOuts'];
+    // Absent before it was written: taken to count since the first sighting.
+    state.countsSinceMs = c['countsSinceMs'] ?? state.firstSeenMs;
     state.observationMinute = c['observationMinute'];
     state.pendingObservation = c['pendingObservation'];
     account.mutableClusters().set(id, state);

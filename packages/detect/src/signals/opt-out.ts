@@ -69,7 +69,10 @@ function checkTemplateOptOut(
 ): void {
   const t = thresholds.optOut;
   const ageMs = timeMs - cluster.firstSeenMs;
+  // A template taken up again after it was dropped idle counts its messages since then, but STOPs
+  // from the recipients of its first sends still come to it: its rate would be over the wrong sends.
   if (cluster.optOuts < t.minOptOuts || ageMs > TEMPLATE_OPT_OUT_AGE_MS) return;
+  if (cluster.countsSinceMs > cluster.firstSeenMs) return;
   const rate = cluster.optOuts / Math.max(cluster.messages, 1);
   const bar = Math.max(t.minRate, ratioBar);
   if (rate < bar) return;
