@@ -102,4 +102,35 @@ describe('ClickHouse client factory', () => {
       rmSync(path, { recursive: true, force: true });
     }
   });
+
+  it('refuses operations begun once a close has started, and closes within its bound while they keep coming', async () => {
+    const path = mkdtempSync(join(tmpdir(), 'floodgate-closing-'));
+    try {
+      const result = await runModule(`
+        const ch = await createClickhouse({ dataPath: ${JSON.stringify(path)}, database: 'floodgate', user: 'default', password: '', requestTimeoutMs: 30000 });
+        let stop = false;
+        let refused = 0;
+        const loop = async () => {
+          while (!stop) {
+            try { await (await ch.client.query({ query: 'SELECT count() FROM numbers(100000)', format: 'JSONEachRow' })).json(); }
+            catch { refused++; await new Promise((resolve) => setImmediate(resolve)); }
+          }
+        };
+        void loop();
+        void loop();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // An admin endpoint serving queries while the process shuts down: they stop at 8 s.
+        setTimeout(() => { stop = true; }, 8000).unref();
+        const startedAt = performance.now();
+        await ch.close();
+        const closeMs = Math.round(performance.now() - startedAt);
+        stop = true;
+        console.log(JSON.stringify({ closedWithin4s: closeMs < 4000, refused: refused > 0, closeMs }));
+        process.exit(0);`);
+      // It waited for them for good: 8 s here, and 2,386 queries run after the close began.
+      expect(result, JSON.stringify(result)).toMatchObject({ closedWithin4s: true, refused: true });
+    } finally {
+      rmSync(path, { recursive: true, force: true });
+    }
+  });
 });

@@ -15,6 +15,22 @@ type Params<K extends keyof ClientConnection> = ClientConnection[K] extends (p: 
   ? P
   : never;
 
+/** How long a close waits for the engine's work in flight. */
+const CLOSE_WAIT_MS = 3_000;
+
+/** Waits for `promise` (its outcome ignored) until `deadline` (performance.now() time) at most. */
+async function settledBefore(promise: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - performance.now())))),
+  ]);
+  clearTimeout(timer);
+}
+
 export function createEmbeddedConnection(path: string, database: string): ClientConnection {
   const inner = createChdbConnection({ path }) as unknown as ClientConnection;
   let ready: Promise<unknown> | undefined;
@@ -38,7 +54,9 @@ export function createEmbeddedConnection(path: string, database: string): Client
   };
   // Every operation from its call to its end, so a close can wait for those begun before it.
   const running = new Set<Promise<unknown>>();
+  let closing = false;
   const tracked = <T>(operation: () => Promise<T>): Promise<T> => {
+    if (closing) return Promise.reject(new Error('the embedded ClickHouse engine is closing'));
     const promise = operation();
     const settled = promise.then(
       () => undefined,
@@ -74,11 +92,15 @@ export function createEmbeddedConnection(path: string, database: string): Client
     // chDB's close returns at once and tears the connection down once the queries and inserts still
     // running on it finish (there is no interrupt). Closed here means that has happened, for every
     // operation begun before the close: a process that exits while one runs dies in the engine's
-    // teardown (SIGSEGV or abort at exit). Operations begun after it are refused by chDB.
+    // teardown (SIGSEGV or abort at exit). Operations begun once it has started are refused (the
+    // admin endpoint's queries may still be arriving), and it waits CLOSE_WAIT_MS at most: a query
+    // that runs on past that is left to the engine (the process's own shutdown deadline comes next).
     close: async () => {
-      while (running.size > 0) await Promise.all(running);
+      closing = true;
+      const deadline = performance.now() + CLOSE_WAIT_MS;
+      await settledBefore(Promise.all(running), deadline);
       await inner.close();
-      await drainPending();
+      await settledBefore(drainPending(), deadline);
     },
   } as ClientConnection;
   return connection;

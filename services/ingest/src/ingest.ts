@@ -521,7 +521,9 @@ export async function startIngest(
           new Promise((resolve) => (handedOver = setTimeout(resolve, STOP_DRAIN_MS))),
         ]);
         clearTimeout(handedOver);
-        if (!(await commits.drain(Math.max(0, drainBy - Date.now()))))
+        // At least a second, so the commits of what was stored are made even when handing over
+        // took the whole budget (a stuck forward).
+        if (!(await commits.drain(Math.max(1_000, drainBy - Date.now()))))
           logger.warn(
             { pendingRows: commits.pendingRows },
             'stopping with rows not yet stored; their records are read again at the next start',
