@@ -686,6 +686,32 @@ describe('delivery_failure_spike', () => {
     expect(0.02 + 0.48 * (minutesIn / 60), 'the filtered share when it fired').toBeLessThan(0.2);
   });
 
+  it('soon outweighs an untypical first window (a running mean while the account is young)', () => {
+    // The first 5 minutes fail 30 % (a carrier outage), then 2 % for 2 hours, then 35 %.
+    const random = prng(11);
+    const events: NormalizedEvent[] = [];
+    for (let i = 0; i < 4_000; i++) {
+      const minutes = i / 30;
+      const share = minutes < 5 ? 0.3 : minutes < 125 ? 0.02 : 0.35;
+      const failed = random() < share;
+      events.push({
+        kind: 'status',
+        eventId: `f${i}`,
+        timeMs: T0 + i * 2_000,
+        accountId: 'acct_a',
+        messageId: `m${i}`,
+        status: failed ? 'undelivered' : 'delivered',
+        errorCode: failed ? '30003' : '',
+        errorCategory: failed ? 'unreachable' : '',
+        country: 'US',
+      });
+    }
+    const found = run(new DetectionEngine(), events).filter((d) => d.kind === 'delivery_failure_spike');
+    // The first window set the usual share near 30 % and its bar near 90 %, for hours.
+    expect(found.length).toBeGreaterThan(0);
+    expect(found[0]?.detectedAtMs).toBeGreaterThan(T0 + 125 * MIN);
+  });
+
   it('learns a lasting change within a day instead of reporting it for good', () => {
     const engine = new DetectionEngine();
     // 50 % filtered from now on (it was reported for all of the 72 hours).

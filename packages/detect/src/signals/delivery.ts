@@ -35,6 +35,7 @@ function learnShares(
   failureBar: number,
   filteredBar: number,
   anomalous: boolean,
+  timeMs: number,
 ): void {
   const first = account.failureBaseline < 0;
   const moved = first ? 1 : Math.min(bucket - account.failureBaselineBucket, ring.length);
@@ -44,8 +45,11 @@ function learnShares(
     account.filteredBaseline = filteredShare;
     return;
   }
-  const weight =
-    Math.min(1, (moved * ring.bucketMs) / SHARE_BASELINE_TAU_MS) / (anomalous ? ANOMALOUS_SLOWDOWN : 1);
+  // Over a young account's life so far (a running mean), so one untypical first window is soon
+  // outweighed; over SHARE_BASELINE_TAU_MS once it is older than that.
+  const movedMs = moved * ring.bucketMs;
+  const span = Math.min(SHARE_BASELINE_TAU_MS, Math.max(timeMs - account.firstSeenMs, movedMs));
+  const weight = Math.min(1, movedMs / span) / (anomalous ? ANOMALOUS_SLOWDOWN : 1);
   account.failureBaseline += weight * (Math.min(failureShare, failureBar) - account.failureBaseline);
   account.filteredBaseline += weight * (Math.min(filteredShare, filteredBar) - account.filteredBaseline);
 }
@@ -93,6 +97,7 @@ export function checkDelivery(
       failureBar,
       filteredBar,
       anomalous,
+      event.timeMs,
     );
   }
   if (!anomalous) return;
