@@ -375,6 +375,17 @@ describe('an account remembers its templates and link domains', () => {
 });
 
 describe('opt_out_spike', () => {
+  /** Recipient `recipientKey` of acct_a replying STOP at `timeMs`. */
+  const stop = (i: number, recipientKey: string, timeMs: number): NormalizedEvent => ({
+    kind: 'inbound',
+    eventId: `stop${i}`,
+    timeMs,
+    accountId: 'acct_a',
+    recipientKey,
+    country: 'US',
+    classification: 'opt_out',
+  });
+
   it('fires when many recipients of a campaign reply STOP, attributing them to its template', () => {
     const engine = new DetectionEngine();
     run(engine, history);
@@ -414,15 +425,6 @@ describe('opt_out_spike', () => {
         recipientKey: `v${i}`,
       }),
     );
-    const stop = (i: number, recipientKey: string, timeMs: number): NormalizedEvent => ({
-      kind: 'inbound',
-      eventId: `stop${i}`,
-      timeMs,
-      accountId: 'acct_a',
-      recipientKey,
-      country: 'US',
-      classification: 'opt_out',
-    });
     const stops = Array.from({ length: 30 }, (_, i) => stop(i, `v${i * 10}`, start + 2 * MIN + i * 40_000));
     const engine = new DetectionEngine();
     const found = run(engine, merge(otps, campaign, stops)).filter((d) => d.kind === 'opt_out_spike');
@@ -457,15 +459,6 @@ describe('opt_out_spike', () => {
       outbound({ timeMs, fingerprint: fp, maskedBody: 'Spring sale at <url:shop.example>', recipientKey });
     const blast = Array.from({ length: 1_500 }, (_, i) => send(start + i * 400, `c${i}`));
     const resend = Array.from({ length: 5 }, (_, i) => send(start + 6 * HOUR + i * 1_000, `n${i}`));
-    const stop = (i: number, recipientKey: string, timeMs: number): NormalizedEvent => ({
-      kind: 'inbound',
-      eventId: `stop${i}`,
-      timeMs,
-      accountId: 'acct_a',
-      recipientKey,
-      country: 'US',
-      classification: 'opt_out',
-    });
     const stops = [
       ...Array.from({ length: 8 }, (_, i) => stop(i, `c${i * 7}`, start + 10 * MIN + i * 5 * MIN)),
       ...Array.from({ length: 12 }, (_, i) =>
