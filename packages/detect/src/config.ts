@@ -50,8 +50,10 @@ export const destinationThresholdsSchema = z.object({
   /** Messages to a rare/new country within 5 minutes before it fires. */
   minRareCountryCount5m: count.default(25),
   /**
-   * ...or within the long window (1 h), for pumping that runs for hours at a modest rate; and at
-   * least `volume.minRatio` times the country's own expectation for that window.
+   * ...or within the long window (1 h), in the first two hours of a run of traffic to a country that
+   * was rare when the run began (pumping at a modest rate for hours); and at least `volume.minRatio`
+   * times what the window may carry there: `rareCountryShare` of the account's expectation, or the
+   * country's own once it has a day of history.
    */
   minRareCountryCountLong: count.default(30),
   /**
