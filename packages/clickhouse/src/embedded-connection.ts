@@ -66,28 +66,22 @@ export function createEmbeddedConnection(path: string, database: string): Client
     void settled.then(() => running.delete(settled));
     return promise;
   };
+  // The statements go to chDB scoped (settings as a SETTINGS clause), after the database is made.
+  type Statement = { query: string; clickhouse_settings?: unknown };
+  const through = <K extends 'query' | 'exec' | 'command' | 'insert'>(method: K) => {
+    const send = (inner[method] as unknown as (params: Statement) => Promise<unknown>).bind(inner);
+    return ((params: Statement) =>
+      tracked(async () => {
+        await init();
+        return send(scoped(params));
+      })) as unknown as ClientConnection[K];
+  };
   const connection: ClientConnection = {
     ...inner,
-    query: (params) =>
-      tracked(async () => {
-        await init();
-        return inner.query(scoped(params));
-      }),
-    exec: (params) =>
-      tracked(async () => {
-        await init();
-        return inner.exec(scoped(params));
-      }),
-    command: (params) =>
-      tracked(async () => {
-        await init();
-        return inner.command(scoped(params));
-      }),
-    insert: (params) =>
-      tracked(async () => {
-        await init();
-        return inner.insert(scoped(params));
-      }),
+    query: through('query'),
+    exec: through('exec'),
+    command: through('command'),
+    insert: through('insert'),
     ping: (params) => inner.ping(params),
     // chDB's close returns at once and tears the connection down once the queries and inserts still
     // running on it finish (there is no interrupt). Closed here means that has happened, for every

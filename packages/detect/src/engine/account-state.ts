@@ -152,7 +152,8 @@ export class CountryState extends TrackedKey {
   rareAtStart = false;
   /**
    * When the current run of traffic to the country began (its first message after an hour without
-   * any), if the country was rare then; -1 otherwise. Judges pumping at a modest rate for hours.
+   * any), if the country was rare then and the run is under two long windows old; -1 otherwise.
+   * Judges pumping at a modest rate for hours.
    */
   rareRunSinceMs = -1;
   sequentialHits = 0;

@@ -10,7 +10,7 @@ import type { ApiKeyInventoryEntry } from '@floodgate/schema';
 import type { AccountState, ApiKeyState, RiskyAudit } from '../engine/account-state.ts';
 import { MAX_REMEMBERED } from '../engine/account-state.ts';
 import type { EffectiveThresholds, EngineCore } from '../engine/core.ts';
-import { NETWORKS, rememberIn, USER_AGENTS } from '../engine/habit-counts.ts';
+import { type Habit, NETWORKS, rememberIn, USER_AGENTS } from '../engine/habit-counts.ts';
 import { MEDIUM } from '../engine/rate-tracker.ts';
 import type { NormalizedAudit, NormalizedOutbound } from '../normalized-event.ts';
 
@@ -35,16 +35,35 @@ export function userAgentProduct(userAgent: string): string {
   return (versioned ? versioned[1] : first)?.toLowerCase() ?? '';
 }
 
-/** Whether `value`, the key's last novel one since `sinceMs`, has been in use an hour and `messages` times. */
-function settled(
-  last: string,
+/**
+ * For a network or user agent the key has no habit of: false once it has been the key's last novel
+ * one for an hour and `minMessages` messages (it becomes a habit then); otherwise true, counting this
+ * message in its run (a different value starts a new run).
+ */
+function stillNovel(
+  apiKey: ApiKeyState,
+  habit: Habit,
   value: string,
-  sinceMs: number,
-  messages: number,
   timeMs: number,
   minMessages: number,
 ): boolean {
-  return last === value && sinceMs >= 0 && timeMs - sinceMs >= SETTLE_MS && messages >= minMessages;
+  const network = habit === NETWORKS;
+  const last = network ? apiKey.lastNovelNetwork : apiKey.lastNovelUserAgent;
+  const sinceMs = network ? apiKey.novelNetworkSinceMs : apiKey.novelAgentSinceMs;
+  const messages = network ? apiKey.novelNetworkMessages : apiKey.novelAgentMessages;
+  if (last === value && sinceMs >= 0 && timeMs - sinceMs >= SETTLE_MS && messages >= minMessages) {
+    apiKey.rememberHabit(habit, value);
+    return false;
+  }
+  const sameRun = last === value;
+  if (network) {
+    apiKey.novelNetworkSinceMs = sameRun ? sinceMs : timeMs;
+    apiKey.novelNetworkMessages = sameRun ? messages + 1 : 1;
+  } else {
+    apiKey.novelAgentSinceMs = sameRun ? sinceMs : timeMs;
+    apiKey.novelAgentMessages = sameRun ? messages + 1 : 1;
+  }
+  return true;
 }
 
 export function checkCredential(
@@ -67,48 +86,10 @@ export function checkCredential(
   // A new network or user agent in steady use for an hour (a migration, an SDK upgrade) becomes
   // the key's own: novel for good, it corroborated every later spike of the key as critical and
   // kept the key from learning anything again. The hour of novelty before has had its detections.
-  if (
-    novelNetwork &&
-    settled(
-      apiKey.lastNovelNetwork,
-      event.sourceNetwork,
-      apiKey.novelNetworkSinceMs,
-      apiKey.novelNetworkMessages,
-      event.timeMs,
-      t.keyWarmupMessages,
-    )
-  ) {
-    apiKey.rememberHabit(NETWORKS, event.sourceNetwork);
-    novelNetwork = false;
-  }
-  if (
-    novelAgent &&
-    settled(
-      apiKey.lastNovelUserAgent,
-      event.userAgent,
-      apiKey.novelAgentSinceMs,
-      apiKey.novelAgentMessages,
-      event.timeMs,
-      t.keyWarmupMessages,
-    )
-  ) {
-    apiKey.rememberHabit(USER_AGENTS, event.userAgent);
-    novelAgent = false;
-  }
-  if (novelNetwork) {
-    if (apiKey.lastNovelNetwork !== event.sourceNetwork) {
-      apiKey.novelNetworkSinceMs = event.timeMs;
-      apiKey.novelNetworkMessages = 0;
-    }
-    apiKey.novelNetworkMessages++;
-  }
-  if (novelAgent) {
-    if (apiKey.lastNovelUserAgent !== event.userAgent) {
-      apiKey.novelAgentSinceMs = event.timeMs;
-      apiKey.novelAgentMessages = 0;
-    }
-    apiKey.novelAgentMessages++;
-  }
+  if (novelNetwork)
+    novelNetwork = stillNovel(apiKey, NETWORKS, event.sourceNetwork, event.timeMs, t.keyWarmupMessages);
+  if (novelAgent)
+    novelAgent = stillNovel(apiKey, USER_AGENTS, event.userAgent, event.timeMs, t.keyWarmupMessages);
   // A key the account started using after warm-up, during its first hour, from a network none of
   // the account's other keys uses (a rotation deploys the new key where the old one ran).
   let newKey =

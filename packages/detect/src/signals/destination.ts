@@ -42,14 +42,15 @@ export function checkDestination(
   // Pumping at a modest rate for hours (2 a minute to a country the account never served), judged
   // over the long window in the first two of a run of traffic that began while the country was rare
   // (later, a steady new destination is the account's own), against rareCountryExpectation.
-  const countLong = country.rate.count(LONG);
-  if (countLong <= 1) country.rareRunSinceMs = rare ? event.timeMs : -1;
+  // Read only for a rare country or one in a rare run: the countries an account serves skip it.
   const longMs = core.config.windowsMs.long;
-  const inRareRun =
-    !burst &&
-    country.rareRunSinceMs >= 0 &&
-    event.timeMs - country.rareRunSinceMs <= 2 * longMs &&
-    countLong >= t.minRareCountryCountLong;
+  let countLong = 0;
+  if (rare || country.rareRunSinceMs >= 0) {
+    countLong = country.rate.count(LONG);
+    if (countLong <= 1) country.rareRunSinceMs = rare ? event.timeMs : -1;
+    else if (event.timeMs - country.rareRunSinceMs > 2 * longMs) country.rareRunSinceMs = -1;
+  }
+  const inRareRun = !burst && country.rareRunSinceMs >= 0 && countLong >= t.minRareCountryCountLong;
   const expectedLong = inRareRun
     ? rareCountryExpectation(core, account, country, thresholds, event.timeMs)
     : 0;
